@@ -1,0 +1,93 @@
+"""Strong-lens image stamps: a folder laid out like the lens-finding challenge data, or simulated lenses.
+
+There is no single public download for the challenge data, so nothing is fetched here: pass the
+folder (or its .zip / .tar.gz archive, extracted safely into the cache) you were given.
+"""
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+from pathlib import Path
+
+import numpy as np
+
+from course_utils.data.archives import archive_stem, extract_archive, is_archive
+from course_utils.data.cache import cache_dir, sha256_of
+from course_utils.data.offline import OFFLINE_ENV, announce_stand_in, offline_from_env
+
+if TYPE_CHECKING:
+    from sklearn.utils import Bunch
+
+OFFLINE_DEFAULT_N = 2_000
+HOW_TO_GET_REAL = ("pass path= a folder (or .zip/.tar.gz) laid out like the lens-finding challenge data "
+                   "(FITS stamps plus a CSV catalog), e.g. load_lenses('data/lenses').")
+
+
+def load_lenses(path: str | os.PathLike | None = None, *, n: int | None = None, offline: bool | None = None,
+                seed: int = 0, data_home: str | os.PathLike | None = None) -> Bunch:
+    """Load lens-finding stamps as NumPy arrays.
+
+    path: a challenge-layout folder, or an archive of one (extracted safely, once, into the cache folder);
+    None: simulate. n: number of stamps (None: all in the folder; 2,000 when simulating).
+    seed: the simulator's seed (a folder is always read in ID order).
+    Returns a Bunch: images float32 (N, H, W, bands), catalog (astropy Table, one row per image,
+    with is_lens and the true parameters when known), bands (band names, in image channel order),
+    source (where the data came from, in words), is_real (True when read from ``path``, even though
+    the challenge data are themselves simulations; False for the built-in simulator).
+    offline=True or COURSE_OFFLINE=1 (with offline=None) always simulates, and says so;
+    offline=False with no path is an error.
+    """
+    if n is not None and (not isinstance(n, (int, np.integer)) or n < 1):
+        raise ValueError(f"n must be a positive integer or None, got {n!r}.")
+    if offline:
+        why = "offline=True was passed"
+    elif offline is None and offline_from_env():
+        why = f"{OFFLINE_ENV}={os.environ[OFFLINE_ENV]} is set"
+    elif path is not None:
+        return _from_folder(Path(path).expanduser(), n=n, data_home=data_home)
+    elif offline is False:
+        raise ValueError("offline=False asks for real lens data, but no path was given: " + HOW_TO_GET_REAL)
+    else:
+        why = "no path to real data was given"
+    return _simulated(n or OFFLINE_DEFAULT_N, seed=seed, why=why)
+
+
+def _from_folder(path: Path, *, n: int | None, data_home: str | os.PathLike | None) -> Bunch:
+    from sklearn.utils import Bunch
+
+    from course_utils.sims.challenge_io import read_challenge_folder
+
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist. {HOW_TO_GET_REAL} "
+                                "Or call load_lenses() with no path to use simulated lenses.")
+    folder = path
+    if path.is_file():
+        if not is_archive(path):
+            raise ValueError(f"{path} is a file but not an archive: {HOW_TO_GET_REAL}")
+        folder = cache_dir(data_home) / "lenses" / f"{archive_stem(path)}-{sha256_of(path)[:12]}"
+        if not folder.exists():
+            extract_archive(path, folder)
+        entries = [entry for entry in folder.iterdir() if not entry.name.startswith(".")]
+        if len(entries) == 1 and entries[0].is_dir():  # the archive wraps one top folder
+            folder = entries[0]
+    images, catalog = read_challenge_folder(folder, n=n)
+    where = f"{path} (extracted to {folder})" if folder != path else str(path)
+    return Bunch(images=np.asarray(images, dtype=np.float32), catalog=catalog, bands=_bands(catalog),
+                 source=f"lens stamps from {where}: {len(images):,} images", is_real=True)
+
+
+def _simulated(n: int, *, seed: int, why: str) -> Bunch:
+    from sklearn.utils import Bunch
+
+    from course_utils.sims.lenses import simulate_lenses
+
+    images, catalog = simulate_lenses(n, seed=seed)
+    used = f"{n:,} simulated lenses and non-lenses (course_utils.sims.simulate_lenses, seed {seed})"
+    announce_stand_in("Lens stamps", used, why, None, extra=HOW_TO_GET_REAL)
+    return Bunch(images=np.asarray(images, dtype=np.float32), catalog=catalog, bands=_bands(catalog),
+                 source=f"STAND-IN for real lens data: {used}", is_real=False)
+
+
+def _bands(catalog) -> tuple[str, ...]:
+    """Band names in image channel order, as the simulator and the challenge reader record them."""
+    return tuple(catalog.meta["bands"])
