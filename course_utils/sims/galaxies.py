@@ -1,0 +1,546 @@
+"""Simulated galaxy images of the ten Galaxy10 DECaLS classes, laid out like the real file.
+
+The real Galaxy10 DECaLS file (astroNN; 17,736 galaxies) holds ``images`` as uint8 RGB arrays of shape
+(N, 256, 256, 3) made from the g, r and z bands, and labels 0-9. :func:`simulate_galaxy10` returns the same
+layout at any stamp size, so a lab's code runs unchanged on simulated and on real data.
+
+Each galaxy is a sum of parametric components painted in three bands (g, r, z): Sérsic bulges and
+ellipticals (round, boxy or cigar-shaped), exponential disks at any inclination, logarithmic spiral arms
+of varying pitch, bars, dust lanes, star-forming clumps and tidal tails. The bands are blurred by a
+Gaussian point-spread function, sky and source noise are added, and an arcsinh colour stretch
+(Lupton et al. 2004) makes the RGB image: red from z, green from r, blue from g.
+
+Lengths are drawn as fractions of the stamp size, so a 64-pixel and a 256-pixel stamp show the same
+galaxies at different resolution.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from astropy.visualization import make_lupton_rgb
+
+GALAXY10_DECALS_CLASSES = (
+    "Disturbed Galaxies",
+    "Merging Galaxies",
+    "Round Smooth Galaxies",
+    "In-between Round Smooth Galaxies",
+    "Cigar Shaped Smooth Galaxies",
+    "Barred Spiral Galaxies",
+    "Unbarred Tight Spiral Galaxies",
+    "Unbarred Loose Spiral Galaxies",
+    "Edge-on Galaxies without Bulge",
+    "Edge-on Galaxies with Bulge",
+)
+"""Galaxy10 DECaLS class names as astroNN documents them; a galaxy's label is its index in this tuple."""
+
+GALAXY10_DECALS_COUNTS = (1081, 1853, 2645, 2027, 334, 2043, 1829, 2628, 1423, 1873)
+"""Number of galaxies of each class in the real Galaxy10 DECaLS file (17,736 in all)."""
+
+# Band colours of the stellar populations: flux in (g, r, z) per unit of r-band flux, after the display
+# scaling that makes a typical spiral disk look white. The RGB image shows z as red and g as blue.
+_OLD_STARS = np.array([0.50, 0.78, 1.00], np.float32)  # bulges and ellipticals: orange
+_DISK_STARS = np.array([0.82, 0.90, 0.95], np.float32)  # smooth disk light: white
+_YOUNG_STARS = np.array([1.00, 0.88, 0.72], np.float32)  # arms and star-forming clumps: blue
+
+_LUPTON_Q = 8.0  # arcsinh softening of the colour stretch (astropy's make_lupton_rgb)
+_LUPTON_STRETCH = 1.0  # linear range of the stretch, in units of a galaxy's half-light surface brightness
+_SKY_NOISE = (0.02, 0.05)  # range of the sky noise per pixel and band, same units
+_STAR_PROBABILITY = 0.08  # chance that a foreground star shares the stamp
+_PIXELS_PER_CHUNK = 2**19  # images are rendered in chunks of about this many pixels
+
+
+def simulate_galaxy10(
+    n: int,
+    *,
+    size: int = 64,
+    seed: int = 0,
+    classes: Sequence[int] | None = None,
+    class_fractions: Sequence[float] | str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Render ``n`` simulated galaxies of the Galaxy10 DECaLS classes.
+
+    Parameters
+    ----------
+    n : number of galaxies (at least 1).
+    size : stamp width and height in pixels (at least 16); the real file has 256, labs often use 64 or 69.
+    seed : random seed; the same arguments always give the same images.
+    classes : Galaxy10 labels to render (default: all ten); labels keep their Galaxy10 numbers.
+    class_fractions : share of each rendered class. ``None`` follows the real Galaxy10 DECaLS class
+        counts (:data:`GALAXY10_DECALS_COUNTS`), so the classes are imbalanced as in the real data;
+        ``"equal"`` renders the same number of each class; or give one non-negative weight per rendered
+        class (normalised here). The number of galaxies of each class is ``n`` times its share, rounded.
+
+    Returns
+    -------
+    images : uint8 array (n, size, size, 3), RGB with red from the z band, green r, blue g.
+    labels : int64 array (n,), the Galaxy10 class of each image (index into :data:`GALAXY10_DECALS_CLASSES`),
+        in random order.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive whole number of galaxies, got {n!r}.")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 16:
+        raise ValueError(f"size must be a whole number of pixels of at least 16, got {size!r}.")
+    class_ids = _validated_classes(classes)
+    shares = _validated_shares(class_fractions, class_ids)
+
+    rng = np.random.default_rng(seed)
+    counts = _largest_remainder_counts(int(n), shares)
+    labels = rng.permutation(np.repeat(class_ids, counts)).astype(np.int64)
+    images = np.empty((n, size, size, 3), np.uint8)
+    chunk = max(1, _PIXELS_PER_CHUNK // (size * size))
+    for start in range(0, n, chunk):
+        images[start : start + chunk] = _render_chunk(labels[start : start + chunk], int(size), rng)
+    return images, labels
+
+
+def _validated_classes(classes) -> np.ndarray:
+    if classes is None:
+        return np.arange(len(GALAXY10_DECALS_CLASSES))
+    class_ids = np.asarray(classes)
+    if (
+        class_ids.ndim != 1
+        or class_ids.size == 0
+        or not np.issubdtype(class_ids.dtype, np.integer)
+        or class_ids.min() < 0
+        or class_ids.max() >= len(GALAXY10_DECALS_CLASSES)
+        or len(np.unique(class_ids)) != class_ids.size
+    ):
+        raise ValueError(
+            f"classes must be distinct Galaxy10 labels between 0 and 9 (see GALAXY10_DECALS_CLASSES), got {classes!r}."
+        )
+    return class_ids
+
+
+def _validated_shares(class_fractions, class_ids: np.ndarray) -> np.ndarray:
+    if class_fractions is None:
+        weights = np.asarray(GALAXY10_DECALS_COUNTS, float)[class_ids]
+    elif isinstance(class_fractions, str):
+        if class_fractions != "equal":
+            raise ValueError(
+                f'class_fractions must be None, "equal" or a sequence of weights, got {class_fractions!r}.'
+            )
+        weights = np.ones(len(class_ids))
+    else:
+        weights = np.asarray(class_fractions, float)
+        valid = np.all(np.isfinite(weights)) and weights.min() >= 0 and weights.sum() > 0
+        if weights.shape != class_ids.shape or not valid:
+            raise ValueError(
+                f"class_fractions needs one non-negative weight per rendered class ({len(class_ids)} of them), "
+                f"not all zero; got {class_fractions!r}."
+            )
+    return weights / weights.sum()
+
+
+def _largest_remainder_counts(n: int, shares: np.ndarray) -> np.ndarray:
+    """Whole counts summing to ``n`` that are as close as possible to ``n * shares``."""
+    exact = n * shares
+    counts = np.floor(exact).astype(int)
+    leftover = n - counts.sum()
+    counts[np.argsort(counts - exact, kind="stable")[:leftover]] += 1
+    return counts
+
+
+# ----------------------------------------------------------------------------------------------------
+# Rendering a chunk: every class renderer paints g, r, z flux; then stars, PSF, noise and colour stretch.
+
+
+def _render_chunk(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """uint8 RGB images (m, size, size, 3) of the galaxies with the given labels."""
+    m = len(labels)
+    bands = np.empty((m, 3, size, size), np.float32)
+    for label in np.unique(labels):
+        where = np.flatnonzero(labels == label)
+        bands[where] = _RENDERERS[label](_Stamps(len(where), size, rng))
+    bands *= _loguniform(rng, 0.6, 1.6, (m, 1, 1, 1))  # surface brightness varies between galaxies
+    _add_foreground_stars(bands, rng)
+    bands = _gaussian_blur(bands, _psf_sigma(rng, m, size))
+    sky_sigma = rng.uniform(*_SKY_NOISE, (m, 1, 1, 1)).astype(np.float32)
+    sky_level = rng.uniform(0.3, 0.8, (m, 1, 1, 1)).astype(np.float32)  # source noise grows with flux/sky_level
+    noise_sigma = sky_sigma * np.sqrt(1 + np.maximum(bands, 0) / sky_level)
+    bands += noise_sigma * rng.standard_normal(bands.shape, dtype=np.float32)
+    bands += 1.5 * sky_sigma  # imperfect sky subtraction leaves a faint pedestal, so the noise is not clipped at 0
+    images = np.empty((m, size, size, 3), np.uint8)
+    for image, (g, r, z) in zip(images, bands):
+        image[:] = make_lupton_rgb(z, r, g, stretch=_LUPTON_STRETCH, Q=_LUPTON_Q)
+    return images
+
+
+def _psf_sigma(rng: np.random.Generator, m: int, size: int) -> np.ndarray:
+    """Gaussian PSF width in pixels per image, (m,): seeing of 1-2% of the stamp, as DECaLS at 256 pixels."""
+    fwhm = rng.uniform(0.010, 0.020, m) * size
+    return np.maximum(fwhm / 2.3548, 0.45).astype(np.float32)
+
+
+def _gaussian_blur(bands: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """Blur (m, 3, H, H) images with a Gaussian of width ``sigma`` (m,) pixels, as two matrix products.
+
+    Light blurred past the edge leaves the stamp (no wrap-around, unlike an FFT convolution).
+    """
+    size = bands.shape[-1]
+    offsets = np.arange(size, dtype=np.float32)
+    kernel = np.exp(-0.5 * ((offsets[:, None] - offsets[None, :]) / sigma[:, None, None]) ** 2)
+    lags = np.arange(-size + 1, size, dtype=np.float32)
+    kernel /= np.exp(-0.5 * (lags[None, :] / sigma[:, None]) ** 2).sum(axis=1)[:, None, None]
+    kernel = np.repeat(kernel, 3, axis=0)  # the same PSF in all three bands; stacked 3-D products run in BLAS
+    flat = bands.reshape(-1, size, size)
+    return (kernel @ flat @ kernel).reshape(bands.shape)  # the kernel is symmetric: its own transpose
+
+
+def _add_foreground_stars(bands: np.ndarray, rng: np.random.Generator) -> None:
+    """Add a point source (a delta, blurred later by the PSF) to a few stamps, away from the galaxy centre."""
+    m, _, size, _ = bands.shape
+    has_star = np.flatnonzero(rng.random(m) < _STAR_PROBABILITY)
+    if has_star.size == 0:
+        return
+    k = has_star.size
+    radius = rng.uniform(0.15, 0.45, k) * size
+    angle = rng.uniform(0, 2 * np.pi, k)
+    col = np.clip(np.round((size - 1) / 2 + radius * np.cos(angle)), 0, size - 1).astype(int)
+    row = np.clip(np.round((size - 1) / 2 + radius * np.sin(angle)), 0, size - 1).astype(int)
+    galaxy_flux = bands[has_star].sum(axis=(1, 2, 3)) / 3
+    star_flux = galaxy_flux * _loguniform(rng, 0.01, 0.3, k)
+    star_colour = np.where(rng.random((k, 1)) < 0.5, _YOUNG_STARS, _OLD_STARS)
+    bands[has_star, :, row, col] += star_flux[:, None] * star_colour
+
+
+# ----------------------------------------------------------------------------------------------------
+# Geometry and light profiles, vectorised over m stamps: parameters are (m, 1, 1) arrays, maps (m, H, W).
+
+
+class _Stamps:
+    """Pixel grid and random draws for ``m`` stamps of ``size`` x ``size`` pixels."""
+
+    def __init__(self, m: int, size: int, rng: np.random.Generator):
+        self.m, self.size, self.rng = m, size, rng
+        axis = np.arange(size, dtype=np.float32) - (size - 1) / 2
+        self.x = axis[None, None, :]  # pixel offsets from the stamp centre, (1, 1, W)
+        self.y = axis[None, :, None]  # (1, H, 1)
+
+    def uniform(self, low: float, high: float) -> np.ndarray:
+        return self.rng.uniform(low, high, (self.m, 1, 1)).astype(np.float32)
+
+    def loguniform(self, low: float, high: float) -> np.ndarray:
+        return _loguniform(self.rng, low, high, (self.m, 1, 1))
+
+    def chance(self, probability: float) -> np.ndarray:
+        """Boolean (m, 1, 1): True with the given probability."""
+        return self.rng.random((self.m, 1, 1)) < probability
+
+    def centre(self) -> tuple[np.ndarray, np.ndarray]:
+        """Galaxy centre in pixels from the stamp centre: small random offsets, as in survey cut-outs."""
+        return self.uniform(-0.02, 0.02) * self.size, self.uniform(-0.02, 0.02) * self.size
+
+    def blank(self) -> np.ndarray:
+        return np.zeros((self.m, 3, self.size, self.size), np.float32)
+
+
+def _loguniform(rng: np.random.Generator, low: float, high: float, shape) -> np.ndarray:
+    return np.exp(rng.uniform(np.log(low), np.log(high), shape)).astype(np.float32)
+
+
+def _rotated(dx: np.ndarray, dy: np.ndarray, angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates along (u) and across (v) the direction ``angle`` (radians, counter-clockwise from +x)."""
+    cos, sin = np.cos(angle), np.sin(angle)
+    return dx * cos + dy * sin, dy * cos - dx * sin
+
+
+def _ellipse_radius(u: np.ndarray, v: np.ndarray, q: np.ndarray, boxiness: np.ndarray | None = None) -> np.ndarray:
+    """Elliptical radius in pixels with axis ratio ``q``; ``boxiness`` c > 2 makes boxy isophotes
+    (|u|^c + |v/q|^c = r^c), c < 2 disky ones. Softened by half a pixel so cusps stay finite."""
+    if boxiness is None:
+        radius = np.sqrt(u * u + (v / q) ** 2)
+    else:
+        radius = (np.abs(u) ** boxiness + np.abs(v / q) ** boxiness) ** (1 / boxiness)
+    return np.sqrt(radius * radius + 0.25)
+
+
+def _sersic(radius: np.ndarray, r_eff: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Sérsic profile exp(-b_n (r / r_eff)^(1/n)), 1 at the centre; ``r_eff`` encloses half the light.
+
+    b_n from the asymptotic series of Ciotti & Bertin (1999), accurate for n >= 0.5.
+    """
+    b = 2 * index - 1 / 3 + 4 / (405 * index) + 46 / (25515 * index**2)
+    return np.exp(-b * (radius / r_eff) ** (1 / index))
+
+
+def _spiral_arms(radius, azimuth, *, arms, pitch, phase, start_radius, width) -> np.ndarray:
+    """Logarithmic spiral pattern in the disk plane: 1 on the arm ridges, 0 between them.
+
+    ``arms`` arms of pitch angle ``pitch`` (radians; its sign sets the winding sense) that leave
+    radius ``start_radius`` at azimuths (phase + 2 pi k) / arms; larger ``width`` exponents make thinner arms.
+    """
+    winding = np.log(radius / start_radius) / np.tan(pitch)
+    return ((1 + np.cos(arms * (azimuth - winding) - phase)) / 2) ** width
+
+
+def _gaussian_spot(stamps: _Stamps, x: np.ndarray, y: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """Round Gaussian spot of unit flux centred at pixel offsets (x, y)."""
+    spot = np.exp(-0.5 * ((stamps.x - x) / sigma) ** 2) * np.exp(-0.5 * ((stamps.y - y) / sigma) ** 2)
+    return spot / (2 * np.pi * sigma**2)
+
+
+def _patchy(stamps: _Stamps, cells: int) -> np.ndarray:
+    """Smooth random field (m, H, W) of standard deviation about 1 that varies over ``size / cells`` pixels."""
+    pixel = np.arange(stamps.size, dtype=np.float32)
+    knots = np.linspace(0, stamps.size - 1, cells)
+    interpolate = np.stack([np.interp(pixel, knots, np.eye(cells)[j]) for j in range(cells)], axis=1).astype(np.float32)
+    coarse = stamps.rng.standard_normal((stamps.m * cells, cells), dtype=np.float32)
+    rows = (coarse @ interpolate.T).reshape(stamps.m, cells, stamps.size)  # (m, cells, W)
+    return (interpolate @ rows) * 1.5
+
+
+def _unit_flux(image: np.ndarray) -> np.ndarray:
+    """Scale each (H, W) map to a total of 1."""
+    return image / image.sum(axis=(-2, -1), keepdims=True)
+
+
+def _paint(bands: np.ndarray, shape: np.ndarray, flux: np.ndarray, colour: np.ndarray, stamps: _Stamps) -> None:
+    """Add ``flux`` (m, 1, 1) spread like ``shape`` (m, H, W, any normalisation) in ``colour`` (3,) to ``bands``.
+
+    Each galaxy's population is a little redder or bluer than ``colour``: the g/z flux ratio varies by about 12%.
+    """
+    slope = 0.06 * stamps.rng.standard_normal((stamps.m, 1, 1, 1), dtype=np.float32)
+    jitter = np.exp(slope * np.array([1, 0, -1], np.float32)[None, :, None, None])
+    bands += (flux * _unit_flux(shape))[:, None] * (colour[None, :, None, None] * jitter)
+
+
+def _flux_for_size(half_light_radius: np.ndarray) -> np.ndarray:
+    """Total flux that gives mean surface brightness 1 within the half-light radius (pixels)."""
+    return 2 * np.pi * half_light_radius**2
+
+
+# ----------------------------------------------------------------------------------------------------
+# The classes.
+
+
+def _smooth(stamps: _Stamps, axis_ratio: tuple[float, float]) -> np.ndarray:
+    """Elliptical galaxy: one red Sérsic component with axis ratio drawn from ``axis_ratio``."""
+    x0, y0 = stamps.centre()
+    u, v = _rotated(stamps.x - x0, stamps.y - y0, stamps.uniform(0, np.pi))
+    r_eff = stamps.loguniform(0.04, 0.12) * stamps.size
+    radius = _ellipse_radius(u, v, stamps.uniform(*axis_ratio), stamps.uniform(1.8, 2.4))
+    bands = stamps.blank()
+    _paint(bands, _sersic(radius, r_eff, stamps.uniform(2.0, 5.0)), _flux_for_size(r_eff), _OLD_STARS, stamps)
+    return bands
+
+
+def _round_smooth(stamps: _Stamps) -> np.ndarray:
+    return _smooth(stamps, (0.78, 1.0))
+
+
+def _in_between_round_smooth(stamps: _Stamps) -> np.ndarray:
+    return _smooth(stamps, (0.45, 0.82))
+
+
+def _cigar_shaped_smooth(stamps: _Stamps) -> np.ndarray:
+    return _smooth(stamps, (0.18, 0.48))
+
+
+def _spiral(stamps: _Stamps, *, bulge_fraction, pitch_degrees, barred: bool) -> np.ndarray:
+    """Face-on to moderately inclined disk: bulge, exponential disk, spiral arms with clumps, optional bar.
+
+    ``bulge_fraction`` and ``pitch_degrees`` are (low, high) ranges of the bulge's share of the light and
+    of the arms' pitch angle. A bar's ends are where the arms start.
+    """
+    size, m = stamps.size, stamps.m
+    x0, y0 = stamps.centre()
+    position_angle = stamps.uniform(0, np.pi)
+    u, v = _rotated(stamps.x - x0, stamps.y - y0, position_angle)
+    cos_incl = stamps.uniform(0.45, 1.0)
+    q_disk = np.sqrt(cos_incl**2 + 0.12**2 * (1 - cos_incl**2))  # disks are about 0.12 as thick as wide
+    disk_x, disk_y = u, v / q_disk  # coordinates in the plane of the disk
+    disk_radius = np.sqrt(disk_x**2 + disk_y**2 + 0.25)
+    azimuth = np.arctan2(disk_y, disk_x)
+
+    scale = stamps.loguniform(0.045, 0.085) * size  # exponential scale length, pixels
+    flux = _flux_for_size(1.678 * scale)
+    bulge_share = stamps.uniform(*bulge_fraction)
+    bulge_radius = scale * stamps.uniform(0.2, 0.4)
+    arm_share = stamps.uniform(0.35, 0.6) * (1 - bulge_share)
+    arms = np.where(stamps.chance(0.75), 2.0, 3.0).astype(np.float32)
+    if barred:
+        bar_share = stamps.uniform(0.15, 0.3)
+        bar_length = scale * stamps.uniform(0.9, 1.6)
+        bar_angle = stamps.uniform(0, np.pi)  # in the disk plane
+        start_radius = np.maximum(2.0 * bulge_radius, bar_length)
+        phase = arms * bar_angle  # the arms leave the ends of the bar
+    else:
+        bar_share = np.zeros((m, 1, 1), np.float32)
+        start_radius = 2.0 * bulge_radius
+        phase = stamps.uniform(0, 2 * np.pi)
+    pitch = np.deg2rad(stamps.uniform(*pitch_degrees)) * np.where(stamps.chance(0.5), 1, -1).astype(np.float32)
+    pattern = _spiral_arms(
+        disk_radius, azimuth, arms=arms, pitch=pitch, phase=phase, start_radius=start_radius, width=stamps.uniform(2, 5)
+    )
+    arm_light = pattern * np.exp(-disk_radius / (scale * stamps.uniform(1.0, 1.3)))
+    arm_light *= 1 - np.exp(-((disk_radius / start_radius) ** 2))
+    arm_light *= np.exp(stamps.uniform(0.1, 0.5) * _patchy(stamps, 10))  # flocculent arms
+
+    bands = stamps.blank()
+    _paint(bands, np.exp(-disk_radius / scale), flux * (1 - bulge_share - arm_share - bar_share), _DISK_STARS, stamps)
+    _paint(bands, arm_light, flux * arm_share * 0.8, _YOUNG_STARS, stamps)
+    bulge_q = np.maximum(q_disk, stamps.uniform(0.75, 1.0))
+    bulge = _sersic(_ellipse_radius(u, v, bulge_q), bulge_radius, stamps.uniform(1.0, 4.0))
+    _paint(bands, bulge, flux * bulge_share, _OLD_STARS, stamps)
+    if barred:
+        bar_u, bar_v = _rotated(disk_x, disk_y, bar_angle)
+        bar_radius = _ellipse_radius(bar_u, bar_v, stamps.uniform(0.18, 0.3), stamps.uniform(2.5, 3.5))
+        bar = _sersic(bar_radius, 0.55 * bar_length, stamps.uniform(0.5, 0.8))
+        _paint(bands, bar, flux * bar_share, _OLD_STARS, stamps)
+
+    # Star-forming clumps strung along the arm ridges, at azimuth (phase + 2 pi k) / arms + winding.
+    clumps = np.zeros_like(u)
+    for _ in range(6):
+        ridge_radius = start_radius + stamps.uniform(0, 2.5) * scale
+        arm = np.floor(stamps.uniform(0, 1) * arms)
+        along = (phase + 2 * np.pi * arm) / arms + np.log(ridge_radius / start_radius) / np.tan(pitch)
+        clump_u, clump_v = ridge_radius * np.cos(along), ridge_radius * np.sin(along) * q_disk
+        clump_x, clump_y = _rotated(clump_u, clump_v, -position_angle)  # back from disk axes to the sky
+        sigma = np.maximum(0.08 * scale, 0.5)
+        clumps += stamps.uniform(0.5, 1.5) * _gaussian_spot(stamps, x0 + clump_x, y0 + clump_y, sigma)
+    _paint(bands, clumps, flux * arm_share * 0.2, _YOUNG_STARS, stamps)
+    return bands
+
+
+def _barred_spiral(stamps: _Stamps) -> np.ndarray:
+    return _spiral(stamps, bulge_fraction=(0.05, 0.25), pitch_degrees=(10, 30), barred=True)
+
+
+def _unbarred_tight_spiral(stamps: _Stamps) -> np.ndarray:
+    return _spiral(stamps, bulge_fraction=(0.12, 0.4), pitch_degrees=(7, 16), barred=False)
+
+
+def _unbarred_loose_spiral(stamps: _Stamps) -> np.ndarray:
+    return _spiral(stamps, bulge_fraction=(0.03, 0.22), pitch_degrees=(14, 32), barred=False)
+
+
+def _edge_on(stamps: _Stamps, *, bulge_fraction, thickness, boxy_probability: float) -> np.ndarray:
+    """Disk seen edge-on: thin exponential disk with a bluer mid-plane, a round or boxy bulge, maybe a dust lane.
+
+    ``bulge_fraction`` and ``thickness`` (projected minor-to-major axis ratio of the disk) are (low, high) ranges.
+    """
+    x0, y0 = stamps.centre()
+    u, v = _rotated(stamps.x - x0, stamps.y - y0, stamps.uniform(0, np.pi))
+    scale = stamps.loguniform(0.045, 0.085) * stamps.size
+    flux = _flux_for_size(1.678 * scale)
+    q_disk = stamps.uniform(*thickness)
+    bulge_share = stamps.uniform(*bulge_fraction)
+    young_share = stamps.uniform(0.15, 0.4) * (1 - bulge_share)
+
+    bands = stamps.blank()
+    disk = _sersic(_ellipse_radius(u, v, q_disk), 1.678 * scale, 1.0)
+    _paint(bands, disk, flux * (1 - bulge_share - young_share), _DISK_STARS, stamps)
+    thin_disk = _sersic(_ellipse_radius(u, v, 0.6 * q_disk), 1.678 * scale, 1.0)
+    _paint(bands, thin_disk, flux * young_share, _YOUNG_STARS, stamps)
+    boxiness = np.where(stamps.chance(boxy_probability), stamps.uniform(2.8, 4.0), 2.0).astype(np.float32)
+    bulge_radius = _ellipse_radius(u, v, stamps.uniform(0.6, 0.95), boxiness)
+    bulge = _sersic(bulge_radius, scale * stamps.uniform(0.5, 1.0), stamps.uniform(1.0, 3.0))
+    _paint(bands, bulge, flux * bulge_share, _OLD_STARS, stamps)
+
+    lane_width = q_disk * scale * stamps.uniform(0.25, 0.5)
+    lane_centre = stamps.uniform(-0.5, 0.5) * lane_width
+    lane = np.exp(-0.5 * ((v - lane_centre) / lane_width) ** 2) * np.exp(-((u / (3 * scale)) ** 2))
+    opacity = stamps.uniform(0.3, 1.2) * stamps.chance(0.5)  # r-band optical depth at the lane's centre
+    reddening = np.array([1.4, 1.0, 0.6], np.float32)[None, :, None, None]  # dust dims g most, z least
+    bands *= np.exp(-opacity[:, None] * reddening * lane[:, None])
+    return bands
+
+
+def _edge_on_without_bulge(stamps: _Stamps) -> np.ndarray:
+    return _edge_on(stamps, bulge_fraction=(0.0, 0.06), thickness=(0.06, 0.14), boxy_probability=0.0)
+
+
+def _edge_on_with_bulge(stamps: _Stamps) -> np.ndarray:
+    return _edge_on(stamps, bulge_fraction=(0.15, 0.5), thickness=(0.08, 0.18), boxy_probability=0.35)
+
+
+def _merging(stamps: _Stamps) -> np.ndarray:
+    """Two galaxies (spheroids or disks) close together, with tidal tails and a bridge of light between them."""
+    size = stamps.size
+    x0, y0 = stamps.centre()
+    separation = stamps.uniform(0.08, 0.26) * size
+    direction = stamps.uniform(0, 2 * np.pi)
+    radii = [stamps.loguniform(0.03, 0.07) * size for _ in range(2)]
+    fluxes = [_flux_for_size(radii[0]), _flux_for_size(radii[1]) * stamps.uniform(0.5, 1.0)]
+    weight_first = fluxes[0] / (fluxes[0] + fluxes[1])
+    shifts = [-separation * (1 - weight_first), separation * weight_first]  # light-weighted centre stays put
+
+    bands = stamps.blank()
+    for r_eff, flux, shift in zip(radii, fluxes, shifts):
+        dx = stamps.x - x0 - shift * np.cos(direction)
+        dy = stamps.y - y0 - shift * np.sin(direction)
+        u, v = _rotated(dx, dy, stamps.uniform(0, np.pi))
+        is_disk = stamps.chance(0.5)
+        index = np.where(is_disk, 1.0, stamps.uniform(2.0, 4.0)).astype(np.float32)
+        body = _sersic(_ellipse_radius(u, v, stamps.uniform(0.4, 1.0)), r_eff, index)
+        _paint(bands, body, flux * is_disk, _DISK_STARS, stamps)
+        _paint(bands, body, flux * ~is_disk, _OLD_STARS, stamps)
+
+        radius = np.sqrt(dx**2 + dy**2 + 0.25)
+        pitch = np.deg2rad(stamps.uniform(25, 50)) * np.where(stamps.chance(0.5), 1, -1).astype(np.float32)
+        tail = _spiral_arms(
+            radius, np.arctan2(dy, dx), arms=1.0, pitch=pitch, phase=stamps.uniform(0, 2 * np.pi),
+            start_radius=r_eff, width=stamps.uniform(6, 14),
+        )
+        tail *= np.exp(-radius / (r_eff * stamps.uniform(2.0, 4.0))) * (1 - np.exp(-((radius / (1.5 * r_eff)) ** 2)))
+        _paint(bands, tail, flux * stamps.uniform(0.1, 0.3) * stamps.chance(0.75), _DISK_STARS, stamps)
+
+    along, across = _rotated(stamps.x - x0, stamps.y - y0, direction)
+    bridge = np.exp(-0.5 * (along / (0.35 * separation)) ** 2 - 0.5 * (across / (0.12 * separation + 1.0)) ** 2)
+    _paint(bands, bridge, (fluxes[0] + fluxes[1]) * stamps.uniform(0.02, 0.08), _DISK_STARS, stamps)
+    return bands
+
+
+def _disturbed(stamps: _Stamps) -> np.ndarray:
+    """Faint, irregular galaxy: a lopsided, patchy body with off-centre blue clumps and a plume."""
+    x0, y0 = stamps.centre()
+    dx, dy = stamps.x - x0, stamps.y - y0
+    u, v = _rotated(dx, dy, stamps.uniform(0, np.pi))
+    scale = stamps.loguniform(0.04, 0.09) * stamps.size
+    flux = _flux_for_size(1.678 * scale) * stamps.uniform(0.35, 0.8)  # low surface brightness
+    q = stamps.uniform(0.45, 1.0)
+    radius = _ellipse_radius(u, v, q)
+    index = np.where(stamps.chance(0.7), 1.0, stamps.uniform(1.5, 3.0)).astype(np.float32)
+    azimuth = np.arctan2(v / q, u)
+    lopsidedness = stamps.uniform(0.3, 0.8) * (radius / scale)  # one side brighter, more so further out
+    lopsided = np.maximum(1 + lopsidedness * np.cos(azimuth - stamps.uniform(0, 2 * np.pi)), 0)
+    body = _sersic(radius, 1.678 * scale, index) * lopsided * np.exp(stamps.uniform(0.4, 0.9) * _patchy(stamps, 6))
+    clump_share = stamps.uniform(0.1, 0.35)
+    plume_share = stamps.uniform(0.05, 0.2)
+
+    bands = stamps.blank()
+    _paint(bands, body, flux * (1 - clump_share - plume_share), _DISK_STARS, stamps)
+    clumps = np.zeros_like(u)
+    for k in range(5):
+        offset = stamps.uniform(0.3, 2.0) * scale
+        angle = stamps.uniform(0, 2 * np.pi)
+        present = np.ones_like(offset) if k == 0 else stamps.chance(0.7)
+        sigma = np.maximum(stamps.uniform(0.1, 0.35) * scale, 0.5)
+        spot = _gaussian_spot(stamps, x0 + offset * np.cos(angle), y0 + offset * np.sin(angle), sigma)
+        clumps += present * stamps.uniform(0.5, 1.5) * spot
+    _paint(bands, clumps, flux * clump_share, _YOUNG_STARS, stamps)
+
+    image_radius = np.sqrt(dx**2 + dy**2 + 0.25)
+    pitch = np.deg2rad(stamps.uniform(20, 50)) * np.where(stamps.chance(0.5), 1, -1).astype(np.float32)
+    plume = _spiral_arms(
+        image_radius, np.arctan2(dy, dx), arms=1.0, pitch=pitch, phase=stamps.uniform(0, 2 * np.pi),
+        start_radius=scale, width=stamps.uniform(1.5, 4.0),
+    )
+    plume *= np.exp(-image_radius / (2.5 * scale)) * (1 - np.exp(-((image_radius / scale) ** 2)))
+    _paint(bands, plume, flux * plume_share, _DISK_STARS, stamps)
+    return bands
+
+
+_RENDERERS = (
+    _disturbed,
+    _merging,
+    _round_smooth,
+    _in_between_round_smooth,
+    _cigar_shaped_smooth,
+    _barred_spiral,
+    _unbarred_tight_spiral,
+    _unbarred_loose_spiral,
+    _edge_on_without_bulge,
+    _edge_on_with_bulge,
+)
