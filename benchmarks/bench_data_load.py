@@ -1,8 +1,7 @@
-"""Time to load each data set from the cache (and each offline stand-in), as a Markdown table.
+"""Time to load each data set from the cache (and each offline stand-in), into benchmarks/results.md.
 
     python benchmarks/bench_data_load.py            # real data sets that are cached, plus stand-ins
-    python benchmarks/bench_data_load.py --quick    # smaller stand-ins and subsets (seconds)
-    python benchmarks/bench_data_load.py --output benchmarks/results/data_load.md
+    python benchmarks/bench_data_load.py --quick    # smaller stand-ins and subsets (seconds), not written
 
 Real data sets are timed only when already in the cache (run `python data_fetch.py fetch --all`
 first); nothing is downloaded. "verify" is the SHA256 check every load starts with; "load" is the
@@ -14,7 +13,8 @@ import argparse
 import os
 import platform
 import time
-from pathlib import Path
+
+from _results import write_result  # run as a script: python benchmarks/bench_data_load.py
 
 from course_utils.data import REGISTRY, load_galaxy10, load_lenses, load_mnist
 from course_utils.data.cache import cached_path, check_file
@@ -44,7 +44,7 @@ def cases(quick: bool):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small subsets and stand-ins")
-    parser.add_argument("--output", type=Path, help="also write the table to this Markdown file")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave benchmarks/results.md alone")
     args = parser.parse_args()
     import h5py  # noqa: F401 - imports are not part of the timings
     import sklearn.datasets  # noqa: F401
@@ -67,13 +67,12 @@ def main() -> None:
             verify = f"{seconds:.2f}" if state.ok else f"failed: {state.status}"
         bunch, seconds = timed(load)
         rows.append(f"| {label} | {verify} | {seconds:.2f} | {shape(bunch)} |")
+        if not (args.quick or args.no_write):
+            write_result("data loading", label, seconds, "s", f"verify {verify} s; shape {shape(bunch)}")
     header = (f"Data loading on {platform.node() or 'this machine'} ({os.cpu_count()} CPUs, "
               f"Python {platform.python_version()}){' --quick' if args.quick else ''}:\n")
     table = header + "\n" + "\n".join(rows) + "\n"
     print("\n" + table)
-    if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(table)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
 
 Run from the repository root. Each size is timed once after a small warm-up call; the rate includes
 everything simulate_galaxy10 does (labels, rendering, PSF, noise, colour stretch to uint8).
-Rows go to benchmarks/results.md (through benchmarks._results.write_result) unless --no-write.
+Rows go to benchmarks/results.md (through _results.write_result) unless --no-write.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from benchmarks._results import write_result
+from _results import write_result  # run as a script: python benchmarks/bench_galaxy_sim.py
 from course_utils.sims.galaxies import simulate_galaxy10
 
 BENCHMARK = "galaxy simulation (Galaxy10 DECaLS classes, g r z)"

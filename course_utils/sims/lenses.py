@@ -1,0 +1,629 @@
+"""Simulated galaxy-scale strong lenses and look-alike non-lenses, in several bands, with a truth catalog.
+
+A lens is a singular isothermal ellipsoid (SIE, Kormann et al. 1994) in an external shear, with a red
+elliptical Sérsic galaxy as its light, deflecting the light of a blue Sérsic source into arcs and rings.
+Non-lenses are the same red galaxies alone, with an unlensed blue neighbour, or with ring-, arc- or
+spiral-arm-shaped blue light that is NOT lensed: the look-alikes that fool lens finders. Each stamp is
+blurred by a Gaussian or Moffat point-spread function (the same in every band), then gets sky and Poisson
+noise; the sky is subtracted, as in survey cut-outs.
+
+Conventions (those of lenstronomy, the field's reference code, which the tests compare against):
+
+- angles in arcsec; x grows with the column index, y with the row index of an image (show stamps with
+  ``origin="lower"``); pixel (row j, column i) of a ``size``-pixel stamp is centred on
+  x = (i - (size - 1) / 2) * pixel_scale, y = (j - (size - 1) / 2) * pixel_scale;
+- ellipticity as eccentricities (e1, e2): axis ratio q = (1 - |e|) / (1 + |e|), position angle of the
+  major axis phi = arctan2(e2, e1) / 2 from the x axis;
+- SIE: convergence kappa = theta_E / (2 sqrt(q x'^2 + y'^2 / q)) in the frame of the major axis, so
+  the critical curve of an SIE without shear encloses an area pi theta_E^2 whatever q;
+- Sérsic: I(R) = amp exp(-b_n [(R / r_eff)^(1/n) - 1]) with R = sqrt(q x'^2 + y'^2 / q) (so r_eff is
+  the circularised half-light radius) and b_n = 1.9992 n - 0.3271 (Capaccioli 1989);
+- fluxes in counts of an exposure with zero point ``ZERO_POINT`` (a magnitude-30 source gives 1 count).
+
+The signal-to-noise ratio (S/N) of a lensed source or a contaminant is the background-limited
+matched-filter S/N summed over bands, sqrt(sum over pixels and bands of s^2 / b), where s is its
+PSF-blurred image and b the variance of everything else (sky and the other light) in counts.
+:func:`render_lenses` scales each source and contaminant to the S/N its catalog row asks for.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.fft
+from astropy.table import Table
+from astropy.visualization import make_lupton_rgb
+from scipy.special import gamma as gamma_function
+
+ZERO_POINT = 30.0
+"""Magnitude of a source that gives one count in the simulated exposure."""
+
+BAND_ORDER = ("u", "g", "r", "i", "z")
+"""Bands the simulator knows, from blue to red."""
+
+SKY_MAG = {"u": 22.9, "g": 22.3, "r": 21.2, "i": 20.5, "z": 19.6}
+"""Dark-sky surface brightness per band in mag/arcsec^2 (typical of a good ground-based site)."""
+
+LENS_COLOUR = {"u": 2.9, "g": 1.4, "r": 0.0, "i": -0.5, "z": -0.85}
+"""Magnitude minus r-band magnitude of a red elliptical at redshift ~0.4 (the lens galaxies)."""
+
+SOURCE_COLOUR = {"u": 0.5, "g": 0.3, "r": 0.0, "i": -0.15, "z": -0.25}
+"""Magnitude minus r-band magnitude of a blue star-forming galaxy at redshift ~1.5 (sources, contaminants)."""
+
+NON_LENS_KINDS = {"galaxy": 0.3, "neighbour": 0.2, "ring": 0.15, "arc": 0.2, "spiral": 0.15}
+"""Kinds of non-lenses and their shares: a red galaxy alone, with an unlensed blue neighbour, or with
+unlensed blue light shaped as a ring, as arcs or as spiral arms around it."""
+
+MOFFAT_BETA = 3.0
+"""Power-law index of the Moffat point-spread function (atmospheric seeing: 2.5 to 4.5)."""
+
+COMPANION_PROBABILITY = 0.3
+"""Chance that an unrelated galaxy shares the stamp, for lenses and non-lenses alike."""
+
+SOURCE_SUPERSAMPLING = 2
+"""Lensed sources are sampled on this many points per pixel side (arcs can be thinner than a pixel)."""
+
+ID_START = 100000
+"""ID of the first object, as in the lens-finding challenge (Metcalf et al. 2019)."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Lens and light profiles
+
+
+def ellipticity_to_axis_ratio(e1, e2):
+    """Axis ratio q (minor/major) and major-axis angle phi (radians from x) of eccentricities (e1, e2)."""
+    e = np.hypot(e1, e2)
+    if np.any(e >= 1):
+        raise ValueError(f"eccentricity sqrt(e1^2 + e2^2) must be below 1 (q = (1-e)/(1+e) > 0); "
+                         f"got up to {np.max(e):.4g}")
+    return (1 - e) / (1 + e), 0.5 * np.arctan2(e2, e1)
+
+
+def axis_ratio_to_ellipticity(q, phi):
+    """Eccentricities (e1, e2) of an ellipse of axis ratio q with major axis at angle phi (radians)."""
+    e = (1 - np.asarray(q)) / (1 + np.asarray(q))
+    return e * np.cos(2 * phi), e * np.sin(2 * phi)
+
+
+def _rotate(dx, dy, angle):
+    """Coordinates in the frame turned by ``angle`` (radians): x' along the direction ``angle``."""
+    cos, sin = np.cos(angle), np.sin(angle)
+    return cos * dx + sin * dy, cos * dy - sin * dx
+
+
+def sie_deflection(x, y, theta_E, e1, e2, center_x=0.0, center_y=0.0):
+    """Deflection (alpha_x, alpha_y) in arcsec of a singular isothermal ellipsoid at positions (x, y).
+
+    Kormann et al. (1994) in lenstronomy's "SIE" convention: ``theta_E`` (arcsec) is the radius of the
+    circle with the area of the critical curve; (e1, e2) are eccentricities. Parameters broadcast against
+    x and y (e.g. x of shape (1, H, W) and parameters of shape (n, 1, 1) give (n, H, W)); the arithmetic
+    is done in the dtype of the inputs, so float32 inputs give a fast float32 result.
+    """
+    e = np.hypot(e1, e2)
+    if np.any(e >= 1):
+        raise ValueError(f"SIE eccentricity sqrt(e1^2 + e2^2) must be below 1; got up to {np.max(e):.4g}")
+    dtype = np.result_type(x, y, theta_E, e1, e2, center_x, center_y, np.float32)
+    q = (1 - e) / (1 + e)
+    phi = 0.5 * np.arctan2(e2, e1)
+    # sqrt(1 - q^2) written without cancellation; at q = 1 the limit arctan(u*s)/s -> u is reached with a
+    # floor at which the neglected term (s^2 u^2 / 3) is below the rounding error of the dtype.
+    s = np.maximum(2 * np.sqrt(e) / (1 + e), np.sqrt(np.finfo(dtype).eps)).astype(dtype)
+    b = (theta_E * np.sqrt(q)).astype(dtype)  # lenstronomy's theta_E -> critical radius of the major-axis form
+    xr, yr = _rotate(x - center_x, y - center_y, np.asarray(phi, dtype))
+    psi = np.sqrt(q.astype(dtype) ** 2 * xr * xr + yr * yr)
+    psi += np.finfo(dtype).tiny  # the centre: 0 / tiny = 0 instead of 0 / 0
+    ax = (b / s) * np.arctan(s * xr / psi)
+    ay = (b / s) * np.arctanh(s * yr / psi)
+    cos, sin = np.cos(phi).astype(dtype), np.sin(phi).astype(dtype)
+    return cos * ax - sin * ay, sin * ax + cos * ay
+
+
+def shear_deflection(x, y, gamma1, gamma2):
+    """Deflection (alpha_x, alpha_y) of an external shear (gamma1, gamma2) about the origin (lenstronomy "SHEAR")."""
+    return gamma1 * x + gamma2 * y, gamma2 * x - gamma1 * y
+
+
+def ray_shoot(x, y, theta_E, e1, e2, gamma1, gamma2, center_x=0.0, center_y=0.0):
+    """Source-plane positions (beta_x, beta_y) of image-plane positions (x, y): SIE plus shear about its centre."""
+    dx, dy = x - center_x, y - center_y
+    ax, ay = sie_deflection(dx, dy, theta_E, e1, e2)
+    sx, sy = shear_deflection(dx, dy, gamma1, gamma2)
+    return x - ax - sx, y - ay - sy
+
+
+def einstein_area(theta_E, e1, e2, gamma1=0.0, gamma2=0.0, n_angles=256):
+    """Area (arcsec^2) inside the tangential critical curve of an SIE in an external shear.
+
+    The SIE's Hessian falls as 1/r along each direction phi, so det(1 - Hessian - shear) = 0 has one root
+    r(phi) = b (1 - gamma1 cos 2phi - gamma2 sin 2phi) / (psi(phi) (1 - gamma^2)); the area is the
+    integral of r^2 / 2 over phi, summed on ``n_angles`` equal steps (for a smooth periodic function the
+    error falls exponentially with the number of steps). Without shear it is pi theta_E^2.
+    """
+    q, phi_lens = ellipticity_to_axis_ratio(np.asarray(e1, float), np.asarray(e2, float))
+    theta_E, q, phi_lens, gamma1, gamma2 = (np.asarray(a, float)[..., None]
+                                            for a in (theta_E, q, phi_lens, gamma1, gamma2))
+    if np.any(gamma1**2 + gamma2**2 >= 1):
+        raise ValueError("external shear |gamma| must be below 1")
+    phi = np.linspace(0, 2 * np.pi, n_angles, endpoint=False)
+    psi = np.sqrt(q**2 * np.cos(phi - phi_lens) ** 2 + np.sin(phi - phi_lens) ** 2)
+    radius = (theta_E * np.sqrt(q) * (1 - gamma1 * np.cos(2 * phi) - gamma2 * np.sin(2 * phi))
+              / (psi * (1 - gamma1**2 - gamma2**2)))
+    return np.pi * np.mean(radius**2, axis=-1)
+
+
+def sersic_b(n):
+    """Sérsic b_n such that r_eff holds half the light (Capaccioli 1989 approximation, as in lenstronomy)."""
+    return 1.9992 * np.asarray(n) - 0.3271
+
+
+def sersic_total_flux(amp, r_eff, n):
+    """Total flux of an elliptical Sérsic profile of surface brightness ``amp`` at r_eff (circularised)."""
+    b = sersic_b(n)
+    return amp * 2 * np.pi * n * r_eff**2 * np.exp(b) * b ** (-2 * n) * gamma_function(2 * n)
+
+
+def sersic_profile(x, y, amp, r_eff, n, e1, e2, center_x=0.0, center_y=0.0):
+    """Elliptical Sérsic surface brightness at (x, y), lenstronomy's "SERSIC_ELLIPSE".
+
+    ``amp`` is the surface brightness at the circularised half-light radius ``r_eff`` (arcsec); arguments
+    broadcast like those of :func:`sie_deflection`.
+    """
+    q, phi = ellipticity_to_axis_ratio(e1, e2)
+    dtype = np.result_type(x, y, amp, r_eff, n, e1, e2, center_x, center_y, np.float32)
+    # Coordinates along the major and minor axes, scaled so that u^2 + v^2 = (R / r_eff)^2.
+    scale_u, scale_v = np.sqrt(q) / r_eff, 1 / (np.sqrt(q) * r_eff)
+    cos, sin = np.cos(phi), np.sin(phi)
+    dx, dy = x - center_x, y - center_y
+    u = np.asarray(scale_u * cos, dtype) * dx + np.asarray(scale_u * sin, dtype) * dy
+    v = np.asarray(scale_v * cos, dtype) * dy - np.asarray(scale_v * sin, dtype) * dx
+    with np.errstate(divide="ignore"):  # log(0) at the centre gives exp(-inf) = 0: the right limit
+        reduced = np.exp(np.log(u * u + v * v) * np.asarray(0.5 / n, dtype))  # (R / r_eff)^(1/n)
+    b = np.asarray(sersic_b(n), dtype)
+    return amp * np.exp(b - b * reduced)
+
+
+def ring_arc_profile(x, y, radius, width, e1, e2, center_x, center_y, arms, pitch_cot, azimuth, sharpness):
+    """Unlensed ring, arcs or spiral arms: a Gaussian ring of ``radius`` and ``width`` (arcsec), modulated in angle.
+
+    The modulation is ((1 + cos(arms (phi - azimuth) - arms pitch_cot ln(R / radius))) / 2)^sharpness:
+    sharpness 0 gives a full ring, pitch_cot 0 gives ``arms`` arcs centred on ``azimuth``, pitch_cot =
+    cot(pitch angle) gives logarithmic spiral arms. R is the elliptical radius of (e1, e2). Peak value 1.
+    """
+    q, phi = ellipticity_to_axis_ratio(e1, e2)
+    dtype = np.result_type(x, y, radius, width, np.float32)
+    xr, yr = _rotate(x - center_x, y - center_y, np.asarray(phi, dtype))
+    q = np.asarray(q, dtype)
+    r = np.sqrt(q * xr * xr + yr * yr / q)
+    ring = np.exp(-0.5 * ((r - radius) / width) ** 2)
+    winding = np.log(np.maximum(r / radius, np.finfo(dtype).tiny))  # finite at the centre
+    phase = arms * (np.arctan2(yr, xr) - azimuth) - arms * pitch_cot * winding
+    return ring * (0.5 + 0.5 * np.cos(phase)) ** sharpness
+
+
+def psf_kernel(fwhm, size, pixel_scale, kind="moffat", beta=MOFFAT_BETA):
+    """Point-spread function sampled on a ``size`` x ``size`` grid, centred on pixel (size//2, size//2), sum 1.
+
+    ``fwhm`` in arcsec, scalar or shape (n,) (gives (n, size, size)); ``kind`` is "gaussian" or "moffat"
+    (I proportional to (1 + r^2 / alpha^2)^-beta).
+    """
+    offsets = (np.arange(size, dtype=np.float32) - size // 2) * np.float32(pixel_scale)
+    return _psf(offsets[:, None] ** 2 + offsets[None, :] ** 2, fwhm, kind, beta)
+
+
+def _psf(r2, fwhm, kind, beta=MOFFAT_BETA):
+    """PSF of unit sum on a grid of squared distances ``r2`` (arcsec^2) from its centre."""
+    if kind not in ("gaussian", "moffat"):
+        raise ValueError(f'psf kind must be "gaussian" or "moffat", got {kind!r}')
+    fwhm = np.asarray(fwhm, np.float32)[..., None, None]
+    if kind == "gaussian":
+        kernel = np.exp(r2 * (np.float32(-4 * np.log(2)) / fwhm**2))
+    else:
+        alpha2 = fwhm**2 / np.float32(4 * (2 ** (1 / beta) - 1))
+        kernel = np.exp(np.float32(-beta) * np.log1p(r2 / alpha2))
+    return kernel / kernel.sum(axis=(-2, -1), keepdims=True)
+
+
+def rgb_composite(images, *, q=8.0, stretch=5.0):
+    """Colour images (n, H, W, 3) uint8 of three-band stamps (n, H, W, 3) ordered blue to red (e.g. g, r, i).
+
+    Each band is divided by its noise (median absolute deviation), so colours compare signal-to-noise, then
+    Lupton et al. (2004)'s arcsinh stretch (astropy's ``make_lupton_rgb``) shows red from the reddest band
+    and blue from the bluest. ``stretch`` is the linear range in noise sigmas: small values show faint arcs.
+    """
+    images = np.asarray(images, np.float32)
+    if images.ndim == 3:
+        return rgb_composite(images[None], q=q, stretch=stretch)[0]
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(f"rgb_composite needs images of shape (n, H, W, 3), got {images.shape}; "
+                         "select three bands, e.g. images[..., :3]")
+    out = np.empty(images.shape, np.uint8)
+    for k, image in enumerate(images):
+        noise = 1.4826 * np.median(np.abs(image - np.median(image, axis=(0, 1))), axis=(0, 1))
+        scaled = image / np.maximum(noise, np.finfo(np.float32).tiny)
+        out[k] = make_lupton_rgb(scaled[..., 2], scaled[..., 1], scaled[..., 0], minimum=-1.0, stretch=stretch, Q=q)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Population
+
+
+def _loguniform(rng, low, high, n):
+    return np.exp(rng.uniform(np.log(low), np.log(high), n))
+
+
+def _random_ellipticity(rng, q_low, q_high, n):
+    return axis_ratio_to_ellipticity(rng.uniform(q_low, q_high, n), rng.uniform(0, np.pi, n))
+
+
+def _offset(rng, r_low, r_high, n):
+    r, angle = rng.uniform(r_low, r_high, n), rng.uniform(0, 2 * np.pi, n)
+    return r * np.cos(angle), r * np.sin(angle)
+
+
+def _check_bands(bands: Sequence[str]) -> tuple[str, ...]:
+    bands = tuple(bands)
+    unknown = [b for b in bands if b not in BAND_ORDER]
+    if not bands or unknown or len(set(bands)) != len(bands):
+        raise ValueError(f"bands must be distinct names among {BAND_ORDER}, got {bands}")
+    return bands
+
+
+def _check_range(name, value, low, high):
+    lo, hi = value
+    if not low <= lo <= hi <= high:
+        raise ValueError(f"{name} must be (low, high) with {low} <= low <= high <= {high}, got {value}")
+    return float(lo), float(hi)
+
+
+def sample_lens_population(
+    n: int,
+    *,
+    lens_fraction: float = 0.5,
+    theta_E_range: tuple[float, float] = (0.5, 3.0),
+    snr_range: tuple[float, float] = (5.0, 200.0),
+    seeing: tuple[float, float] = (0.6, 1.0),
+    bands: Sequence[str] = ("g", "r", "i"),
+    seed=0,
+) -> Table:
+    """Draw the true parameters of ``n`` lenses and non-lenses (no images): one catalog row per object.
+
+    Lenses (share ``lens_fraction``) have Einstein radii uniform in ``theta_E_range`` (arcsec) and lensed
+    images of S/N log-uniform in ``snr_range``; non-lenses are of the kinds of ``NON_LENS_KINDS``, their
+    blue feature of S/N drawn from the same range. Seeing FWHM (arcsec) is uniform in ``seeing``. Lengths in
+    arcsec, positions relative to the stamp centre. Source and contaminant magnitudes are provisional
+    (they fix the colours): :func:`render_lenses` scales them to the asked S/N. Columns that do not apply
+    to a row are NaN (0 for S/N); non-lenses keep their galaxy's mass (theta_E, einstein_area), with
+    nothing behind it to lens.
+    """
+    bands = _check_bands(bands)
+    if not (isinstance(n, (int, np.integer)) and n >= 0):
+        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+    if not 0 <= lens_fraction <= 1:
+        raise ValueError(f"lens_fraction must be between 0 and 1, got {lens_fraction}")
+    theta_low, theta_high = _check_range("theta_E_range", theta_E_range, 0.05, 10.0)
+    snr_low, snr_high = _check_range("snr_range", snr_range, 0.1, 1e5)
+    seeing_low, seeing_high = _check_range("seeing", seeing, 0.01, 5.0)
+    rng = np.random.default_rng(seed)
+    nan = np.full(n, np.nan)
+
+    is_lens = rng.random(n) < lens_fraction
+    names, shares = list(NON_LENS_KINDS), np.array(list(NON_LENS_KINDS.values()))
+    kind = np.where(is_lens, "lens", rng.choice(np.array(names), size=n, p=shares / shares.sum()))
+    t = Table()
+    t["ID"] = ID_START + np.arange(n)
+    t["is_lens"] = is_lens.astype(int)
+    t["kind"] = kind
+
+    # The deflector: its light is a red elliptical, its mass roughly aligned with the light.
+    light_q, light_phi = rng.uniform(0.5, 1.0, n), rng.uniform(0, np.pi, n)
+    mass_q = np.clip(light_q + rng.normal(0, 0.05, n), 0.4, 1.0)
+    mass_phi = light_phi + rng.normal(0, np.radians(10), n)
+    shear, shear_angle = np.minimum(rng.rayleigh(0.03, n), 0.15), rng.uniform(0, np.pi, n)
+    t["theta_E"] = rng.uniform(theta_low, theta_high, n)
+    t["lens_x"], t["lens_y"] = rng.uniform(-0.1, 0.1, (2, n))
+    t["lens_e1"], t["lens_e2"] = axis_ratio_to_ellipticity(mass_q, mass_phi)
+    t["gamma1"], t["gamma2"] = shear * np.cos(2 * shear_angle), shear * np.sin(2 * shear_angle)
+    t["einstein_area"] = einstein_area(t["theta_E"], t["lens_e1"], t["lens_e2"], t["gamma1"], t["gamma2"])
+    t["lens_light_r_eff"] = np.clip(t["theta_E"] * 10 ** rng.normal(0.1, 0.15, n), 0.3, 4.0)
+    t["lens_light_n"] = rng.uniform(2.5, 6.0, n)
+    t["lens_light_e1"], t["lens_light_e2"] = axis_ratio_to_ellipticity(light_q, light_phi)
+    lens_r = 20.0 - 5 * np.log10(t["theta_E"]) + rng.normal(0, 0.3, n)  # massive lenses are bright
+    for b in bands:
+        t[f"lens_mag_{b}"] = lens_r + LENS_COLOUR[b] + rng.normal(0, 0.05, n)
+
+    # The source, for lenses: inside about the caustic region, so most are multiply imaged.
+    radius, angle = t["theta_E"] * 0.8 * np.sqrt(rng.random(n)), rng.uniform(0, 2 * np.pi, n)
+    source = {
+        "source_x": t["lens_x"] + radius * np.cos(angle),
+        "source_y": t["lens_y"] + radius * np.sin(angle),
+        "source_r_eff": _loguniform(rng, 0.1, 0.5, n),
+        "source_n": rng.uniform(0.5, 2.0, n),
+    }
+    source["source_e1"], source["source_e2"] = _random_ellipticity(rng, 0.4, 1.0, n)
+    source_r = rng.uniform(22, 25, n)
+    for b in bands:
+        source[f"source_mag_{b}"] = source_r + SOURCE_COLOUR[b] + rng.normal(0, 0.1, n)
+    for name, value in source.items():
+        t[name] = np.where(is_lens, value, nan)
+    t["snr"] = np.where(is_lens, _loguniform(rng, snr_low, snr_high, n), 0.0)
+
+    # Contaminants of the non-lenses: blue light that is not lensed, as bright as the lensed sources.
+    neighbour, ringlike = kind == "neighbour", np.isin(kind, ["ring", "arc", "spiral"])
+    spiral, arc = kind == "spiral", kind == "arc"
+    offset_x, offset_y = _offset(rng, 1.0, 3.5, n)
+    t["contaminant_x"] = np.where(neighbour, t["lens_x"] + offset_x, np.where(ringlike, t["lens_x"], nan))
+    t["contaminant_y"] = np.where(neighbour, t["lens_y"] + offset_y, np.where(ringlike, t["lens_y"], nan))
+    e1, e2 = _random_ellipticity(rng, 0.3, 1.0, n)
+    ring_e1, ring_e2 = _random_ellipticity(rng, 0.6, 1.0, n)
+    t["contaminant_e1"] = np.where(neighbour, e1, np.where(ringlike, ring_e1, nan))
+    t["contaminant_e2"] = np.where(neighbour, e2, np.where(ringlike, ring_e2, nan))
+    t["contaminant_r_eff"] = np.where(neighbour, _loguniform(rng, 0.1, 0.6, n), nan)
+    t["contaminant_n"] = np.where(neighbour, rng.uniform(0.5, 2.0, n), nan)
+    ring_radius = rng.uniform(theta_low, theta_high, n)
+    t["contaminant_radius"] = np.where(ringlike, ring_radius, nan)
+    t["contaminant_width"] = np.where(spiral, ring_radius * rng.uniform(0.3, 0.6, n),
+                                      np.where(ringlike, rng.uniform(0.1, 0.35, n), nan))
+    t["contaminant_arms"] = np.where(spiral, 2.0, np.where(arc, rng.integers(1, 3, n), np.where(ringlike, 1.0, nan)))
+    t["contaminant_pitch_cot"] = np.where(spiral, 1 / np.tan(np.radians(rng.uniform(12, 30, n))),
+                                          np.where(ringlike, 0.0, nan))
+    t["contaminant_azimuth"] = np.where(ringlike, rng.uniform(0, 2 * np.pi, n), nan)
+    t["contaminant_sharpness"] = np.where(spiral, rng.uniform(1.5, 4.0, n),
+                                          np.where(arc, rng.uniform(2.0, 10.0, n), np.where(ringlike, 0.0, nan)))
+    has_contaminant = neighbour | ringlike
+    contaminant_r = rng.uniform(22, 25, n)
+    for b in bands:
+        t[f"contaminant_mag_{b}"] = np.where(has_contaminant, contaminant_r + SOURCE_COLOUR[b]
+                                             + rng.normal(0, 0.1, n), nan)
+    t["contaminant_snr"] = np.where(has_contaminant, _loguniform(rng, snr_low, snr_high, n), 0.0)
+
+    # An unrelated galaxy, red or blue, in any stamp: its presence tells nothing about lensing.
+    companion = rng.random(n) < COMPANION_PROBABILITY
+    offset_x, offset_y = _offset(rng, 2.5, 5.5, n)
+    t["companion"] = companion.astype(int)
+    t["companion_x"] = np.where(companion, t["lens_x"] + offset_x, nan)
+    t["companion_y"] = np.where(companion, t["lens_y"] + offset_y, nan)
+    e1, e2 = _random_ellipticity(rng, 0.4, 1.0, n)
+    t["companion_e1"], t["companion_e2"] = np.where(companion, e1, nan), np.where(companion, e2, nan)
+    t["companion_r_eff"] = np.where(companion, _loguniform(rng, 0.2, 0.8, n), nan)
+    t["companion_n"] = np.where(companion, rng.uniform(0.5, 4.0, n), nan)
+    companion_r, red = rng.uniform(20, 23.5, n), rng.random(n) < 0.5
+    for b in bands:
+        colour = np.where(red, LENS_COLOUR[b], SOURCE_COLOUR[b]) + rng.normal(0, 0.1, n)
+        t[f"companion_mag_{b}"] = np.where(companion, companion_r + colour, nan)
+
+    t["seeing_fwhm"] = rng.uniform(seeing_low, seeing_high, n)
+    t.meta.update(bands=list(bands), zero_point=ZERO_POINT)
+    return t
+
+
+# --------------------------------------------------------------------------------------------------
+# Rendering
+
+
+def sky_counts(bands: Sequence[str], pixel_scale: float) -> np.ndarray:
+    """Sky level per pixel (counts) in each band, shape (n_bands,)."""
+    return np.array([10 ** (-0.4 * (SKY_MAG[b] - ZERO_POINT)) * pixel_scale**2 for b in _check_bands(bands)])
+
+
+def _fluxes(rows, prefix, bands, index=slice(None)):
+    """Band fluxes (counts) of the magnitude columns ``prefix_<band>``, float32 of shape (n, n_bands, 1, 1)."""
+    mags = np.stack([rows[f"{prefix}_{b}"][index] for b in bands], axis=-1)
+    return (10 ** (-0.4 * (mags - ZERO_POINT))).astype(np.float32)[..., None, None]
+
+
+def _column(rows, name, index=slice(None)):
+    """Catalog column as float32 of shape (n, 1, 1), to broadcast against the (1, H, W) pixel grid."""
+    return rows[name][index].astype(np.float32)[:, None, None]
+
+
+def _unit_sersic(x, y, rows, prefix, index, center=None):
+    """Sérsic of total flux 1 (surface brightness per arcsec^2) of the catalog columns ``prefix_*``."""
+    amp = 1 / sersic_total_flux(1.0, rows[f"{prefix}_r_eff"][index], rows[f"{prefix}_n"][index])
+    cx, cy = center or (_column(rows, f"{prefix}_x", index), _column(rows, f"{prefix}_y", index))
+    return sersic_profile(x, y, amp.astype(np.float32)[:, None, None], *(
+        _column(rows, f"{prefix}_{p}", index) for p in ("r_eff", "n", "e1", "e2")), cx, cy)
+
+
+def _standard_normal(rng, shape):
+    """Standard normal float32 deviates, each pair from a pair of uniforms (Box-Muller transform).
+
+    About twice as fast as ``rng.standard_normal`` on the course machines; a stream cut into pieces of even
+    length gives the same deviates as drawn at once.
+    """
+    count = int(np.prod(shape))
+    pairs = (count + 1) // 2
+    u = rng.random((pairs, 2), dtype=np.float32)
+    radius = np.sqrt(-2 * np.log1p(-u[:, 0]))  # 1 - u lies in (0, 1]
+    angle = np.float32(2 * np.pi) * u[:, 1]
+    out = np.empty((pairs, 2), np.float32)
+    np.multiply(radius, np.cos(angle), out=out[:, 0])
+    np.multiply(radius, np.sin(angle), out=out[:, 1])
+    return out.reshape(-1)[:count].reshape(shape)
+
+
+def _templates(rows, grid, pixel_scale):
+    """Unconvolved unit-flux templates (surface brightness per arcsec^2) of the catalog ``rows``.
+
+    Returns [(object indices, templates (m, H, W))] in the order lens light (every object), lensed
+    sources, neighbours, rings/arcs/spirals (each object has at most one of those three "features"),
+    companions; and the magnification of each lensed source (NaN for the other objects).
+    """
+    x, y, fine_x, fine_y, _ = grid
+    kind, k, size = rows["kind"], len(rows["kind"]), x.shape[-1]
+    lens, neighbour = np.flatnonzero(kind == "lens"), np.flatnonzero(kind == "neighbour")
+    ringlike, companion = np.flatnonzero(np.isin(kind, ["ring", "arc", "spiral"])), np.flatnonzero(rows["companion"])
+    lens_centre = (_column(rows, "lens_x"), _column(rows, "lens_y"))
+    templates = [(np.arange(k), _unit_sersic(x, y, rows, "lens_light", slice(None), lens_centre))]
+    magnification = np.full(k, np.nan)
+    if len(lens):
+        # Arcs can be thinner than a pixel: the source is sampled on a finer grid, then averaged per pixel.
+        beta_x, beta_y = ray_shoot(fine_x, fine_y, *(_column(rows, c, lens) for c in (
+            "theta_E", "lens_e1", "lens_e2", "gamma1", "gamma2", "lens_x", "lens_y")))
+        m = SOURCE_SUPERSAMPLING
+        lensed = _unit_sersic(beta_x, beta_y, rows, "source", lens).reshape(len(lens), size, m, size, m)
+        lensed = lensed.mean(axis=(2, 4))
+        magnification[lens] = lensed.sum(axis=(1, 2)) * pixel_scale**2
+        templates.append((lens, lensed))
+    if len(neighbour):
+        templates.append((neighbour, _unit_sersic(x, y, rows, "contaminant", neighbour)))
+    if len(ringlike):
+        ring = ring_arc_profile(x, y, *(_column(rows, f"contaminant_{p}", ringlike) for p in (
+            "radius", "width", "e1", "e2", "x", "y", "arms", "pitch_cot", "azimuth", "sharpness")))
+        ring /= ring.sum(axis=(1, 2), keepdims=True) * np.float32(pixel_scale**2)
+        templates.append((ringlike, ring))
+    templates.append((companion, _unit_sersic(x, y, rows, "companion", companion)))
+    return templates, magnification
+
+
+def _render_chunk(rows, grid, pixel_scale, bands, psf, sky, rng, out):
+    """Write the images of catalog ``rows`` (dict of k-long arrays) into ``out`` (k, H, W, n_bands); return
+    their measured columns.
+
+    Noise-free if ``rng`` is None. Work is done band-first, (k, n_bands, H, W). ``grid`` holds the pixel
+    centres x (1, 1, W) and y (1, H, 1), the same on the supersampled grid, and the squared distances
+    (H, W) of the pixels from pixel (0, 0) with periodic wrap, for the PSF.
+    """
+    kind, k, size, n_bands = rows["kind"], len(rows["kind"]), grid[0].shape[-1], len(bands)
+    is_lens = kind == "lens"
+    templates, magnification = _templates(rows, grid, pixel_scale)
+
+    # Blur all templates with their object's PSF in one batch of FFTs (periodic edges), to counts per pixel.
+    owners = np.concatenate([index for index, _ in templates])
+    kernel_ft = scipy.fft.rfft2(_psf(grid[-1], rows["seeing_fwhm"], psf))
+    blurred = scipy.fft.irfft2(scipy.fft.rfft2(np.concatenate([t for _, t in templates])) * kernel_ft[owners],
+                               s=(size, size))
+    blurred *= np.float32(pixel_scale**2)
+    companion = templates[-1][0]
+    end_of_features = len(owners) - len(companion)
+    feature = np.zeros((k, size, size), np.float32)  # at most one lensed source or contaminant per object
+    feature[owners[k:end_of_features]] = blurred[k:end_of_features]
+
+    # Background (sky, lens light, companion) in counts, shape (k, n_bands, H, W).
+    model = blurred[:k, None] * _fluxes(rows, "lens_mag", bands)
+    if len(companion):
+        model[companion] += blurred[end_of_features:, None] * _fluxes(rows, "companion_mag", bands, companion)
+    model += sky[:, None, None]
+
+    # Lensed sources and contaminants, scaled to the S/N of their rows against that background.
+    mags = np.stack([np.where(is_lens, rows[f"source_mag_{b}"], rows[f"contaminant_mag_{b}"]) for b in bands], -1)
+    flux = 10 ** (-0.4 * (np.nan_to_num(mags, nan=np.inf) - ZERO_POINT))  # (k, n_bands), 0 where no feature
+    target = np.where(is_lens, rows["snr"], rows["contaminant_snr"])
+    per_band = np.matmul(np.reciprocal(model).reshape(k, n_bands, -1), (feature * feature).reshape(k, -1, 1))
+    snr_of_flux = np.sqrt(np.einsum("kb,kb->k", per_band[..., 0].astype(float), flux**2))
+    counts = flux * np.divide(target, snr_of_flux, out=np.zeros(k), where=snr_of_flux > 0)[:, None]
+    with np.errstate(divide="ignore"):  # zero counts (no feature) give an infinite magnitude, replaced below
+        new_mags = ZERO_POINT - 2.5 * np.log10(counts)
+    measured = {"magnification": magnification}
+    for j, b in enumerate(bands):
+        measured[f"source_mag_{b}"] = np.where(is_lens, new_mags[:, j], np.nan)
+        measured[f"contaminant_mag_{b}"] = np.where(is_lens | np.isnan(mags[:, j]), np.nan, new_mags[:, j])
+
+    lens = np.flatnonzero(is_lens)
+    detection = bands.index(min(bands, key=BAND_ORDER.index))  # the bluest band, where blue arcs stand out
+    in_sigma = feature[lens] * np.float32(counts[lens, detection])[:, None, None] / np.sqrt(model[lens, detection])
+    above = in_sigma > 1
+    measured["numb_pix_lensed_image"] = np.zeros(k, int)
+    measured["numb_pix_lensed_image"][lens] = above.sum(axis=(1, 2))
+    measured["flux_lensed_image_in_sigma"] = np.zeros(k)
+    measured["flux_lensed_image_in_sigma"][lens] = (in_sigma * above).sum(axis=(1, 2))
+    counts = counts.astype(np.float32)
+    for j in range(n_bands):
+        model[:, j] += feature * counts[:, j, None, None]
+
+    if rng is not None:
+        noise = _standard_normal(rng, model.shape)
+        noise *= np.sqrt(model)
+        model += noise
+    np.subtract(model, sky[:, None, None], out=out.transpose(0, 3, 1, 2))
+    return measured
+
+
+_CATALOG_FIRST = ("ID", "is_lens", "einstein_area", "numb_pix_lensed_image", "flux_lensed_image_in_sigma",
+                  "kind", "theta_E", "snr", "magnification")  # the lens-finding challenge's five columns first
+
+
+def render_lenses(
+    catalog: Table,
+    *,
+    size: int = 64,
+    pixel_scale: float = 0.2,
+    psf: str = "moffat",
+    noise: bool = True,
+    seed=0,
+    chunk: int = 64,
+) -> tuple[np.ndarray, Table]:
+    """Images of the objects of a :func:`sample_lens_population` catalog, and the catalog with what was measured.
+
+    Returns float32 images of shape (n, size, size, n_bands) in counts, sky-subtracted, channels last in
+    the order of ``catalog.meta["bands"]``, and a copy of the catalog where the source and contaminant
+    magnitudes give the asked S/N, with ``magnification`` (lensed over intrinsic source flux, in the stamp),
+    ``numb_pix_lensed_image`` and ``flux_lensed_image_in_sigma`` (pixels of the PSF-blurred lensed images
+    above 1 sigma of the background noise in the bluest band, and the sum of their flux in sigma).
+    Noise is Gaussian with the Poisson variance of sky plus light (``noise=False`` gives the mean image).
+    Work is done in float32 chunks of ``chunk`` objects; for even ``size`` the result does not depend on it.
+    """
+    bands = _check_bands(catalog.meta.get("bands", ()))
+    if len(catalog) == 0:
+        raise ValueError("nothing to render: the catalog has no rows (ask for at least one object)")
+    if not (isinstance(size, (int, np.integer)) and size >= 8):
+        raise ValueError(f"size must be an integer number of pixels >= 8, got {size!r}")
+    if not pixel_scale > 0:
+        raise ValueError(f"pixel_scale must be positive (arcsec per pixel), got {pixel_scale}")
+    if not (isinstance(chunk, (int, np.integer)) and chunk >= 1):
+        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    _psf(np.zeros((1, 1), np.float32), 1.0, psf)  # checks the psf kind before any work
+    sky = sky_counts(bands, pixel_scale).astype(np.float32)
+    centred = (np.arange(size, dtype=np.float32) - np.float32((size - 1) / 2)) * np.float32(pixel_scale)
+    wrapped = np.fft.ifftshift((np.arange(size, dtype=np.float32) - size // 2) * np.float32(pixel_scale))
+    m = SOURCE_SUPERSAMPLING
+    fine = (centred[:, None] + (np.arange(m, dtype=np.float32) - np.float32((m - 1) / 2)) * np.float32(
+        pixel_scale / m)).ravel()
+    grid = (centred[None, None, :], centred[None, :, None], fine[None, None, :], fine[None, :, None],
+            wrapped[:, None] ** 2 + wrapped[None, :] ** 2)
+    columns = {name: np.asarray(catalog[name]) for name in catalog.colnames}
+    rng = np.random.default_rng(seed) if noise else None
+    images = np.empty((len(catalog), size, size, len(bands)), np.float32)
+    measured = {}
+    for start in range(0, len(catalog), chunk):
+        rows = {name: column[start:start + chunk] for name, column in columns.items()}
+        values = _render_chunk(rows, grid, pixel_scale, bands, psf, sky, rng, images[start:start + chunk])
+        for name, value in values.items():
+            measured.setdefault(name, []).append(value)
+    out = catalog.copy()
+    for name, values in measured.items():
+        out[name] = np.concatenate(values)
+    first = [c for c in _CATALOG_FIRST if c in out.colnames]
+    out = out[first + [c for c in out.colnames if c not in first]]
+    out.meta.update(size=size, pixel_scale=pixel_scale, psf=psf, sky_counts=dict(zip(bands, sky.tolist())))
+    return images, out
+
+
+def simulate_lenses(
+    n: int,
+    *,
+    size: int = 64,
+    pixel_scale: float = 0.2,
+    bands: Sequence[str] = ("g", "r", "i"),
+    lens_fraction: float = 0.5,
+    seeing: tuple[float, float] = (0.6, 1.0),
+    theta_E_range: tuple[float, float] = (0.5, 3.0),
+    snr_range: tuple[float, float] = (5.0, 200.0),
+    psf: str = "moffat",
+    seed: int = 0,
+    chunk: int = 64,
+) -> tuple[np.ndarray, Table]:
+    """Simulate ``n`` stamps of lenses and non-lenses: (images, catalog).
+
+    images: float32 (n, size, size, n_bands), counts, sky-subtracted, channels last (Keras layout);
+    pixel_scale in arcsec. catalog: astropy Table, one row per image: ``ID``, ``is_lens``, ``kind``,
+    ``theta_E`` and ``einstein_area`` (arcsec, arcsec^2), ``snr`` of the lensed images, ``magnification``,
+    the challenge's ``numb_pix_lensed_image`` and ``flux_lensed_image_in_sigma``, and every lens, light,
+    source, contaminant and PSF parameter (see :func:`sample_lens_population` and :func:`render_lenses`).
+    The same ``seed`` gives the same images and catalog.
+    """
+    population_seed, noise_seed = np.random.SeedSequence(seed).spawn(2)
+    catalog = sample_lens_population(n, lens_fraction=lens_fraction, theta_E_range=theta_E_range,
+                                     snr_range=snr_range, seeing=seeing, bands=bands, seed=population_seed)
+    return render_lenses(catalog, size=size, pixel_scale=pixel_scale, psf=psf, seed=noise_seed, chunk=chunk)
