@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 test: setup  ## unit tests, then nbval over lectures and solutions (TensorFlow), then solutions on JAX
-	COURSE_PROFILE=smoke $(PY) -m pytest -n 2 tests
+	COURSE_PROFILE=smoke $(PY) -m pytest -n 2 --dist loadfile tests
 	COURSE_PROFILE=smoke $(PY) -m pytest -n 2 --dist loadfile $(NBVAL) lectures solutions
 	COURSE_PROFILE=smoke KERAS_BACKEND=jax $(PY) -m pytest -n 2 --dist loadfile $(NBVAL) solutions
 

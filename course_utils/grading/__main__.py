@@ -1,0 +1,75 @@
+"""Grade a folder of lab notebooks downloaded from Colab.
+
+    course-grade LAB SUBMISSIONS [--out DIR] [--profile smoke|cpu|full] [--jobs N]
+                 [--cell-timeout S] [--timeout S] [--memory-gb G] [--checks FILE] [--hidden FILE]
+
+Every .ipynb under SUBMISSIONS is one student (named after the file). Writes DIR/gradebook.csv
+(student, points per question, total, status) and DIR/feedback/<student>.md, and prints a summary.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from course_utils.grading import checkset, gradebook, grader
+
+
+def _positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+    return parse
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="course-grade", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("lab", help="lab id: lab01, lab02, lab03 or lab04")
+    p.add_argument("submissions", type=Path, help="folder of submitted .ipynb files (subfolders too)")
+    p.add_argument("--out", type=Path, help="where to write gradebook.csv and feedback/ (default: grades-LAB)")
+    p.add_argument("--profile", choices=tuple(grader.DEFAULT_SECONDS), default="smoke",
+                   help="COURSE_PROFILE of the kernels (default: smoke)")
+    p.add_argument("--jobs", type=_positive(int), default=1, help="notebooks run at once (default: 1)")
+    p.add_argument("--cell-timeout", type=_positive(float), metavar="S",
+                   help="seconds one cell may run before it is interrupted (default by profile: "
+                        + ", ".join(f"{k} {v[0]}" for k, v in grader.DEFAULT_SECONDS.items()) + ")")
+    p.add_argument("--timeout", type=_positive(float), metavar="S",
+                   help="seconds one notebook may run in total (default by profile: "
+                        + ", ".join(f"{k} {v[1]}" for k, v in grader.DEFAULT_SECONDS.items()) + ")")
+    p.add_argument("--memory-gb", type=_positive(float), default=4.0, metavar="G",
+                   help="memory one notebook's processes may use (default: 4)")
+    p.add_argument("--checks", type=Path, metavar="FILE",
+                   help="checks module to use instead of course_utils/checks/LAB.py")
+    p.add_argument("--hidden", type=Path, metavar="FILE",
+                   help="hidden checks (default: course_utils/grading/hidden/LAB.py when it exists)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser()
+    args = p.parse_args(argv)
+    for option in ("checks", "hidden"):
+        path = getattr(args, option)
+        if path is not None and not path.is_file():
+            p.error(f"--{option} {path}: no such file")
+    options = grader.Options(profile=args.profile, cell_seconds=args.cell_timeout, total_seconds=args.timeout,
+                             memory_gb=args.memory_gb, jobs=args.jobs)
+    out = args.out or Path(f"grades-{args.lab}")
+    try:
+        checks = checkset.load(args.lab, checks_file=args.checks, hidden_file=args.hidden)
+        grades = grader.grade_folder(checks, args.submissions, out, options)
+    except (FileNotFoundError, ValueError) as error:
+        p.error(str(error))
+    except KeyboardInterrupt:
+        print("Interrupted: every running notebook was stopped; no gradebook written.", file=sys.stderr)
+        return 130
+    print(gradebook.summary(checks, grades, args.profile))
+    print(f"gradebook: {out / gradebook.GRADEBOOK}; feedback: {out / gradebook.FEEDBACK_DIR}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

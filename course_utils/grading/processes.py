@@ -1,0 +1,87 @@
+"""The processes of one graded notebook: their memory, and ending all of them.
+
+A notebook's kernel can start processes of its own (a shell command, multiprocessing, a daemon that
+detaches). The runner adopts such orphans (Linux), so the whole family stays one process tree that
+``tree_rss`` measures and ``end_descendants`` ends.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+
+import psutil
+
+PR_SET_CHILD_SUBREAPER = 36  # from <linux/prctl.h>
+
+
+def adopt_orphans() -> None:
+    """Make this process the parent of its descendants' orphans (Linux only; elsewhere a no-op),
+    so a process a notebook detaches stays in this tree instead of escaping to init."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _descendants(root: psutil.Process) -> list[psutil.Process]:
+    """Living descendants of ``root`` (zombies are already dead, waiting for their parent to reap them)."""
+    try:
+        procs = root.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    living = []
+    for proc in procs:
+        try:
+            if proc.status() != psutil.STATUS_ZOMBIE:
+                living.append(proc)
+        except psutil.NoSuchProcess:
+            pass
+    return living
+
+
+def tree_rss(root: psutil.Process) -> int:
+    """Resident memory of ``root`` and all its descendants, in bytes (shared pages count once per process)."""
+    total = 0
+    for proc in [root, *_descendants(root)]:
+        try:
+            total += proc.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return total
+
+
+def _signal_all(procs: list[psutil.Process], signum: int) -> None:
+    for proc in procs:
+        try:
+            proc.send_signal(signum)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+
+
+def end_descendants(root: psutil.Process, *, include_root: bool = False) -> None:
+    """Stop every descendant of ``root`` (so none can fork any more), then kill them all.
+
+    Repeats until no descendant is left, which also catches processes forked while we looked.
+    ``include_root`` kills ``root`` too, last, so orphans keep being adopted by it until the end.
+    """
+    for _ in range(20):
+        procs = _descendants(root)
+        if not procs:
+            break
+        _signal_all(procs, signal.SIGSTOP)
+        _signal_all(_descendants(root), signal.SIGKILL)
+        psutil.wait_procs(procs, timeout=0.5)
+    if include_root:
+        _signal_all([root], signal.SIGKILL)
+
+
+def reap_children() -> None:
+    """Collect the exit status of this process's finished children (adopted orphans included)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
