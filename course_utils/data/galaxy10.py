@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from course_utils.data.offline import announce_stand_in, describe_real, real_file
+from course_utils.sims.galaxies import GALAXY10_DECALS_CLASSES
 
 if TYPE_CHECKING:
     from sklearn.utils import Bunch
@@ -32,18 +33,7 @@ GALAXY10_CLASSES = {
         "Disk, Face-on, Medium Spiral",
         "Disk, Face-on, Loose Spiral",
     ),
-    "decals": (
-        "Disturbed Galaxies",
-        "Merging Galaxies",
-        "Round Smooth Galaxies",
-        "In-between Round Smooth Galaxies",
-        "Cigar Shaped Smooth Galaxies",
-        "Barred Spiral Galaxies",
-        "Unbarred Tight Spiral Galaxies",
-        "Unbarred Loose Spiral Galaxies",
-        "Edge-on Galaxies without Bulge",
-        "Edge-on Galaxies with Bulge",
-    ),
+    "decals": GALAXY10_DECALS_CLASSES,  # the simulator renders exactly these classes
 }
 DATASET_NAMES = {"sdss": "galaxy10_sdss", "decals": "galaxy10_decals"}  # registry entries
 TITLES = {"sdss": "Galaxy10 SDSS", "decals": "Galaxy10 DECaLS"}
