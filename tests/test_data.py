@@ -337,17 +337,7 @@ def test_galaxy10_class_names_follow_each_variants_documentation():
     assert all(len(set(names)) == 10 for names in GALAXY10_CLASSES.values())
 
 
-def test_galaxy10_simulator_numbers_the_classes_as_decals():
-    sims = pytest.importorskip("course_utils.sims.galaxies")
-
-    def words(name: str) -> str:
-        return " ".join(w for w in name.lower().replace("-", " ").split() if w != "galaxies")
-
-    assert [words(n) for n in sims.GALAXY10_DECALS_CLASSES] == [words(n) for n in GALAXY10_CLASSES["decals"]]
-
-
 def test_galaxy10_offline_simulates_and_says_which_classes(capsys):
-    pytest.importorskip("course_utils.sims.galaxies")
     bunch = load_galaxy10("sdss", n=20, size=32, offline=True)
     printed = capsys.readouterr().out
     assert "STAND-IN" in printed and "DECaLS" in printed and "python data_fetch.py fetch galaxy10_sdss" in printed

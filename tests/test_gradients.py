@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
+import keras
 
 from course_utils.gradients import input_gradient, logit_model, loss_gradient  # noqa: E402
 

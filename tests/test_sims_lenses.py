@@ -9,7 +9,6 @@ from course_utils.sims import challenge_io, lenses
 from course_utils.sims import read_challenge_folder, shear_deflection, sie_deflection, simulate_lenses
 from course_utils.sims import write_challenge_folder
 
-lenstronomy = pytest.importorskip("lenstronomy")
 from lenstronomy.LensModel.lens_model import LensModel  # noqa: E402
 from lenstronomy.LensModel.Solver.lens_equation_solver import LensEquationSolver  # noqa: E402
 from lenstronomy.LightModel.light_model import LightModel  # noqa: E402
