@@ -1,0 +1,587 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/astro-dl-course/deep-learning-astronomy/blob/main/solutions/03_galaxy_morphology.ipynb)
+#
+# # Lab 03 — Galaxy morphology with a convolutional network
+#
+# Galaxy Zoo volunteers sorted hundreds of thousands of galaxies by eye: smooth or with a disk, round
+# or cigar-shaped, barred, spiral, edge-on, merging. **Galaxy10** keeps the galaxies on which more
+# than 55 % of the volunteers' votes agreed, in ten classes: 21,785 SDSS images of 69×69 pixels, or
+# 17,736 sharper DECaLS images of 256×256. The lecture notes' case study (seed 001) trains a CNN on
+# exactly this kind of data, and surveys such as Euclid and Rubin will image a billion galaxies that
+# no one can inspect by eye.
+#
+# **What you will learn**
+# - to split imbalanced data so that every class keeps its share (stratification), and to weight
+#   the rare classes so that the network does not ignore them;
+# - to augment images with the 8 exact orientations of a square (a galaxy has no preferred "up");
+# - to build a CNN with batch normalisation and dropout, and train it with a learning-rate schedule
+#   and early stopping;
+# - to judge it by more than one number: accuracy within each class, the confusion matrix, and the
+#   galaxies it gets wrong with the most confidence;
+# - (full profile) to start from a network trained on ImageNet photographs: transfer learning.
+#
+# **How this lab works.** Each exercise is a function to complete where you see `# YOUR CODE HERE`
+# (delete the `raise NotImplementedError` line). The cell after it calls `check(...)`, which tries your
+# function on its own examples and says what is wrong. The lab is worth 10 points, shown next to each
+# check. The later sections use your functions: complete the exercises in order.
+#
+# **Data and time.** The `cpu` profile (a laptop, or Colab without a GPU) trains on 6,000 Galaxy10
+# SDSS images at 64×64 pixels in under 10 minutes on 2 cores; the `full` profile (Colab with a GPU)
+# on all of Galaxy10 DECaLS at 128×128, where the target is a test accuracy of at least 85 %
+# (published CNNs reach about 90 %, the best about 95 %). Without a network, the course's galaxy
+# simulator draws the ten DECaLS classes instead, and says so loudly.
+
+# %%
+# Google Colab only: install the course package (elsewhere the README's set-up did it).
+import subprocess, sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "course-utils @ git+https://github.com/astro-dl-course/deep-learning-astronomy@main"], check=True)
+
+# %%
+import course_utils
+
+runtime = course_utils.setup()
+
+# %% [markdown]
+# ## Set-up
+#
+# All sizes live in this one cell. `smoke` is for the course's automatic tests (seconds, always the
+# simulator), `cpu` for a laptop, `full` for a Colab GPU or TPU.
+
+# %%
+import math
+import textwrap
+import time
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+from keras import layers
+from sklearn.model_selection import train_test_split
+
+from course_utils.checks import check
+from course_utils.data import load_galaxy10
+from course_utils.data.offline import offline_from_env
+from course_utils.plotting import confusion_matrix_plot, image_grid, training_curves
+
+SIZES = runtime.pick(
+    smoke=dict(variant="sdss", offline=True, n=600, size=32, batch_size=32, epochs=1, transfer=None),
+    cpu=dict(variant="sdss", offline=None, n=6_000, size=64, batch_size=64, epochs=25, transfer=None),
+    full=dict(variant="decals", offline=None, n=None, size=128, batch_size=64, epochs=60,
+              transfer=dict(head_epochs=5, fine_tune_epochs=20)),
+)
+MIN_PER_CLASS = 10  # classes rarer than this in the sample cannot be split three ways: they are left out
+MAX_CLASS_WEIGHT = 10.0  # a cap on class weights, so that one image never dominates a batch's loss
+rng = np.random.default_rng(runtime.seed)
+
+
+def short(name, width=18):
+    """A class name wrapped onto lines of at most ``width`` characters, for figure titles."""
+    return "\n".join(textwrap.wrap(name, width))
+
+
+# %% [markdown]
+# ## 1. The data
+#
+# `load_galaxy10` downloads Galaxy10 once (verified and cached), or falls back to the simulator
+# offline. Images come as `uint8` RGB arrays of shape (N, H, W, 3), labels as class numbers 0–9.
+
+# %%
+galaxies = load_galaxy10(SIZES["variant"], n=SIZES["n"], size=SIZES["size"], offline=SIZES["offline"],
+                         seed=runtime.seed)
+print(galaxies.source)
+print(f"images {galaxies.images.shape} {galaxies.images.dtype}, labels {galaxies.labels.shape}")
+
+# %%
+examples = np.concatenate([np.flatnonzero(galaxies.labels == k)[:3] for k in range(len(galaxies.class_names))])
+image_grid(galaxies.images[examples], titles=[short(galaxies.class_names[k]) for k in galaxies.labels[examples]],
+           ncols=6, panel_size=1.8)
+plt.show()
+
+# %% [markdown]
+# Galaxy Zoo's classes are not equally common: smooth round galaxies are everywhere, cigar-shaped
+# ones rare, and SDSS's "edge-on with a boxy bulge" has 17 members out of 21,785. A class with a
+# handful of examples cannot go into training, validation *and* test sets, so classes with fewer
+# than `MIN_PER_CLASS` galaxies in our sample are left out, and the others renumbered 0 … k−1.
+
+# %%
+counts = np.bincount(galaxies.labels, minlength=len(galaxies.class_names))
+kept_classes = np.flatnonzero(counts >= MIN_PER_CLASS)
+for k in np.setdiff1d(np.arange(len(counts)), kept_classes):
+    print(f"left out class {k} ({galaxies.class_names[k]}): only {counts[k]} galaxies in this sample")
+usable = np.flatnonzero(np.isin(galaxies.labels, kept_classes))  # indices of the galaxies we use
+labels = np.searchsorted(kept_classes, galaxies.labels[usable])  # their classes, renumbered 0 .. k-1
+class_names = [galaxies.class_names[k] for k in kept_classes]
+n_classes = len(class_names)
+
+fig, ax = plt.subplots(figsize=(7, 3.5))
+ax.barh(class_names, np.bincount(labels, minlength=n_classes))
+ax.invert_yaxis()
+ax.set(xlabel="galaxies", title=f"class balance of {len(labels):,} galaxies")
+plt.show()
+
+# %% [markdown]
+# ## 2. A stratified split, and class weights
+#
+# We keep 15 % of the galaxies for the final test and 15 % for validation (choosing the learning rate,
+# deciding when to stop), and train on the remaining 70 %. A random split could leave a rare class
+# almost absent from the test set; a **stratified** split gives every set the same class shares.
+
+# %%
+positions = np.arange(len(labels))
+train_pos, test_pos = train_test_split(positions, test_size=0.15, stratify=labels, random_state=runtime.seed)
+train_pos, val_pos = train_test_split(train_pos, test_size=0.15 / 0.85, stratify=labels[train_pos],
+                                      random_state=runtime.seed)
+x_train, y_train = galaxies.images[usable[train_pos]], labels[train_pos]
+x_val, y_val = galaxies.images[usable[val_pos]], labels[val_pos]
+x_test, y_test = galaxies.images[usable[test_pos]], labels[test_pos]
+for name, y in (("train", y_train), ("validation", y_val), ("test", y_test)):
+    shares = np.bincount(y, minlength=n_classes) / len(y)
+    print(f"{name:>10}: {len(y):6,} galaxies, class shares {np.round(shares, 2).tolist()}")
+
+# %% [markdown]
+# ### Exercise 1: class weights (2 points)
+#
+# The loss is an average over images, so a network can lower it a lot by getting the common classes
+# right and little by learning the rare ones. **Class weights** multiply each image's loss by a weight
+# of its class. The "balanced" choice gives class $c$, with $n_c$ of the $n$ training images and $k$
+# classes in all,
+#
+# $$w_c = \frac{n}{k\, n_c},$$
+#
+# so every class contributes the same total weight, $n/k$, and a perfectly balanced set gets weight 1
+# everywhere. Return a dict `{class number: weight}` for the classes `0 … n_classes-1` (every one of
+# them occurs in `labels`), which is what `model.fit(class_weight=...)` takes.
+
+# %%
+def class_weights(labels, n_classes):
+    """Balanced class weights n / (n_classes * count of the class): dict {class (int): weight (float)}."""
+    # BEGIN SOLUTION
+    counts = np.bincount(labels, minlength=n_classes)
+    return {k: len(labels) / (n_classes * counts[k]) for k in range(n_classes)}
+    # END SOLUTION
+
+
+# %%
+check("lab03", "class_weights", class_weights)
+
+# %% [markdown]
+# Four galaxies of class 0, two of class 1, one of class 2: the rarest class weighs four times the
+# most common, and each class carries the same total weight 7/3.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+toy_weights = class_weights(np.array([0, 0, 0, 0, 1, 1, 2]), 3)
+print({k: round(float(w), 4) for k, w in toy_weights.items()})
+
+# %% [markdown]
+# The weights of our training set. Where a class is very rare (SDSS's boxy bulges) its weight would
+# be in the hundreds, so that a single image would outweigh a whole batch and make training jumpy: we
+# cap the weights at `MAX_CLASS_WEIGHT`.
+
+# %%
+train_class_weights = {k: min(float(w), MAX_CLASS_WEIGHT) for k, w in class_weights(y_train, n_classes).items()}
+for k, w in train_class_weights.items():
+    print(f"{w:6.2f}  {class_names[k]}")
+
+# %% [markdown]
+# ## 3. Augmentation: a galaxy has no "up"
+#
+# The sky has no preferred direction: a spiral turned by 90° or seen in a mirror is still the same
+# kind of galaxy. A square image has exactly **8** such orientations: 4 quarter turns (0°, 90°, 180°,
+# 270°), each with or without a mirror flip. These moves keep every pixel exact (no interpolation),
+# unlike a rotation by an arbitrary angle, and with them each training image becomes 8 different
+# ones. Showing the network a random orientation of every image, anew in every epoch, teaches it that
+# orientation does not matter and makes over-fitting harder.
+#
+# ### Exercise 2: random orientations (3 points)
+#
+# `augment(images, rng)` takes a batch of shape (n, H, H, channels) and returns a new array of the
+# same shape in which **each** image, independently, is turned by a random multiple of 90° and
+# mirrored or not, all 8 outcomes equally likely. Draw the random choices from `rng` (a NumPy
+# `Generator`: `rng.integers(...)`), so that the same seed gives the same batch. Do not change
+# `images` itself. Useful: `np.rot90(image, k)` turns one image (H, W, channels) by k quarter turns;
+# `image[:, ::-1]` mirrors it left-right.
+
+# %%
+def augment(images, rng):
+    """Each image of images (n, H, H, channels) in one of its 8 orientations, drawn from rng: new array, same shape."""
+    # BEGIN SOLUTION
+    turns = rng.integers(0, 4, size=len(images))
+    mirrored = rng.integers(0, 2, size=len(images)).astype(bool)
+    out = np.empty_like(images)
+    for i, image in enumerate(images):
+        turned = np.rot90(image, k=turns[i])
+        out[i] = turned[:, ::-1] if mirrored[i] else turned
+    return out
+    # END SOLUTION
+
+
+# %%
+check("lab03", "augment", augment)
+
+# %% [markdown]
+# A 2×2 "image" with the pixels 1, 2, 3, 4 shows every orientation: in 200 random draws all 8 occur.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+tiny = np.array([[1, 2], [3, 4]]).reshape(1, 2, 2, 1)
+draws = augment(np.repeat(tiny, 200, axis=0), np.random.default_rng(0))[..., 0]
+orientations = sorted({tuple(draw.ravel().tolist()) for draw in draws})
+print(f"{len(orientations)} orientations:", orientations)
+
+# %% [markdown]
+# One galaxy, eight random draws:
+
+# %%
+image_grid(augment(np.repeat(x_train[:1], 8, axis=0), rng), ncols=8, panel_size=1.5)
+plt.show()
+
+# %% [markdown]
+# ### Batches for Keras
+#
+# Keras trains on batches. `GalaxyBatches` (a `keras.utils.PyDataset`) cuts the images into batches
+# and, for training, reshuffles them every epoch and passes each batch through your `augment`. The
+# images stay `uint8` until a batch is needed, which keeps memory small (all of Galaxy10 DECaLS at
+# 128×128 is 0.9 GB as bytes, four times that as floats).
+#
+# Each batch is also **standardised**: every colour channel gets mean 0 and standard deviation 1, with
+# the mean and standard deviation of the training images. This matters more than it seems. Galaxy
+# images are mostly dark sky, so their pixel values in [0, 1] are small, and so are the outputs of the
+# first convolution. Batch normalisation copes with that during training, but for predictions it uses
+# running averages of each channel's mean and variance, which start at 0 and 1 and move only 1 % per
+# step towards the true values: for hundreds of steps the model would be judged with the wrong
+# normalisation, and the validation loss, which early stopping watches, would be meaningless.
+
+# %%
+class GalaxyBatches(keras.utils.PyDataset):
+    """Batches (standardised images float32 (b, H, W, 3), labels (b,)) from uint8 images and labels.
+
+    Pixel values are scaled to [0, 1], then standardised with ``mean`` and ``std`` (one per channel).
+    With ``augment_with`` (a function like ``augment``) the order is reshuffled every epoch and every
+    batch is re-oriented at random: for training. Without it, batches come in order: for evaluation.
+    """
+
+    def __init__(self, images, labels, batch_size, *, mean, std, augment_with=None, seed=0):
+        super().__init__()
+        self.images, self.labels, self.batch_size = images, labels, batch_size
+        self.mean, self.std = np.float32(mean), np.float32(std)
+        self.augment_with = augment_with
+        self.rng = np.random.default_rng(seed)
+        self.order = np.arange(len(images))
+        self.on_epoch_end()
+
+    def __len__(self):
+        return math.ceil(len(self.images) / self.batch_size)
+
+    def __getitem__(self, index):
+        chosen = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        batch = self.images[chosen]
+        if self.augment_with is not None:
+            batch = self.augment_with(batch, self.rng)
+        return (batch.astype("float32") / 255.0 - self.mean) / self.std, self.labels[chosen]
+
+    def on_epoch_end(self):
+        if self.augment_with is not None:
+            self.rng.shuffle(self.order)
+
+
+sample = x_train[:1000].astype("float32") / 255.0  # x_train is in random order: its first images are a fair sample
+channel_mean, channel_std = sample.mean(axis=(0, 1, 2)), sample.std(axis=(0, 1, 2))
+print(f"pixel values per channel (R, G, B): mean {np.round(channel_mean, 3)}, standard deviation "
+      f"{np.round(channel_std, 3)}")
+standardise = dict(mean=channel_mean, std=channel_std)
+train_batches = GalaxyBatches(x_train, y_train, SIZES["batch_size"], augment_with=augment, seed=runtime.seed,
+                              **standardise)
+val_batches = GalaxyBatches(x_val, y_val, SIZES["batch_size"], **standardise)
+test_batches = GalaxyBatches(x_test, y_test, SIZES["batch_size"], **standardise)
+
+# %% [markdown]
+# ## 4. The model
+#
+# ### Exercise 3: a CNN with batch normalisation and dropout (3 points)
+#
+# `build_cnn(input_shape, n_classes)` returns a Keras model that maps (standardised) images of
+# `input_shape`, e.g. `(64, 64, 3)`, to `n_classes` probabilities. A design that works well here, in the spirit of
+# the notes' VGG and star–galaxy networks:
+#
+# - start with `keras.Input(shape=input_shape)`;
+# - four blocks of `Conv2D(filters, 3, padding="same")` → `BatchNormalization()` → ReLU →
+#   `MaxPooling2D()`, with 16, 32, 64 and 128 filters: each block halves the image and doubles the
+#   number of feature maps;
+# - `GlobalAveragePooling2D()` (one number per feature map: few parameters, any image size);
+# - `Dropout(0.3)`, then `Dense(n_classes, activation="softmax")`.
+#
+# The check wants batch normalisation, dropout, softmax outputs, and at most 2 million parameters
+# for 64×64 images, so that the `cpu` profile stays under 10 minutes. Batch normalisation lets the
+# network learn fast at a high learning rate; dropout keeps it from memorising the training set.
+
+# %%
+def build_cnn(input_shape, n_classes):
+    """A CNN from standardised images (H, W, channels) to n_classes softmax probabilities."""
+    # BEGIN SOLUTION
+    inputs = keras.Input(shape=input_shape)
+    x = inputs
+    for filters in (16, 32, 64, 128):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)  # batch norm's shift replaces the bias
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.MaxPooling2D()(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dropout(0.3)(x)
+    outputs = layers.Dense(n_classes, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name="galaxy_cnn")
+    # END SOLUTION
+
+
+# %%
+check("lab03", "build_cnn", build_cnn)
+
+# %% [markdown]
+# Thanks to global average pooling the number of parameters does not depend on the image size:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for shape in ((64, 64, 3), (128, 128, 3)):
+    print(f"build_cnn({shape}, 10): {build_cnn(shape, 10).count_params():,} parameters")
+
+# %%
+keras.utils.set_random_seed(runtime.seed)
+model = build_cnn(x_train.shape[1:], n_classes)
+model.summary()
+
+# %% [markdown]
+# ## 5. Training
+#
+# Adam with a learning rate of $10^{-3}$ and the cross-entropy loss for integer labels. Two callbacks
+# steer the training from the validation loss:
+#
+# - **learning-rate schedule** (`ReduceLROnPlateau`): when the validation loss has not improved for
+#   2 epochs, halve the learning rate: large steps early, fine steps late;
+# - **early stopping** (`EarlyStopping`): when it has not improved for 5 epochs, stop, and go back to
+#   the weights of the best epoch.
+#
+# `class_weight` applies Exercise 1's weights to the training loss (the validation loss stays
+# unweighted).
+
+# %%
+def train(model, epochs, learning_rate):
+    """Compile ``model`` and fit it on the augmented, class-weighted training batches; returns the History."""
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    callbacks = [
+        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, min_lr=1e-6, verbose=1),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True, verbose=1),
+    ]
+    return model.fit(train_batches, validation_data=val_batches, epochs=epochs, class_weight=train_class_weights,
+                     callbacks=callbacks, verbose=2)
+
+
+start = time.perf_counter()
+history = train(model, SIZES["epochs"], learning_rate=1e-3)
+print(f"training took {(time.perf_counter() - start) / 60:.1f} minutes for {len(history.history['loss'])} epochs")
+
+# %%
+training_curves(history)
+plt.show()
+
+# %% [markdown]
+# Two things to notice. The validation accuracy of the first epochs lags far behind: batch
+# normalisation's running averages, used for predictions, are still catching up with the statistics
+# of the training batches. Later, the training accuracy is measured on augmented images, with dropout
+# active and with the class weights, so it can sit *below* the validation accuracy; what matters is
+# that the validation loss stops falling, which is where early stopping steps in.
+#
+# For comparison: on the simulator, the cpu profile's 25 epochs took 5 minutes on 2 CPU cores shared
+# with other jobs, and reached a test accuracy of 0.90 (balanced accuracy 0.91).
+#
+# ## 6. Evaluation
+#
+# The test set has been untouched so far. The model gives a probability for each class; its
+# prediction is the most probable class.
+
+# %%
+test_probabilities = model.predict(test_batches, verbose=0)
+test_predictions = test_probabilities.argmax(axis=1)
+test_accuracy = course_utils.record("test_accuracy", float(np.mean(test_predictions == y_test)))
+
+# %% [markdown]
+# ### Exercise 4: accuracy within each class (1 point)
+#
+# One accuracy hides a lot when classes are imbalanced: a network that never predicts a rare class
+# loses little overall. `per_class_accuracy(y_true, y_pred, n_classes)` returns an array of
+# `n_classes` numbers: entry $c$ is the fraction of the galaxies *of true class* $c$ that were
+# predicted as $c$ (the class's **recall**). A class without any galaxy in `y_true` gets `np.nan`
+# (its accuracy is undefined, not 0). (`course_utils.metrics.per_class_accuracy` does the same; write
+# your own.)
+
+# %%
+def per_class_accuracy(y_true, y_pred, n_classes):
+    """Fraction of each true class predicted correctly: array (n_classes,), NaN for a class absent from y_true."""
+    # BEGIN SOLUTION
+    accuracy = np.full(n_classes, np.nan)
+    for c in range(n_classes):
+        of_class = y_true == c
+        if of_class.any():
+            accuracy[c] = np.mean(y_pred[of_class] == c)
+    return accuracy
+    # END SOLUTION
+
+
+# %%
+check("lab03", "per_class_accuracy", per_class_accuracy)
+
+# %% [markdown]
+# The mean of the per-class accuracies, the **balanced accuracy**, counts every class equally; it is
+# what the class weights try to raise, sometimes at the cost of a little overall accuracy.
+
+# %%
+test_per_class = per_class_accuracy(y_test, test_predictions, n_classes)
+balanced_accuracy = course_utils.record("test_balanced_accuracy", float(np.nanmean(test_per_class)))
+test_counts = np.bincount(y_test, minlength=n_classes)
+fig, ax = plt.subplots(figsize=(7, 3.5))
+ax.barh([f"{name} ({count})" for name, count in zip(class_names, test_counts)], test_per_class)
+ax.axvline(test_accuracy, color="k", ls="--", label=f"overall accuracy {test_accuracy:.3f}")
+ax.invert_yaxis()
+ax.set(xlim=(0, 1), xlabel="accuracy within the class (test galaxies in brackets)", title="per-class accuracy")
+ax.legend(loc="lower right")
+plt.show()
+
+# %% [markdown]
+# The **confusion matrix** says where the missing fraction goes: row = true class, column = predicted
+# class, each row divided by its total so that the diagonal holds the per-class accuracies above.
+
+# %%
+fig = confusion_matrix_plot(y_test, test_predictions, [short(name, 22) for name in class_names], normalize=True)
+plt.setp(fig.axes[0].get_xticklabels(), rotation=60, ha="right", rotation_mode="anchor")
+plt.show()
+
+# %% [markdown]
+# ## 7. What the model gets wrong
+#
+# Most confusions are between neighbouring classes: round and in-between smooth galaxies, tight and
+# loose spirals, disturbed galaxies and mergers. Galaxy Zoo's classes cut a continuum (how round,
+# how tightly wound) into bins, and the volunteers themselves disagree near the edges. The mistakes
+# the model makes *with the most confidence* are the most instructive: some are its errors, some
+# are doubtful labels.
+#
+# ### Exercise 5: the most confident mistakes (1 point)
+#
+# `most_confident_mistakes(probabilities, y_true, k)` returns the indices of the (at most) `k`
+# wrongly predicted galaxies whose predicted class had the highest probability, most confident first.
+# `probabilities` has shape (n, n_classes); the prediction is the most probable class and the
+# confidence is its probability. If there are fewer than `k` mistakes, return them all.
+
+# %%
+def most_confident_mistakes(probabilities, y_true, k):
+    """Indices of at most k wrong predictions, ordered by the probability of the predicted class, highest first."""
+    # BEGIN SOLUTION
+    predicted = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1)
+    wrong = np.flatnonzero(predicted != y_true)
+    return wrong[np.argsort(-confidence[wrong], kind="stable")][:k]
+    # END SOLUTION
+
+
+# %%
+check("lab03", "most_confident_mistakes", most_confident_mistakes)
+
+# %%
+worst = most_confident_mistakes(test_probabilities, y_test, 12)
+titles = [f"true: {short(class_names[y_test[i]], 16)}\nsaid: {short(class_names[test_predictions[i]], 16)}"
+          f"\np = {test_probabilities[i].max():.2f}" for i in worst]
+image_grid(x_test[worst], titles=titles, ncols=6, panel_size=2.1, title_colors=["C3"] * len(worst))
+plt.show()
+
+# %% [markdown]
+# Look at them as a Galaxy Zoo volunteer would. Is the "smooth" galaxy really featureless, or is a
+# faint disk visible? Is a foreground star what made a smooth galaxy look "disturbed"? At 64 pixels
+# the arms of a tight spiral are a few pixels wide: would more pixels (the full profile's 128) help?
+#
+# ## 8. Transfer learning from ImageNet (full profile)
+#
+# Networks trained on the 1.3 million photographs of ImageNet have learned edges, textures and shapes
+# that are useful for galaxies too (seed 001: "layer transfer"). Here we take EfficientNetB0 from
+# `keras.applications` without its classifier, freeze it, and train only a new softmax layer on top;
+# then we unfreeze it and fine-tune everything with a learning rate 100 times smaller, so that the
+# ImageNet features are adjusted, not destroyed. The backbone's batch-normalisation layers stay in
+# inference mode throughout (`training=False`), keeping their ImageNet statistics.
+#
+# This needs the ImageNet weights (a 16 MB download) and a GPU: it runs in the full profile only.
+
+# %%
+def build_transfer_model(input_shape, n_classes, mean, std, weights="imagenet"):
+    """EfficientNetB0 (frozen) plus a new dropout and softmax layer, for images standardised with mean and std
+    (one per channel). Returns (model, backbone)."""
+    backbone = keras.applications.EfficientNetB0(include_top=False, weights=weights, input_shape=input_shape,
+                                                 pooling="avg")
+    backbone.trainable = False
+    inputs = keras.Input(shape=input_shape)
+    x = layers.Normalization(mean=mean, variance=np.square(std), invert=True)(inputs)  # back to [0, 1]
+    x = layers.Rescaling(255.0)(x)  # EfficientNet takes pixel values 0..255 and normalises them itself
+    x = backbone(x, training=False)
+    x = layers.Dropout(0.3)(x)
+    outputs = layers.Dense(n_classes, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name="efficientnet_galaxies"), backbone
+
+
+transfer = SIZES["transfer"]
+transfer_model = None
+if transfer is None:
+    print(f"Transfer learning is skipped in the {runtime.profile} profile: it runs in the full profile (a GPU).")
+elif offline_from_env():
+    print("Transfer learning is skipped: COURSE_OFFLINE is set, and the ImageNet weights must be downloaded.")
+else:
+    try:
+        transfer_model, backbone = build_transfer_model(x_train.shape[1:], n_classes, **standardise)
+    except Exception as error:  # keras.utils.get_file raises a bare Exception when the download fails
+        print(f"Transfer learning is skipped: the ImageNet weights could not be downloaded ({error}).")
+
+# %%
+if transfer_model is not None:
+    train(transfer_model, transfer["head_epochs"], learning_rate=1e-3)  # only the new layer learns
+    backbone.trainable = True
+    train(transfer_model, transfer["fine_tune_epochs"], learning_rate=1e-5)  # now all of it, gently
+    transfer_predictions = transfer_model.predict(test_batches, verbose=0).argmax(axis=1)
+    course_utils.record("transfer_test_accuracy", float(np.mean(transfer_predictions == y_test)))
+    course_utils.record("transfer_test_balanced_accuracy",
+                        float(np.nanmean(per_class_accuracy(y_test, transfer_predictions, n_classes))))
+
+# %% [markdown]
+# ## Your score
+#
+# The same checks the instructor's grader runs, over all exercises at once:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from course_utils.checks import evaluate, questions
+
+earned = sum(q.points for q in questions("lab03") if evaluate(q, globals().get(q.target))[0])
+print(f"Lab 03 self-checks: {earned:g} / {sum(q.points for q in questions('lab03')):g} points")
+
+# %% [markdown]
+# ## What to try next
+# - **Test-time augmentation**: average the model's probabilities over the 8 orientations of each test
+#   galaxy. Does the accuracy go up?
+# - Train without class weights, and compare the overall and the balanced accuracy.
+# - Add a second convolution to each block (as VGG does) or a residual connection (lecture 04), and
+#   watch the time per epoch and the validation loss.
+# - Replace the hard labels by Galaxy Zoo's vote fractions and train a regression: the volunteers'
+#   uncertainty is information, not noise.
+# - On the simulator, make a class harder (fainter arms, more noise) and see which confusions appear.
+# - Look up group-equivariant CNNs, which build the 8 orientations into the layers instead of the data.
