@@ -276,6 +276,14 @@ def run_probe(checks: checkset.CheckSet, namespace: dict, seconds: float = 5.0) 
     return checkset.read_result(buffer.getvalue(), "nonce")
 
 
+def test_a_hidden_question_not_marked_hidden_is_refused(tmp_path):
+    unmarked = tmp_path / "lab99_hidden.py"
+    unmarked.write_text((FIXTURES / "hidden" / "lab99.py").read_text().replace(", hidden=True", ""))
+    with pytest.raises(ValueError, match="square_zero without hidden=True"):
+        fixture_checks(unmarked)
+    assert [q.name for q in fixture_checks().questions if q.hidden] == ["square_zero"]
+
+
 def test_probe_uses_the_snapshot_not_the_patched_modules_or_the_edited_file(tmp_path):
     checks_file = tmp_path / "lab99.py"
     checks_file.write_text((FIXTURES / "lab99.py").read_text())

@@ -100,6 +100,13 @@ def load(lab: str, *, checks_file: Path | None = None, hidden_file: Path | None 
     if not infos:
         raise ValueError(f"{lab_path} registers no question for {lab}: "
                          f"decorate its checks with @question({lab!r}, ...).")
+    if hidden_module:
+        with probe.snapshot_checks({k: v for k, v in sources.items() if k != hidden_module}):
+            visible = {q.qid for q in probe.lab_questions(lab, None)[1]}
+        unmarked = [q.name for q in infos if not q.hidden and q.qid not in visible]
+        if unmarked:
+            raise ValueError(f"{hidden_path} registers {', '.join(unmarked)} without hidden=True: students would "
+                             "be told about them; add hidden=True to their @question(...).")
     clashes = [q.name for q in infos if q.name in RESERVED_NAMES]
     if clashes:
         raise ValueError(f"question name(s) {', '.join(clashes)} of {lab} would clash with the gradebook's "
