@@ -2,32 +2,20 @@
 message that says what to fix."""
 from pathlib import Path
 
-import jupytext
+import keras
 import numpy as np
 import pytest
+from keras import layers
+from labsource import notebook_functions
 
-import keras
-from keras import layers  # noqa: E402
-
-from course_utils.checks import evaluate, questions  # noqa: E402
-from course_utils.notebooks.labgen import stub_source  # noqa: E402
+from course_utils.checks import evaluate, questions
 
 SOLUTION = Path(__file__).resolve().parents[1] / "solutions" / "02_mnist_cnn.py"
 QUESTIONS = {q.name: q for q in questions("lab02")}
 GRADER_MESSAGE_CHARS = 600  # the grader cuts longer feedback
 
 
-def exercise_functions(make_stubs: bool) -> dict:
-    """The functions defined by the solution's exercise cells (or by the lab's stubs of them)."""
-    notebook = jupytext.read(SOLUTION)
-    namespace = {"np": np, "keras": keras, "layers": layers}
-    for cell in notebook.cells:
-        if cell.cell_type == "code" and "# BEGIN SOLUTION" in cell.source:
-            exec(stub_source(cell.source) if make_stubs else cell.source, namespace)
-    return namespace
-
-
-SOLVED = exercise_functions(make_stubs=False)
+SOLVED = notebook_functions(SOLUTION, {"np": np, "keras": keras, "layers": layers})
 
 
 def passes(name, answer):
@@ -57,7 +45,7 @@ def test_the_solution_passes(name):
 
 @pytest.mark.parametrize("name", list(QUESTIONS))
 def test_the_generated_stubs_fail_saying_so(name):
-    stubs = exercise_functions(make_stubs=True)
+    stubs = notebook_functions(SOLUTION, {"np": np, "keras": keras, "layers": layers}, stubbed=True)
     fails(name, stubs[QUESTIONS[name].target], "NotImplementedError", "YOUR CODE HERE")
 
 

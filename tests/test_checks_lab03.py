@@ -2,7 +2,6 @@
 mistake in typical wrong ones, and tell a student whose lab is still the unmodified stub what to do."""
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import keras
@@ -12,23 +11,14 @@ from keras import layers
 from scipy import ndimage
 
 from course_utils.checks import evaluate, questions
-from course_utils.notebooks.labgen import stub_source
+from labsource import notebook_functions
 
 SOLUTION = Path(__file__).resolve().parents[1] / "solutions" / "03_galaxy_morphology.py"
 
 
-def notebook_functions(source: str) -> dict:
-    """The notebook's top-level function definitions, executed together with the names they use."""
-    tree = ast.parse(source)
-    namespace = {"np": np, "keras": keras, "layers": layers}
-    definitions = ast.Module([node for node in tree.body if isinstance(node, ast.FunctionDef)], type_ignores=[])
-    exec(compile(definitions, str(SOLUTION), "exec"), namespace)
-    return namespace
-
-
-SOURCE = SOLUTION.read_text(encoding="utf-8")
-SOLVED = notebook_functions(SOURCE)
-STUB = notebook_functions(stub_source(SOURCE))  # the functions of the generated student lab
+MODULES = {"np": np, "keras": keras, "layers": layers}
+SOLVED = notebook_functions(SOLUTION, MODULES)
+STUB = notebook_functions(SOLUTION, MODULES, stubbed=True)  # the functions of the generated student lab
 QUESTIONS = {q.name: q for q in questions("lab03")}
 
 

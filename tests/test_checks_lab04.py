@@ -12,25 +12,16 @@ from astropy.io import fits
 from keras import layers
 
 from course_utils.checks import evaluate, questions
-from course_utils.notebooks.labgen import stub_source
+from labsource import notebook_functions
 
 SOLUTION = Path(__file__).resolve().parents[1] / "solutions" / "04_strong_lenses.py"
 EXERCISES = ("read_stamp", "normalise_stamps", "residual_block", "tpr_at_fp", "completeness_in_bins")
 
 
-def notebook_functions(source: str) -> dict:
-    """The exercise functions of the notebook, executed with the modules they use."""
-    tree = ast.parse(source)
-    namespace = {"np": np, "fits": fits, "keras": keras, "layers": layers}
-    definitions = ast.Module([node for node in tree.body
-                              if isinstance(node, ast.FunctionDef) and node.name in EXERCISES], type_ignores=[])
-    exec(compile(definitions, str(SOLUTION), "exec"), namespace)
-    return namespace
-
-
 SOURCE = SOLUTION.read_text(encoding="utf-8")
-SOLVED = notebook_functions(SOURCE)
-STUB = notebook_functions(stub_source(SOURCE))  # the functions of the generated student lab
+MODULES = {"np": np, "fits": fits, "keras": keras, "layers": layers}
+SOLVED = notebook_functions(SOLUTION, MODULES, names=EXERCISES)
+STUB = notebook_functions(SOLUTION, MODULES, stubbed=True, names=EXERCISES)  # the generated lab's stubs
 QUESTIONS = {q.name: q for q in questions("lab04")}
 
 
