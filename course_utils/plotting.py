@@ -39,6 +39,7 @@ def image_grid(images, titles=None, *, ncols: int = 8, cmap: str = "gray", vmin:
     vmin/vmax are given), or (n, H, W, 3) RGB: uint8 in 0..255 or floats in [0, 1] as they are; RGB floats
     outside [0, 1] (fluxes, standardised bands) are stretched per image to [0, 1].
     titles: n strings; title_colors: n colours (e.g. red for a wrong prediction); panel_size in inches.
+    Pixels are drawn as blocks (no smoothing): true to the data, and light in a stored notebook.
     """
     images = _as_image_stack(images)
     n = len(images)
@@ -59,9 +60,9 @@ def image_grid(images, titles=None, *, ncols: int = 8, cmap: str = "gray", vmin:
             continue
         image = images[index]
         if image.ndim == 2:
-            ax.imshow(image, cmap=cmap, vmin=vmin, vmax=vmax)
+            ax.imshow(image, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
         else:
-            ax.imshow(_displayable_rgb(image))
+            ax.imshow(_displayable_rgb(image), interpolation="nearest")
         if titles is not None:
             colour = {} if title_colors is None else {"color": title_colors[index]}
             ax.set_title(str(titles[index]), fontsize=9, **colour)

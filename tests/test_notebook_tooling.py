@@ -134,8 +134,9 @@ def test_run_writes_executed_copies_and_summary(course):
     (course / "lectures" / "98_fine.py").write_text("# %%\nprint('fine')\n")
     cli.sync(course)
     notebooks = [course / "lectures" / "98_fine.ipynb", course / "lectures" / "99_talk.ipynb"]
-    code = cli.run(course, notebooks, "smoke", in_place=False, build=course / "build")
-    assert code == 1  # one notebook failed, the other still ran
+    results = cli.run(course, notebooks, "smoke", in_place=False, build=course / "build")
+    assert [r.status for r in results] == ["ok", "error"]  # one notebook failed, the other still ran
+    assert all(r.peak_memory_gb > 0 for r in results)
     summary = json.loads((course / "build" / "summary.json").read_text())
     by_name = {Path(r["notebook"]).name: r for r in summary["notebooks"]}
     assert by_name["98_fine.ipynb"]["status"] == "ok"

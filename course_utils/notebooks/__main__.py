@@ -64,8 +64,9 @@ def problems(root: Path) -> list[str]:
     return found
 
 
-def run(root: Path, notebooks: list[Path], profile: str | None, in_place: bool, build: Path) -> int:
-    """Execute notebooks one by one, write executed copies and the summary; 1 when any failed."""
+def run(root: Path, notebooks: list[Path], profile: str | None, in_place: bool,
+        build: Path) -> list[execute.RunResult]:
+    """Execute notebooks one by one (a failure does not stop the others); write executed copies and the summary."""
     profile = profile or choose_profile(detect_accelerator())
     results = []
     for path in tqdm(notebooks, desc=f"notebooks ({profile})", unit="nb"):
@@ -79,7 +80,7 @@ def run(root: Path, notebooks: list[Path], profile: str | None, in_place: bool, 
     failed = [r.notebook for r in results if r.status != "ok"]
     if failed:
         print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}; executed copies in {build}/executed/.")
-    return 1 if failed else 0
+    return results
 
 
 def fork(root: Path, repository: str) -> list[Path]:
@@ -127,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if found else 0
     if args.command == "run":
         notebooks = [p.resolve() for p in args.notebooks] or [py.with_suffix(".ipynb") for py in sources(root)]
-        return run(root, notebooks, args.profile, args.in_place, (root / args.build).resolve())
+        results = run(root, notebooks, args.profile, args.in_place, (root / args.build).resolve())
+        return 1 if any(r.status != "ok" for r in results) else 0
     if args.command == "fork":
         for path in fork(root, args.repository):
             print(f"rewrote {path.relative_to(root)}")

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
+import psutil
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -24,6 +26,34 @@ class RunResult:
     seconds: float
     metrics: dict[str, float] = field(default_factory=dict)
     error: str = ""
+    peak_memory_gb: float = 0.0  # largest resident size of the kernel and its children
+
+
+class PeakChildMemory:
+    """Sample the resident memory of this process's descendants (the kernel) in a background thread."""
+
+    def __init__(self, interval: float = 0.2):
+        self.interval, self.peak_bytes, self._stop = interval, 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(self.interval):
+            total = 0
+            for child in me.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak_bytes = max(self.peak_bytes, total)
+
+    def __enter__(self) -> "PeakChildMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def reported_metrics(nb: nbformat.NotebookNode) -> dict[str, float]:
@@ -59,12 +89,13 @@ def run_notebook(path: Path, out_path: Path, *, profile: str | None) -> RunResul
     """Execute ``path`` (in its own folder) and write the executed copy to ``out_path``."""
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    nb, status, error = execute(nb, path.parent, profile=profile)
+    with PeakChildMemory() as memory:
+        nb, status, error = execute(nb, path.parent, profile=profile)
     seconds = time.perf_counter() - start
     out_path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(hygiene.clean(nb), out_path)
     return RunResult(notebook=str(path), status=status, seconds=round(seconds, 1),
-                     metrics=reported_metrics(nb), error=error)
+                     metrics=reported_metrics(nb), error=error, peak_memory_gb=round(memory.peak_bytes / 2**30, 2))
 
 
 def write_summary(results: list[RunResult], build: Path, profile: str | None) -> Path:
@@ -73,11 +104,11 @@ def write_summary(results: list[RunResult], build: Path, profile: str | None) ->
     (build / "summary.json").write_text(
         json.dumps({"profile": profile, "notebooks": [asdict(r) for r in results]}, indent=2) + "\n")
     lines = [f"# Course run (profile: {profile or 'automatic'})", "",
-             "| notebook | status | wall time (s) | key figures |", "|---|---|---:|---|"]
+             "| notebook | status | wall time (s) | peak memory (GiB) | key figures |", "|---|---|---:|---:|---|"]
     for r in results:
         figures = ", ".join(f"{k} = {v:.4g}" for k, v in r.metrics.items()) or "-"
         status = r.status if not r.error else f"{r.status}: {r.error}"
-        lines.append(f"| {r.notebook} | {status} | {r.seconds:.1f} | {figures} |")
+        lines.append(f"| {r.notebook} | {status} | {r.seconds:.1f} | {r.peak_memory_gb:.2f} | {figures} |")
     md = build / "summary.md"
     md.write_text("\n".join(lines) + "\n")
     return md
