@@ -93,8 +93,8 @@ print(SIZES)
 # `course_utils.sims.simulate_lenses` draws galaxy-scale lenses (a singular isothermal ellipsoid in an
 # external shear, with a red elliptical galaxy as its light, bending a blue background galaxy) and
 # **non-lenses**: the same red galaxies alone, or with blue light that is *not* lensed but looks as if it
-# were: an unrelated neighbour, a ring, arcs or spiral arms. Each stamp is 64×64 pixels of 0.2″ in the
-# g, r and i bands, blurred by ground-based seeing and noisy. Half of the stamps are lenses; in a real
+# were: an unrelated neighbour (as close as 0.3″), a ring, arcs or spiral arms. Each stamp is 64×64
+# pixels of 0.2″ in the g, r and i bands, blurred by ground-based seeing and noisy. Half of the stamps are lenses; in a real
 # survey about one in a thousand is, which is why the false positives matter so much below.
 #
 # The lens-finding challenge distributed its stamps as one FITS file per object and band plus a CSV
@@ -557,11 +557,12 @@ print("completeness per S/N bin:", np.round(completeness_in_bins(lens_snr, found
 
 # %% [markdown]
 # The S/N decides: below about 10 almost no lens is found, and completeness climbs with S/N from there.
-# Against θE the curve is much flatter than in the DeepLens figure (in the cpu profile it hardly changes).
-# One reason is how S/N is defined here: against everything else in the stamp, the lens galaxy's light
-# included, so a small lens whose images sit on a bright galaxy already has a low S/N; at a *given* S/N it
-# is not much harder to find than a large one. Try the completeness against θE for the lenses with
-# S/N > 20 only, and see whether that changes.
+# Against θE, completeness drops below about 1″, as in the DeepLens figure. Not because small lenses are
+# fainter: every θE bin holds the same spread of S/N. They lose their *shape*: images within the 0.6″–1″
+# seeing of their lens galaxy blur into one blue smudge on its core, and an unlensed blue galaxy seen
+# just as close to a red one (the neighbours come as close as 0.3″) looks the same. Only the arrangement
+# of the images, arcs or counter-images on opposite sides, tells a lens, and the seeing erases it when θE
+# is small. Try the completeness against θE for the lenses with S/N > 20 only, and see whether that changes.
 
 # %%
 deeplens_cut = (test_theta_E > 1.4) & (test_snr > 20)

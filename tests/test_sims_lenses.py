@@ -255,6 +255,11 @@ def test_population_spans_the_hard_cases():
     assert catalog["seeing_fwhm"].min() < 0.65 and catalog["seeing_fwhm"].max() > 0.95
     ringlike = catalog[np.isin(catalog["kind"], ["ring", "arc", "spiral"])]
     assert ringlike["contaminant_radius"].min() < 0.6 and ringlike["contaminant_radius"].max() > 2.9
+    # Unlensed blue neighbours inside the seeing disc, where they look like the images of small lenses.
+    neighbour = catalog[catalog["kind"] == "neighbour"]
+    separation = np.hypot(neighbour["contaminant_x"] - neighbour["lens_x"],
+                          neighbour["contaminant_y"] - neighbour["lens_y"])
+    assert np.mean(separation < 1.0) > 0.15 and separation.max() > 3.3
 
 
 def test_same_seed_same_stamps_whatever_the_chunk(simulated):

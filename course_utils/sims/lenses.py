@@ -350,9 +350,11 @@ def sample_lens_population(
     t["snr"] = np.where(is_lens, _loguniform(rng, snr_low, snr_high, n), 0.0)
 
     # Contaminants of the non-lenses: blue light that is not lensed, as bright as the lensed sources.
+    # Neighbours (projected or satellite star-forming galaxies) come as close as 0.3 arcsec, within the
+    # seeing disc: there they look like the images of the smallest lenses.
     neighbour, ringlike = kind == "neighbour", np.isin(kind, ["ring", "arc", "spiral"])
     spiral, arc = kind == "spiral", kind == "arc"
-    offset_x, offset_y = _offset(rng, 1.0, 3.5, n)
+    offset_x, offset_y = _offset(rng, 0.3, 3.5, n)
     t["contaminant_x"] = np.where(neighbour, t["lens_x"] + offset_x, np.where(ringlike, t["lens_x"], nan))
     t["contaminant_y"] = np.where(neighbour, t["lens_y"] + offset_y, np.where(ringlike, t["lens_y"], nan))
     e1, e2 = _random_ellipticity(rng, 0.3, 1.0, n)
