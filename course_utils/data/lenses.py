@@ -34,17 +34,17 @@ def load_lenses(path: str | os.PathLike | None = None, *, n: int | None = None, 
     with is_lens and the true parameters when known), bands (band names, in image channel order),
     source (where the data came from, in words), is_real (True when read from ``path``, even though
     the challenge data are themselves simulations; False for the built-in simulator).
-    offline=True or COURSE_OFFLINE=1 (with offline=None) always simulates, and says so;
-    offline=False with no path is an error.
+    offline=True always simulates, and says so; COURSE_OFFLINE=1 simulates only when no path is given
+    (a folder on this machine needs no network); offline=False with no path is an error.
     """
     if n is not None and (not isinstance(n, (int, np.integer)) or n < 1):
         raise ValueError(f"n must be a positive integer or None, got {n!r}.")
     if offline:
         why = "offline=True was passed"
-    elif offline is None and offline_from_env():
-        why = f"{OFFLINE_ENV}={os.environ[OFFLINE_ENV]} is set"
     elif path is not None:
         return _from_folder(Path(path).expanduser(), n=n, data_home=data_home)
+    elif offline is None and offline_from_env():
+        why = f"{OFFLINE_ENV}={os.environ[OFFLINE_ENV]} is set"
     elif offline is False:
         raise ValueError("offline=False asks for real lens data, but no path was given: " + HOW_TO_GET_REAL)
     else:
