@@ -68,8 +68,8 @@ def lab02_notebook() -> nbformat.NotebookNode:
 def mallory_cell(out: Path, submitted: Path, report: Path) -> str:
     """Code that attacks the grading run and records what it could do."""
     return f"""
-import glob, importlib, json, os, pathlib, subprocess, sys
-found = {{}}
+import glob, importlib, json, os, pathlib, subprocess, sys, tempfile
+found = {{"left behind": tempfile.mkdtemp(prefix="lab-stamps-")}}
 os.makedirs({str(out / "feedback")!r}, exist_ok=True)
 open({str(out / "gradebook.csv")!r}, "w").write("student,total\\nmallory,100\\n")
 open({str(out / "feedback" / "alice.md")!r}, "w").write("alice: 0 points")
@@ -207,7 +207,8 @@ def test_malicious_notebook_changes_no_other_grade(room):
     # The hidden checks were nowhere the notebook could reach while its own cells ran.
     assert found["imported hidden"] is False
     assert found["hidden modules"] == found["files naming square_zero"] == found["environment naming hidden"] == []
-    assert not Path(found["home"]).exists()  # its private folder is gone
+    assert not Path(found["home"]).exists()  # its private folder is gone, and with it its temporary files
+    assert Path(found["left behind"]).is_relative_to(found["home"])
     # The detached process was ended with the notebook, before it could write anything.
     assert not psutil.pid_exists(found["daemon"]) or psutil.Process(found["daemon"]).status() == psutil.STATUS_ZOMBIE
 

@@ -65,9 +65,10 @@ class Execution:
 
 
 def kernel_environment(home: str, profile: str) -> dict[str, str]:
-    """The grader's environment with HOME moved to ``home`` and the profile set.
+    """The grader's environment with HOME and the temporary folder moved into ``home``, and the profile set.
 
-    The data cache and the user's site-packages stay where the instructor has them; ``pip install``
+    Whatever a notebook leaves in HOME or in its temporary folder (lab 04 writes a folder of FITS files)
+    goes when ``home`` is removed, even if the notebook failed half-way. The data cache and the user's site-packages stay where the instructor has them; ``pip install``
     inside a notebook cannot download into the instructor's environment (PIP_NO_INDEX).
     """
     from course_utils.data.cache import CACHE_ENV, cache_dir
@@ -75,7 +76,7 @@ def kernel_environment(home: str, profile: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in USER_FOLDER_VARIABLES}
     env.update({"HOME": home, "COURSE_PROFILE": profile, "PIP_NO_INDEX": "1",
                 CACHE_ENV: str(cache_dir()), "PYTHONUSERBASE": site.getuserbase(),
-                "MPLCONFIGDIR": str(Path(home) / ".matplotlib")})
+                "MPLCONFIGDIR": str(Path(home) / ".matplotlib"), "TMPDIR": str(Path(home) / "tmp")})
     return env
 
 
@@ -88,7 +89,9 @@ def _font_lists() -> tuple[Path, ...]:
 
 
 def prepare_home(home: str) -> None:
-    """Give the kernel's new HOME a copy of the font lists, so matplotlib starts as fast as usual."""
+    """Make the kernel's temporary folder, and give its new HOME a copy of the font lists (so matplotlib
+    starts as fast as usual)."""
+    (Path(home) / "tmp").mkdir()
     config = Path(home) / ".matplotlib"
     config.mkdir()
     for font_list in _font_lists():
