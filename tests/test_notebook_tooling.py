@@ -128,13 +128,17 @@ def test_fork_repoints_badges_install_cells_and_readme(course):
         cli.fork(course, "not a repo")
 
 
-def test_run_writes_executed_copies_and_summary(course):
+def test_run_writes_executed_copies_and_summary(course, capfd):
     (course / "lectures" / "99_talk.py").write_text(
         "# %%\nimport course_utils\ncourse_utils.record('answer', 42.0)\n\n# %%\nraise RuntimeError('broken cell')\n")
-    (course / "lectures" / "98_fine.py").write_text("# %%\nprint('fine')\n")
+    (course / "lectures" / "98_fine.py").write_text(
+        "# %%\nimport os\nos.write(2, b'C++ library chatter\\n')\nprint('fine')\n")
     cli.sync(course)
     notebooks = [course / "lectures" / "98_fine.ipynb", course / "lectures" / "99_talk.ipynb"]
     results = cli.run(course, notebooks, "smoke", in_place=False, build=course / "build")
+    # What the kernel process writes below Python goes to its log, not to the instructor's terminal.
+    assert "C++ library chatter" not in capfd.readouterr().err
+    assert "C++ library chatter" in (course / "build" / "logs" / "lectures" / "98_fine.log").read_text()
     assert [r.status for r in results] == ["ok", "error"]  # one notebook failed, the other still ran
     assert all(r.peak_memory_gb > 0 for r in results)
     summary = json.loads((course / "build" / "summary.json").read_text())

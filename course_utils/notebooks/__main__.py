@@ -66,12 +66,14 @@ def problems(root: Path) -> list[str]:
 
 def run(root: Path, notebooks: list[Path], profile: str | None, in_place: bool,
         build: Path) -> list[execute.RunResult]:
-    """Execute notebooks one by one (a failure does not stop the others); write executed copies and the summary."""
+    """Execute notebooks one by one (a failure does not stop the others); write executed copies, the kernels'
+    standard error (build/logs/) and the summary."""
     profile = profile or choose_profile(detect_accelerator())
     results = []
     for path in tqdm(notebooks, desc=f"notebooks ({profile})", unit="nb"):
-        out = path if in_place else build / "executed" / path.resolve().relative_to(root)
-        result = execute.run_notebook(path, out, profile=profile)
+        relative = path.resolve().relative_to(root)
+        out = path if in_place else build / "executed" / relative
+        result = execute.run_notebook(path, out, build / "logs" / relative.with_suffix(".log"), profile=profile)
         result.notebook = path.relative_to(root).as_posix()
         tqdm.write(f"{result.status:>6}  {result.seconds:7.1f} s  {result.notebook}  {result.error}")
         results.append(result)
@@ -79,7 +81,8 @@ def run(root: Path, notebooks: list[Path], profile: str | None, in_place: bool,
     print(summary.read_text())
     failed = [r.notebook for r in results if r.status != "ok"]
     if failed:
-        print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}; executed copies in {build}/executed/.")
+        print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}; executed copies in {build}/executed/, "
+              f"the kernels' own messages in {build}/logs/.")
     return results
 
 

@@ -65,16 +65,22 @@ def reported_metrics(nb: nbformat.NotebookNode) -> dict[str, float]:
     return metrics
 
 
-def execute(nb: nbformat.NotebookNode, workdir: Path, *, profile: str | None,
+def execute(nb: nbformat.NotebookNode, workdir: Path, kernel_log: Path, *, profile: str | None,
             cell_timeout: int = 1800) -> tuple[nbformat.NotebookNode, str, str]:
-    """Run every cell of ``nb`` in a fresh kernel started in ``workdir``; return (nb, status, error)."""
+    """Run every cell of ``nb`` in a fresh kernel started in ``workdir``; return (nb, status, error).
+
+    What the kernel process itself writes to its standard error (its start-up notices, TensorFlow's
+    C++ log lines, a crash report) goes to the file ``kernel_log``, not to the terminal.
+    """
     env = dict(os.environ, MPLBACKEND="module://matplotlib_inline.backend_inline")
     if profile:
         env["COURSE_PROFILE"] = profile
     client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(workdir)}})
+    kernel_log.parent.mkdir(parents=True, exist_ok=True)
     try:
-        client.execute(env=env)
+        with open(kernel_log, "wb") as log:
+            client.execute(env=env, stderr=log)
     except CellTimeoutError as error:
         return nb, "timeout", str(error).splitlines()[0]
     except DeadKernelError as error:
@@ -85,12 +91,13 @@ def execute(nb: nbformat.NotebookNode, workdir: Path, *, profile: str | None,
     return nb, "ok", ""
 
 
-def run_notebook(path: Path, out_path: Path, *, profile: str | None) -> RunResult:
-    """Execute ``path`` (in its own folder) and write the executed copy to ``out_path``."""
+def run_notebook(path: Path, out_path: Path, kernel_log: Path, *, profile: str | None) -> RunResult:
+    """Execute ``path`` (in its own folder), write the executed copy to ``out_path`` and the kernel's
+    standard error to ``kernel_log``."""
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     with PeakChildMemory() as memory:
-        nb, status, error = execute(nb, path.parent, profile=profile)
+        nb, status, error = execute(nb, path.parent, kernel_log, profile=profile)
     seconds = time.perf_counter() - start
     out_path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(hygiene.clean(nb), out_path)
