@@ -56,7 +56,7 @@ runtime = course_utils.setup()
 # ## Set-up
 #
 # All sizes are in the next cell. The **smoke** profile (the course's automatic tests) runs in seconds
-# and learns nothing; **cpu** fits in about ten minutes on a 2-core laptop; **full** is the real result, on
+# and learns nothing; **cpu** takes about seven minutes on a 2-core laptop; **full** is the real result, on
 # a Colab GPU: 40,000 training stamps, twice the 20,000 of CMU DeepLens, and many epochs.
 
 # %%
@@ -78,11 +78,11 @@ from course_utils import metrics, plotting
 from course_utils.checks import check
 from course_utils.data import load_lenses
 from course_utils.sims import simulate_lenses, write_challenge_folder
-from course_utils.sims.lenses import rgb_composite
+from course_utils.sims.lenses import NON_LENS_KINDS, rgb_composite
 
 SIZES = runtime.pick(
     smoke=dict(n_train=400, n_test=400, batch=64, epochs=1, width=8, blocks=1),
-    cpu=dict(n_train=24_000, n_test=4_000, batch=64, epochs=8, width=16, blocks=1),
+    cpu=dict(n_train=20_000, n_test=4_000, batch=64, epochs=8, width=16, blocks=1),
     full=dict(n_train=40_000, n_test=20_000, batch=128, epochs=30, width=32, blocks=2),
 )
 print(SIZES)
@@ -93,9 +93,10 @@ print(SIZES)
 # `course_utils.sims.simulate_lenses` draws galaxy-scale lenses (a singular isothermal ellipsoid in an
 # external shear, with a red elliptical galaxy as its light, bending a blue background galaxy) and
 # **non-lenses**: the same red galaxies alone, or with blue light that is *not* lensed but looks as if it
-# were: an unrelated neighbour (as close as 0.3″), a ring, arcs or spiral arms. Each stamp is 64×64
-# pixels of 0.2″ in the g, r and i bands, blurred by ground-based seeing and noisy. Half of the stamps are lenses; in a real
-# survey about one in a thousand is, which is why the false positives matter so much below.
+# were: a blue star-forming core, an unrelated neighbour (as close as 0.3″), a ring, arcs or spiral arms.
+# Each stamp is 64×64 pixels of 0.2″ in the g, r and i bands, blurred by ground-based seeing and noisy.
+# Half of the stamps are lenses; in a real survey about one in a thousand is, which is why the false
+# positives matter so much below.
 #
 # The lens-finding challenge distributed its stamps as one FITS file per object and band plus a CSV
 # catalog. We write ours the same way, into a temporary folder, so that reading them is exactly what you
@@ -197,7 +198,7 @@ snr, theta_E = np.asarray(catalog["snr"]), np.asarray(catalog["theta_E"])
 rng = np.random.default_rng(runtime.seed)
 shown = [rng.choice(np.flatnonzero((kind == "lens") & (snr >= low) & (snr < high)), 6, replace=False)
          for low, high in ((5, 15), (15, 40), (40, 200))]
-shown += [rng.choice(np.flatnonzero(kind == k), 3, replace=False) for k in ("ring", "arc", "spiral", "neighbour")]
+shown += [rng.choice(np.flatnonzero(kind == k), 2, replace=False) for k in NON_LENS_KINDS]
 shown = np.concatenate(shown)
 titles = [f"lens θE={theta_E[i]:.1f}″\nS/N={snr[i]:.0f}" if kind[i] == "lens"
           else f"{kind[i]}\nnot a lens" for i in shown]
@@ -559,10 +560,11 @@ print("completeness per S/N bin:", np.round(completeness_in_bins(lens_snr, found
 # The S/N decides: below about 10 almost no lens is found, and completeness climbs with S/N from there.
 # Against θE, completeness drops below about 1″, as in the DeepLens figure. Not because small lenses are
 # fainter: every θE bin holds the same spread of S/N. They lose their *shape*: images within the 0.6″–1″
-# seeing of their lens galaxy blur into one blue smudge on its core, and an unlensed blue galaxy seen
-# just as close to a red one (the neighbours come as close as 0.3″) looks the same. Only the arrangement
-# of the images, arcs or counter-images on opposite sides, tells a lens, and the seeing erases it when θE
-# is small. Try the completeness against θE for the lenses with S/N > 20 only, and see whether that changes.
+# seeing of their lens galaxy blur into one blue smudge on its core, and a red galaxy with a blue
+# star-forming core, or with an unlensed blue neighbour just as close (as close as 0.3″), looks the same.
+# Only the arrangement of the images, arcs or counter-images on opposite sides, tells a lens, and the
+# seeing erases it when θE is small. Try the completeness against θE for the lenses with S/N > 20 only,
+# and see whether that changes.
 
 # %%
 deeplens_cut = (test_theta_E > 1.4) & (test_snr > 20)

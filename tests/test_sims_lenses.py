@@ -255,11 +255,15 @@ def test_population_spans_the_hard_cases():
     assert catalog["seeing_fwhm"].min() < 0.65 and catalog["seeing_fwhm"].max() > 0.95
     ringlike = catalog[np.isin(catalog["kind"], ["ring", "arc", "spiral"])]
     assert ringlike["contaminant_radius"].min() < 0.6 and ringlike["contaminant_radius"].max() > 2.9
-    # Unlensed blue neighbours inside the seeing disc, where they look like the images of small lenses.
-    neighbour = catalog[catalog["kind"] == "neighbour"]
-    separation = np.hypot(neighbour["contaminant_x"] - neighbour["lens_x"],
-                          neighbour["contaminant_y"] - neighbour["lens_y"])
-    assert np.mean(separation < 1.0) > 0.15 and separation.max() > 3.3
+    # Unlensed blue light inside the seeing disc, where it looks like the blurred images of small lenses:
+    # neighbours as close as 0.3", and blue cores on the centre as large as the smallest Einstein rings.
+    def separation(rows):
+        return np.hypot(rows["contaminant_x"] - rows["lens_x"], rows["contaminant_y"] - rows["lens_y"])
+
+    neighbour, core = (catalog[catalog["kind"] == kind] for kind in ("neighbour", "core"))
+    assert np.mean(separation(neighbour) < 1.0) > 0.15 and separation(neighbour).max() > 3.3
+    assert separation(core).max() <= 0.15 and core["contaminant_r_eff"].max() > 0.5
+    assert np.all(core["contaminant_snr"] > 0)
 
 
 def test_same_seed_same_stamps_whatever_the_chunk(simulated):

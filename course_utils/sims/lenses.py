@@ -2,8 +2,9 @@
 
 A lens is a singular isothermal ellipsoid (SIE, Kormann et al. 1994) in an external shear, with a red
 elliptical Sérsic galaxy as its light, deflecting the light of a blue Sérsic source into arcs and rings.
-Non-lenses are the same red galaxies alone, with an unlensed blue neighbour, or with ring-, arc- or
-spiral-arm-shaped blue light that is NOT lensed: the look-alikes that fool lens finders. Each stamp is
+Non-lenses are the same red galaxies alone, with a blue star-forming core, with an unlensed blue
+neighbour, or with ring-, arc- or spiral-arm-shaped blue light that is NOT lensed: the look-alikes that
+fool lens finders. Each stamp is
 blurred by a Gaussian or Moffat point-spread function (the same in every band), then gets sky and Poisson
 noise; the sky is subtracted, as in survey cut-outs.
 
@@ -50,9 +51,12 @@ LENS_COLOUR = {"u": 2.9, "g": 1.4, "r": 0.0, "i": -0.5, "z": -0.85}
 SOURCE_COLOUR = {"u": 0.5, "g": 0.3, "r": 0.0, "i": -0.15, "z": -0.25}
 """Magnitude minus r-band magnitude of a blue star-forming galaxy at redshift ~1.5 (sources, contaminants)."""
 
-NON_LENS_KINDS = {"galaxy": 0.3, "neighbour": 0.2, "ring": 0.15, "arc": 0.2, "spiral": 0.15}
-"""Kinds of non-lenses and their shares: a red galaxy alone, with an unlensed blue neighbour, or with
-unlensed blue light shaped as a ring, as arcs or as spiral arms around it."""
+NON_LENS_KINDS = {"galaxy": 0.2, "core": 0.15, "neighbour": 0.2, "ring": 0.15, "arc": 0.15, "spiral": 0.15}
+"""Kinds of non-lenses and their shares: a red galaxy alone, with a blue star-forming core, with an
+unlensed blue neighbour, or with unlensed blue light shaped as a ring, as arcs or as spiral arms around it."""
+
+COMPACT_CONTAMINANTS = ("core", "neighbour")
+"""Non-lens kinds whose blue light is a Sérsic galaxy (the others are rings, arcs and spirals)."""
 
 MOFFAT_BETA = 3.0
 """Power-law index of the Moffat point-spread function (atmospheric seeing: 2.5 to 4.5)."""
@@ -350,19 +354,20 @@ def sample_lens_population(
     t["snr"] = np.where(is_lens, _loguniform(rng, snr_low, snr_high, n), 0.0)
 
     # Contaminants of the non-lenses: blue light that is not lensed, as bright as the lensed sources.
-    # Neighbours (projected or satellite star-forming galaxies) come as close as 0.3 arcsec, within the
-    # seeing disc: there they look like the images of the smallest lenses.
-    neighbour, ringlike = kind == "neighbour", np.isin(kind, ["ring", "arc", "spiral"])
-    spiral, arc = kind == "spiral", kind == "arc"
-    offset_x, offset_y = _offset(rng, 0.3, 3.5, n)
-    t["contaminant_x"] = np.where(neighbour, t["lens_x"] + offset_x, np.where(ringlike, t["lens_x"], nan))
-    t["contaminant_y"] = np.where(neighbour, t["lens_y"] + offset_y, np.where(ringlike, t["lens_y"], nan))
+    # Blue cores (central star formation) sit within 0.15 arcsec of the centre and neighbours (projected
+    # or satellite star-forming galaxies) come as close as 0.3 arcsec: inside the seeing disc both look
+    # like the blurred images of the smallest lenses, and only the shape of the light can tell them apart.
+    ringlike, spiral, arc = np.isin(kind, ["ring", "arc", "spiral"]), kind == "spiral", kind == "arc"
+    compact = np.isin(kind, COMPACT_CONTAMINANTS)
+    offset_x, offset_y = np.where(kind == "core", _offset(rng, 0.0, 0.15, n), _offset(rng, 0.3, 3.5, n))
+    t["contaminant_x"] = np.where(compact, t["lens_x"] + offset_x, np.where(ringlike, t["lens_x"], nan))
+    t["contaminant_y"] = np.where(compact, t["lens_y"] + offset_y, np.where(ringlike, t["lens_y"], nan))
     e1, e2 = _random_ellipticity(rng, 0.3, 1.0, n)
     ring_e1, ring_e2 = _random_ellipticity(rng, 0.6, 1.0, n)
-    t["contaminant_e1"] = np.where(neighbour, e1, np.where(ringlike, ring_e1, nan))
-    t["contaminant_e2"] = np.where(neighbour, e2, np.where(ringlike, ring_e2, nan))
-    t["contaminant_r_eff"] = np.where(neighbour, _loguniform(rng, 0.1, 0.6, n), nan)
-    t["contaminant_n"] = np.where(neighbour, rng.uniform(0.5, 2.0, n), nan)
+    t["contaminant_e1"] = np.where(compact, e1, np.where(ringlike, ring_e1, nan))
+    t["contaminant_e2"] = np.where(compact, e2, np.where(ringlike, ring_e2, nan))
+    t["contaminant_r_eff"] = np.where(compact, _loguniform(rng, 0.1, 0.6, n), nan)
+    t["contaminant_n"] = np.where(compact, rng.uniform(0.5, 2.0, n), nan)
     ring_radius = rng.uniform(theta_low, theta_high, n)
     t["contaminant_radius"] = np.where(ringlike, ring_radius, nan)
     t["contaminant_width"] = np.where(spiral, ring_radius * rng.uniform(0.3, 0.6, n),
@@ -373,7 +378,7 @@ def sample_lens_population(
     t["contaminant_azimuth"] = np.where(ringlike, rng.uniform(0, 2 * np.pi, n), nan)
     t["contaminant_sharpness"] = np.where(spiral, rng.uniform(1.5, 4.0, n),
                                           np.where(arc, rng.uniform(2.0, 10.0, n), np.where(ringlike, 0.0, nan)))
-    has_contaminant = neighbour | ringlike
+    has_contaminant = compact | ringlike
     contaminant_r = rng.uniform(22, 25, n)
     for b in bands:
         t[f"contaminant_mag_{b}"] = np.where(has_contaminant, contaminant_r + SOURCE_COLOUR[b]
@@ -449,12 +454,12 @@ def _templates(rows, grid, pixel_scale):
     """Unconvolved unit-flux templates (surface brightness per arcsec^2) of the catalog ``rows``.
 
     Returns [(object indices, templates (m, H, W))] in the order lens light (every object), lensed
-    sources, neighbours, rings/arcs/spirals (each object has at most one of those three "features"),
+    sources, cores and neighbours, rings/arcs/spirals (each object has at most one of those "features"),
     companions; and the magnification of each lensed source (NaN for the other objects).
     """
     x, y, fine_x, fine_y, _ = grid
     kind, k, size = rows["kind"], len(rows["kind"]), x.shape[-1]
-    lens, neighbour = np.flatnonzero(kind == "lens"), np.flatnonzero(kind == "neighbour")
+    lens, compact = np.flatnonzero(kind == "lens"), np.flatnonzero(np.isin(kind, COMPACT_CONTAMINANTS))
     ringlike, companion = np.flatnonzero(np.isin(kind, ["ring", "arc", "spiral"])), np.flatnonzero(rows["companion"])
     lens_centre = (_column(rows, "lens_x"), _column(rows, "lens_y"))
     templates = [(np.arange(k), _unit_sersic(x, y, rows, "lens_light", slice(None), lens_centre))]
@@ -468,8 +473,8 @@ def _templates(rows, grid, pixel_scale):
         lensed = lensed.mean(axis=(2, 4))
         magnification[lens] = lensed.sum(axis=(1, 2)) * pixel_scale**2
         templates.append((lens, lensed))
-    if len(neighbour):
-        templates.append((neighbour, _unit_sersic(x, y, rows, "contaminant", neighbour)))
+    if len(compact):
+        templates.append((compact, _unit_sersic(x, y, rows, "contaminant", compact)))
     if len(ringlike):
         ring = ring_arc_profile(x, y, *(_column(rows, f"contaminant_{p}", ringlike) for p in (
             "radius", "width", "e1", "e2", "x", "y", "arms", "pitch_cot", "azimuth", "sharpness")))
