@@ -484,8 +484,8 @@ plt.show()
 
 # %% [markdown]
 # A change of 0.1–0.2 per pixel barely alters a digit to our eyes, yet it costs the network much of its
-# accuracy. (The digit it was surest about needed a larger ε: the most confident answers are the hardest
-# to move.)
+# accuracy. (Compare with the ε that turned the digit it was surest about, above: confident answers tend
+# to need larger pushes.)
 # Goodfellow et al.'s explanation: networks behave almost linearly in their inputs, so 784 small pushes,
 # each aligned with the gradient, add up to a large change of the output. Training on adversarial examples
 # (seed 004: "including adversarial examples during training") makes networks more robust.
