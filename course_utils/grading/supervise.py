@@ -68,8 +68,9 @@ def kernel_environment(home: str, profile: str) -> dict[str, str]:
     """The grader's environment with HOME and the temporary folder moved into ``home``, and the profile set.
 
     Whatever a notebook leaves in HOME or in its temporary folder (lab 04 writes a folder of FITS files)
-    goes when ``home`` is removed, even if the notebook failed half-way. The data cache and the user's site-packages stay where the instructor has them; ``pip install``
-    inside a notebook cannot download into the instructor's environment (PIP_NO_INDEX).
+    goes when ``home`` is removed, even if the notebook failed half-way. The data cache and the user's
+    site-packages stay where the instructor has them; ``pip install`` inside a notebook cannot download
+    into the instructor's environment (PIP_NO_INDEX).
     """
     from course_utils.data.cache import CACHE_ENV, cache_dir
 
