@@ -23,7 +23,7 @@ import psutil
 import pytest
 
 from course_utils.grading import __main__ as cli
-from course_utils.grading import checkset, gradebook, probe, submissions
+from course_utils.grading import checkset, gradebook, grader, probe, submissions
 from course_utils.grading.score import Grade, QuestionResult
 from course_utils.notebooks import labgen
 
@@ -378,6 +378,17 @@ def test_command_line_errors_say_what_to_do(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["lab01", str(tmp_path)])
     assert "No .ipynb file under" in capsys.readouterr().err
+
+
+def test_default_memory_limit_fits_every_lab_with_room_to_spare():
+    """Grading in the cpu profile must not stop a correct lab for memory: the default limit is at least
+    1.25 times each lab's measured peak (benchmarks/results.md, written by benchmarks/bench_labs.py)."""
+    rows = [line.split("|") for line in (ROOT / "benchmarks" / "results.md").read_text().splitlines()]
+    peaks = {row[1].strip(): float(row[3]) for row in rows
+             if len(row) > 4 and row[1].strip().endswith("(cpu profile)") and row[2].strip() == "peak memory"}
+    assert {name.split()[0][:2] for name in peaks} == {"01", "02", "03", "04"}
+    limit = grader.Options(profile="cpu").limits().memory_bytes / 2**30
+    assert all(limit >= 1.25 * peak for peak in peaks.values()), (limit, peaks)
 
 
 def test_python_m_course_utils_grading_runs():

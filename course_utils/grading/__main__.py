@@ -39,8 +39,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_positive(float), metavar="S",
                    help="seconds one notebook may run in total (default by profile: "
                         + ", ".join(f"{k} {v[1]}" for k, v in grader.DEFAULT_SECONDS.items()) + ")")
-    p.add_argument("--memory-gb", type=_positive(float), default=4.0, metavar="G",
-                   help="memory one notebook's processes may use (default: 4)")
+    p.add_argument("--memory-gb", type=_positive(float), metavar="G",
+                   help="GiB one notebook's processes may use (default by profile: "
+                        + ", ".join(f"{k} {v:g}" for k, v in grader.DEFAULT_MEMORY_GB.items()) + ")")
     p.add_argument("--checks", type=Path, metavar="FILE",
                    help="checks module to use instead of course_utils/checks/LAB.py")
     p.add_argument("--hidden", type=Path, metavar="FILE",
