@@ -264,3 +264,25 @@ def test_hand_made_tpr_cases_match_the_worked_answers():
     assert [tpr_at_fp(y, s, n) for n in (0, 1, 2, 3)] == [0.5, pytest.approx(4 / 6), pytest.approx(5 / 6), 1.0]
     assert tpr_at_fp(np.array([1, 0, 1, 0, 1]), np.array([0.8, 0.8, 0.5, 0.4, 0.9]), 0) == pytest.approx(1 / 3)
     assert tpr_at_fp(np.array([0, 1, 0, 1]), np.array([0.9, 0.5, 0.5, 0.1]), 1) == 0.0
+
+
+def test_unfinished_lab_leaves_no_stamps_on_disk(tmp_path, monkeypatch):
+    """A student who runs the generated lab before writing read_stamp gets an error in the cell that uses
+    it, yet the folder of FITS stamps the lab wrote (1 GB in the cpu profile) is removed: re-runs do not
+    fill the disk."""
+    import nbformat
+
+    from course_utils.notebooks.execute import execute
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    lab = nbformat.read(SOLUTION.parents[1] / "labs" / "04_strong_lenses.ipynb", as_version=4)
+    writer = next(cell for cell in lab.cells if "write_challenge_folder(images" in cell.source)
+    writer.source += '\nprint("stamps written to", folder)'
+    lab, status, error = execute(lab, SOLUTION.parent, tmp_path / "kernel.log", profile="smoke")
+    assert status == "error" and "NotImplementedError" in error
+    written = [line.split("stamps written to ")[1] for output in writer.outputs
+               for line in output.get("text", "").splitlines() if "stamps written to" in line]
+    assert len(written) == 1 and Path(written[0]).parent == scratch  # the lab wrote its stamps there ...
+    assert list(scratch.iterdir()) == []  # ... and removed them although the student's cell failed
