@@ -178,7 +178,7 @@ try:
         paths = sorted(folder.glob(f"Band*/image*-{catalog['ID'][row]}.fits"))
         print(f"ID {catalog['ID'][row]}: read_stamp equals the loader's stamp:",
               np.array_equal(read_stamp(paths), lenses.images[row]))
-finally:  # even if read_stamp failed: the stamps are in memory now, free the disk (1 GB in the cpu profile)
+finally:  # even if read_stamp failed: the stamps are in memory now, free the disk (about 1 GB in the cpu profile)
     shutil.rmtree(folder)
 
 # %% [markdown]

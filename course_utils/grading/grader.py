@@ -22,8 +22,8 @@ from course_utils.grading.supervise import Limits, run_notebook
 # a cpu run minutes per lab, a full run on a CPU machine can take an hour.
 DEFAULT_SECONDS = {"smoke": (120, 600), "cpu": (900, 3600), "full": (3600, 4 * 3600)}
 # Memory (GiB) one notebook may use when the instructor gives no limit. The labs' measured cpu-profile peaks
-# (benchmarks/results.md) reach 4.2 GiB (lab 04: 20,000 + 4,000 stamps); smoke runs stay near 1 GiB; lab 04's
-# full profile holds 40,000 + 20,000 stamps.
+# (benchmarks/results.md) reach about 4.1 GiB (lab 04: 20,000 + 4,000 stamps); lab 04's full profile holds
+# 40,000 + 20,000 stamps.
 DEFAULT_MEMORY_GB = {"smoke": 4.0, "cpu": 6.0, "full": 16.0}
 SECONDS_PER_QUESTION = 60
 

@@ -4,9 +4,8 @@ A lens is a singular isothermal ellipsoid (SIE, Kormann et al. 1994) in an exter
 elliptical Sérsic galaxy as its light, deflecting the light of a blue Sérsic source into arcs and rings.
 Non-lenses are the same red galaxies alone, with a blue star-forming core, with an unlensed blue
 neighbour, or with ring-, arc- or spiral-arm-shaped blue light that is NOT lensed: the look-alikes that
-fool lens finders. Each stamp is
-blurred by a Gaussian or Moffat point-spread function (the same in every band), then gets sky and Poisson
-noise; the sky is subtracted, as in survey cut-outs.
+fool lens finders. Each stamp is blurred by a Gaussian or Moffat point-spread function (the same in every
+band), then gets sky and Poisson noise; the sky is subtracted, as in survey cut-outs.
 
 Conventions (those of lenstronomy, the field's reference code, which the tests compare against):
 
