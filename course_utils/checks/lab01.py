@@ -1,71 +1,30 @@
 """Lab 01 (foundations) self-checks: perceptron rule, gradient descent, backpropagation, convolution.
 
-Each question calls the student's function on the lecture notes' example and on fresh inputs (so
-copying the notes' numbers does not pass) and compares with a NumPy reference written here. When the
-answer is wrong, the message names the first wrong number and, when one of the common mistakes listed
-below reproduces the answer, what that mistake is. Messages state expected values, never code.
+Each question calls the student's function on the worked examples the lab reproduces (the NAND perceptron
+and the gradient-descent table of C. R. Bom, "Deep Learning Applications in Astronomy", 2018; M. Mazur's
+step-by-step backpropagation example; the 5×5 convolution of A. Mahabal, "Deep learning", UC Riverside,
+2020) and on fresh inputs (so copying the printed numbers does not pass), and compares with a NumPy reference written
+here. When the answer is wrong, the message names the first wrong number and, when exactly one of the
+common mistakes listed below reproduces the answer on every case, what that mistake is. Messages state
+expected values, never code.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 from scipy.signal import correlate2d
 
 from course_utils.checks.core import CheckFailed, question
+from course_utils.checks.toolkit import (array, by_case, call, close, diagnose, first_difference, hint_on_crash, num,
+                                         number, scalar, sentence, vec)
 
 LAB = "lab01"
 
 
 # ---------------------------------------------------------------------------------------------------
-# Shared helpers
-
-
-def _close(answer: Any, expected: Any) -> bool:
-    """Same shape and equal to float64 round-off (float32 student code passes too)."""
-    answer, expected = np.asarray(answer, dtype=float), np.asarray(expected, dtype=float)
-    return answer.shape == expected.shape and bool(np.allclose(answer, expected, rtol=1e-5, atol=1e-8))
-
-
-def _matching_hint(answer: Any, mistakes: Iterable[tuple[str, Any]]) -> str | None:
-    """The hint of the first mistake whose result equals ``answer``, else None."""
-    for hint, result in mistakes:
-        if _close(answer, result):
-            return hint
-    return None
-
-
-def _to_array(value: Any, what: str) -> np.ndarray:
-    try:
-        return np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise CheckFailed(f"{what} should be numbers; it is {type(value).__name__}: {value!r:.120}") from None
-
-
-def _number(value: Any, what: str) -> float:
-    array = _to_array(value, what)
-    if array.size != 1:
-        raise CheckFailed(f"{what} should be one number; it has shape {array.shape}.")
-    return float(array.reshape(()))
-
-
-def _num(x: float) -> str:
-    """Nine decimals without trailing zeros, the way the notes print their numbers."""
-    text = f"{float(x):.9f}".rstrip("0").rstrip(".")
-    return "0" if text in ("", "-0") else text
-
-
-def _sentence(hint: str) -> str:
-    return hint if hint.endswith(("?", ".")) else hint + "."
-
-
-def _vec(values: Any) -> str:
-    return "[" + ", ".join(f"{float(v):.4g}" for v in np.ravel(values)) + "]"
-
-
-# ---------------------------------------------------------------------------------------------------
-# Exercise 1: the perceptron learning rule (seed 002: the NAND gate)
+# Exercise 1: the perceptron learning rule (learning the NAND gate, as in the lecture)
 
 NAND_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 NAND_Y = np.array([1, 1, 1, 0], dtype=float)
@@ -74,13 +33,14 @@ PERCEPTRON_RULE = ("start from w = 0, b = 0; for each row in order compute outpu
 
 
 def _perceptron(X, y, lr, epochs, *, sign=1.0, learn_bias=True, fires_at_zero=False,
-                raw_output=False, ignore_output=False) -> np.ndarray:
+                raw_output=False, ignore_output=False, sign_output=False, batch=False) -> np.ndarray:
     """Perceptron rule from zero; returns (w..., b). Each keyword switches on one common mistake."""
     w, b = np.zeros(X.shape[1]), 0.0
     for _ in range(epochs):
+        w_start, b_start = w, b
         for x, target in zip(X, y):
-            z = w @ x + b
-            output = z if raw_output else float(z >= 0 if fires_at_zero else z > 0)
+            z = (w_start @ x + b_start) if batch else (w @ x + b)
+            output = z if raw_output else np.sign(z) if sign_output else float(z >= 0 if fires_at_zero else z > 0)
             change = lr * (target if ignore_output else target - output)
             w = w + sign * change * x
             b = b + sign * change * learn_bias
@@ -93,9 +53,15 @@ PERCEPTRON_MISTAKES = (
     (dict(learn_bias=False), "the bias learns too: b += lr·(target − output) after every row"),
     (dict(fires_at_zero=True), "the neuron fires only when w·x + b > 0 strictly; at exactly 0 its output is 0"),
     (dict(raw_output=True), "the output is the step of w·x + b (0 or 1), not w·x + b itself"),
+    (dict(sign_output=True), "the step outputs 0 or 1 (1 only when w·x + b > 0); np.sign outputs −1, 0 or 1, "
+                             "so a neuron at exactly 0 or below gives the wrong output"),
     (dict(ignore_output=True), "did you update only on mistakes (w += lr·(target − output)·x, which is zero "
                                "when the output is right)? Yours adds lr·target·x every time"),
+    (dict(batch=True), "update after every row, with the output computed from the weights as they are then; "
+                       "yours computes all outputs of a pass with the weights from the start of the pass "
+                       "(a batch update)"),
 )
+LR_SCALE = "weights proportional to the expected ones"
 
 
 def _perceptron_cases():
@@ -117,33 +83,47 @@ def _weights_and_bias(result: Any, n_inputs: int) -> np.ndarray:
     except (TypeError, ValueError):
         raise CheckFailed(f"perceptron_train should return a pair (w, b); it returned "
                           f"{type(result).__name__}: {result!r:.120}") from None
-    w = _to_array(w, "w")
+    w = array(w, "w")
     if w.shape != (n_inputs,):
         raise CheckFailed(f"w should hold one weight per input, shape ({n_inputs},); yours has shape {w.shape}.")
-    return np.append(w, _number(b, "b"))
+    return np.append(w, number(b, "b"))
+
+
+def _scaled(got: np.ndarray, expected: np.ndarray) -> np.ndarray | None:
+    """``expected`` times the factor that best matches ``got`` (None when that factor is 0 or 1)."""
+    scale = float(got @ expected / (expected @ expected)) if expected.any() else 0.0
+    return None if np.isclose(scale, 0.0) or np.isclose(scale, 1.0) else scale * expected
 
 
 @question(LAB, "perceptron", points=2, target="perceptron_train")
 def check_perceptron(perceptron_train) -> None:
     """perceptron_train(X, y, lr, epochs) -> (w, b) with the perceptron rule from w = 0, b = 0."""
-    for label, X, y, lr, epochs, fresh in _perceptron_cases():
-        got = _weights_and_bias(perceptron_train(X.copy(), y.copy(), lr, epochs), X.shape[1])
-        expected = _perceptron(X, y, lr, epochs)
-        if _close(got, expected):
+    cases = _perceptron_cases()
+    answers = [_weights_and_bias(call(perceptron_train, f"{len(X)} rows of {X.shape[1]} inputs with lr = {lr} and "
+                                      f"epochs = {epochs}", X, y, lr, epochs),
+                                 X.shape[1]) for label, X, y, lr, epochs, _ in cases]
+    expected = [_perceptron(X, y, lr, epochs) for _, X, y, lr, epochs, _ in cases]
+    mistakes = [(hint, [_perceptron(X, y, lr, epochs, **kw) for _, X, y, lr, epochs, _ in cases])
+                for kw, hint in PERCEPTRON_MISTAKES]
+    mistakes += [
+        ("the weights never changed: update them after every row", [np.zeros_like(e) for e in expected]),
+        ("that is the result of one epoch fewer than asked (range(1, epochs) runs epochs − 1 times): one epoch "
+         "is one pass over all rows", [_perceptron(X, y, lr, epochs - 1) for _, X, y, lr, epochs, _ in cases]),
+        ("that is the result of one epoch more than asked: one epoch is one pass over all rows",
+         [_perceptron(X, y, lr, epochs + 1) for _, X, y, lr, epochs, _ in cases]),
+        (LR_SCALE, [_scaled(got, e) for got, e in zip(answers, expected)]),
+    ]
+    for (label, X, y, lr, epochs, fresh), got, want in zip(cases, answers, expected):
+        if close(got, want):
             continue
-        mistakes = [(hint, _perceptron(X, y, lr, epochs, **kw)) for kw, hint in PERCEPTRON_MISTAKES]
-        mistakes.append(("the weights never changed: update them after every row", np.zeros_like(expected)))
-        mistakes += [(f"that is the result of {n} epochs, not {epochs}: one epoch is one pass over all {len(X)} rows",
-                      _perceptron(X, y, lr, n)) for n in (epochs - 1, epochs + 1) if n > 0]
-        scale = float(got @ expected / (expected @ expected))  # from w = 0, the weights are proportional to lr
-        if not np.isclose(scale, 1.0):
-            mistakes.append((f"your weights are {scale:.3g} × the expected ones: every change is multiplied by the "
-                             f"learning rate, is lr = {lr} used as given?", scale * expected))
         fallback = ("the NAND cases pass but this one does not: is something hard-coded (two inputs, the NAND "
                     "rows, lr or the number of epochs)?" if fresh else PERCEPTRON_RULE)
-        hint = _matching_hint(got, mistakes) or fallback
-        raise CheckFailed(f"{label} your weights are w = {_vec(got[:-1])}, b = {got[-1]:.4g}; expected "
-                          f"w = {_vec(expected[:-1])}, b = {expected[-1]:.4g} — {_sentence(hint)}")
+        hint = diagnose(answers, mistakes) or fallback
+        if hint == LR_SCALE:
+            hint = (f"your weights are {float(got @ want / (want @ want)):.3g} × the expected ones: every change "
+                    f"is multiplied by the learning rate, is lr = {lr} used as given?")
+        raise CheckFailed(f"{label} your weights are w = {vec(got[:-1])}, b = {got[-1]:.4g}; expected "
+                          f"w = {vec(want[:-1])}, b = {want[-1]:.4g} — {sentence(hint)}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -169,17 +149,22 @@ def _gd_step_mistakes(theta: float, alpha: float) -> list[tuple[str, float]]:
 
 @question(LAB, "gd_step", points=1, target="gd_step")
 def check_gd_step(gd_step) -> None:
-    """gd_step(theta, alpha) -> theta - alpha * dJ/dtheta for J = theta**2."""
-    for theta, alpha, fresh in GD_CASES:
-        got = _number(gd_step(theta, alpha), f"gd_step({theta}, {alpha})")
+    """gd_step(theta, alpha) -> theta - alpha * dJ/dtheta for J = theta**2, one number."""
+    answers = [scalar(call(gd_step, f"θ = {theta}, α = {alpha}", theta, alpha), f"gd_step({theta}, {alpha})")
+               for theta, alpha, _ in GD_CASES]
+    mistakes = {}
+    for theta, alpha, _ in GD_CASES:
+        for hint, result in _gd_step_mistakes(theta, alpha):
+            mistakes.setdefault(hint, []).append(result)
+    for (theta, alpha, fresh), got in zip(GD_CASES, answers):
         expected = theta - alpha * 2 * theta
-        if _close(got, expected):
+        if close(got, expected):
             continue
         fallback = ("θ = 3, α = 0.1 passes but this does not: are θ or α hard-coded?" if fresh
                     else "one step is θ − α·dJ/dθ with dJ/dθ = 2θ")
-        hint = _matching_hint(got, _gd_step_mistakes(theta, alpha)) or fallback
-        raise CheckFailed(f"θ after one step from θ = {theta} with α = {alpha} is {_num(got)}, "
-                          f"expected {_num(expected)} — {_sentence(hint)}")
+        hint = diagnose(answers, mistakes.items()) or fallback
+        raise CheckFailed(f"θ after one step from θ = {theta} with α = {alpha} is {num(got)}, "
+                          f"expected {num(expected)} — {sentence(hint)}")
 
 
 GD_TABLE_CASES = (  # (theta0, alpha, n, fresh)
@@ -208,10 +193,10 @@ def _gd_table(theta0, alpha, n, *, step_first=False, first_iteration=1, climb=Fa
 
 GD_TABLE_MISTAKES = (
     (dict(step_first=True), "row 1 shows the start, θ0, before any update: record the row, then take the step"),
-    (dict(first_iteration=0), "iterations are numbered from 1, as in the notes"),
+    (dict(first_iteration=0), "iterations are numbered from 1, as in the lecture's table"),
     (dict(climb=True), "θ should shrink towards the minimum at 0: the update subtracts α·dJ/dθ"),
     (dict(gradient_column=True), "the third column is the step α·dJ/dθ, not the gradient dJ/dθ = 2θ"),
-    (dict(signed_change=True), "the third column is α·dJ/dθ as in the notes (positive while θ > 0), "
+    (dict(signed_change=True), "the third column is α·dJ/dθ as in the lecture's table (positive while θ > 0), "
                                "not the change in θ"),
 )
 
@@ -231,48 +216,54 @@ def _gd_table_shape_hint(shape: tuple, n: int) -> str:
 @question(LAB, "gd_table", points=1, target="gd_table")
 def check_gd_table(gd_table) -> None:
     """gd_table(theta0, alpha, n) -> array (n, 3) of (iteration, theta, alpha * dJ/dtheta)."""
-    for theta0, alpha, n, fresh in GD_TABLE_CASES:
-        call = f"gd_table({theta0}, {alpha}, {n})"
-        got = _to_array(gd_table(theta0, alpha, n), call)
+    answers = []
+    for theta0, alpha, n, _ in GD_TABLE_CASES:
+        with hint_on_crash("if gd_table calls gd_step, make gd_step pass its check first: it returns one number"):
+            result = call(gd_table, f"θ0 = {theta0}, α = {alpha}, n = {n}", theta0, alpha, n)
+        answers.append(array(result, f"gd_table({theta0}, {alpha}, {n})"))
+    mistakes = [(hint, [_gd_table(theta0, alpha, n, **kw) for theta0, alpha, n, _ in GD_TABLE_CASES])
+                for kw, hint in GD_TABLE_MISTAKES]
+    for (theta0, alpha, n, fresh), got in zip(GD_TABLE_CASES, answers):
+        what = f"gd_table({theta0}, {alpha}, {n})"
         if got.shape != (n, 3):
-            raise CheckFailed(f"{call} has shape {got.shape}, expected ({n}, 3) — "
+            raise CheckFailed(f"{what} has shape {got.shape}, expected ({n}, 3) — "
                               f"{_gd_table_shape_hint(got.shape, n)}.")
         expected = _gd_table(theta0, alpha, n)
-        if _close(got, expected):
+        if close(got, expected):
             continue
-        row, column = np.argwhere(~np.isclose(got, expected, rtol=1e-5, atol=1e-8))[0]
-        mistakes = [(hint, _gd_table(theta0, alpha, n, **kw)) for kw, hint in GD_TABLE_MISTAKES]
-        fallback = ("the notes' table passes but this one does not: are θ0, α or n hard-coded?" if fresh else
+        row, column = first_difference(got, expected)
+        fallback = ("the lecture's table passes but this one does not: are θ0, α or n hard-coded?" if fresh else
                     "row k holds k, the θ at the start of iteration k and α·dJ/dθ = α·2θ at that θ; "
                     "then θ ← θ − α·2θ")
-        hint = _matching_hint(got, mistakes) or fallback
-        raise CheckFailed(f"{call}: row {row + 1}, column '{GD_COLUMNS[column]}' is {_num(got[row, column])}, "
-                          f"expected {_num(expected[row, column])} — {_sentence(hint)}")
+        hint = diagnose(answers, mistakes) or fallback
+        raise CheckFailed(f"{what}: row {row + 1}, column '{GD_COLUMNS[column]}' is {num(got[row, column])}, "
+                          f"expected {num(expected[row, column])} — {sentence(hint)}")
 
 
 # ---------------------------------------------------------------------------------------------------
-# Exercise 3: the 2-2-2 sigmoid network of seed 002 (forward, backward, one training step)
+# Exercise 3: the 2-2-2 sigmoid network of M. Mazur's worked backpropagation example (forward, backward,
+# one training step)
 # Wiring: net_h1 = w1·i1 + w2·i2 + b1, net_h2 = w3·i1 + w4·i2 + b1,
 #         net_o1 = w5·out_h1 + w6·out_h2 + b2, net_o2 = w7·out_h1 + w8·out_h2 + b2.
 
-NOTES_W = np.array([0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55])
-NOTES_B = np.array([0.35, 0.60])
-NOTES_I = np.array([0.05, 0.10])
-NOTES_TARGET = np.array([0.01, 0.99])
-NOTES_ETA = 0.5
+EXAMPLE_W = np.array([0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55])
+EXAMPLE_B = np.array([0.35, 0.60])
+EXAMPLE_I = np.array([0.05, 0.10])
+EXAMPLE_TARGET = np.array([0.01, 0.99])
+EXAMPLE_ETA = 0.5
 FORWARD_KEYS = ("out_h1", "out_h2", "out_o1", "out_o2", "E_total")
 BACKPROP_ORDER = (4, 5, 6, 7, 0, 1, 2, 3)  # w5..w8 first: the order backpropagation computes them
 
 
 def _network_cases():
-    """(label, w, b, i, target, eta, fresh): the notes' example, then two fresh networks."""
-    cases = [("on the notes' example", NOTES_W, NOTES_B, NOTES_I, NOTES_TARGET, NOTES_ETA, False)]
+    """(label, w, b, i, target, eta, fresh): the worked example, then two fresh networks."""
+    cases = [("on the worked example", EXAMPLE_W, EXAMPLE_B, EXAMPLE_I, EXAMPLE_TARGET, EXAMPLE_ETA, False)]
     rng = np.random.default_rng(2)
     for _ in range(2):
         w, b = rng.uniform(-1, 1, 8).round(2), rng.uniform(-1, 1, 2).round(2)
         i, target = rng.uniform(0, 1, 2).round(2), rng.uniform(0.05, 0.95, 2).round(2)
         eta = round(float(rng.uniform(0.1, 1.0)), 2)
-        label = f"on fresh inputs (w = {_vec(w)}, b = {_vec(b)}, i = {_vec(i)}, target = {_vec(target)})"
+        label = f"on fresh inputs (w = {vec(w)}, b = {vec(b)}, i = {vec(i)}, target = {vec(target)})"
         cases.append((label, w, b, i, target, eta, True))
     return cases
 
@@ -315,32 +306,39 @@ FORWARD_MISTAKES = (
     (dict(half=False), "each error is ½·(target − out)²: the ½ is missing"),
     (dict(mean_error=True), "E_total is the sum E_o1 + E_o2, not their mean"),
 )
+HARD_CODED = "the worked example passes but fresh inputs do not: are its numbers hard-coded?"
 FORWARD_RULE = ("net = weighted sum of the layer's inputs + bias, out = 1/(1 + e^(−net)), "
                 "E_total = Σ ½·(target − out_o)²")
+
+
+def _case(label: str) -> str:
+    return label.removeprefix("on ")
 
 
 @question(LAB, "forward", points=1, target="forward")
 def check_forward(forward) -> None:
     """forward(w, b, i, target) -> dict with out_h1, out_h2, out_o1, out_o2, E_total."""
-    for label, w, b, i, target, _, fresh in _network_cases():
-        result = forward(w.copy(), b.copy(), i.copy(), target.copy())
+    cases = _network_cases()
+    answers = []
+    for label, w, b, i, target, _, _ in cases:
+        result = call(forward, _case(label), w, b, i, target)
         if not isinstance(result, Mapping):
             raise CheckFailed(f"forward should return a dict with keys {', '.join(FORWARD_KEYS)}; "
                               f"it returned {type(result).__name__}.")
         missing = [key for key in FORWARD_KEYS if key not in result]
         if missing:
             raise CheckFailed(f"forward's dict lacks {', '.join(missing)}; it needs {', '.join(FORWARD_KEYS)}.")
+        answers.append({key: number(result[key], f"forward(...)['{key}']") for key in FORWARD_KEYS})
+    for (label, w, b, i, target, _, fresh), got in zip(cases, answers):
         expected = _named(_forward(w, b, i, target))
         for key in FORWARD_KEYS:
-            got = _number(result[key], f"forward(...)['{key}']")
-            if _close(got, expected[key]):
+            if close(got[key], expected[key]):
                 continue
-            mistakes = [(hint, _named(_forward(w, b, i, target, **kw))[key]) for kw, hint in FORWARD_MISTAKES]
-            fallback = ("the notes' example passes but fresh inputs do not: are numbers from the notes hard-coded?"
-                        if fresh else FORWARD_RULE)
-            hint = _matching_hint(got, mistakes) or fallback
-            raise CheckFailed(f"{label}: {key} is {_num(got)}, expected {_num(expected[key])} — "
-                              f"{_sentence(hint)}")
+            mistakes = [(hint, [_named(_forward(*c[1:5], **kw))[key] for c in cases]) for kw, hint in FORWARD_MISTAKES]
+            fallback = HARD_CODED if fresh else FORWARD_RULE
+            hint = diagnose([a[key] for a in answers], mistakes) or fallback
+            raise CheckFailed(f"{label}: {key} is {num(got[key])}, expected {num(expected[key])} — "
+                              f"{sentence(hint)}")
 
 
 def _backward(w, b, i, target, *, sign=1.0, output_slope=True, hidden_slope=True, slope_of_net=False,
@@ -394,75 +392,85 @@ def _gradient_rule(index: int) -> str:
 
 
 def _first_wrong(got: np.ndarray, expected: np.ndarray) -> int:
-    return next(k for k in BACKPROP_ORDER if not _close(got[k], expected[k]))
+    return next(k for k in BACKPROP_ORDER if not close(got[k], expected[k]))
 
 
 def _layer(index: int) -> slice:
     return slice(4, 8) if index >= 4 else slice(0, 4)
 
 
+def _weights_per_case(fn, cases, what: str, *extra) -> list[np.ndarray]:
+    """The student's 8 numbers on each network case (``extra``: the keys of the case passed after target)."""
+    answers = []
+    for label, w, b, i, target, eta, _ in cases:
+        args = (w, b, i, target) + ((eta,) if "eta" in extra else ())
+        result = call(fn, _case(label) + (f" with η = {eta}" if "eta" in extra else ""), *args)
+        if what == "train_step" and isinstance(result, tuple) and len(result) != 8:
+            raise CheckFailed(f"train_step returned a tuple of {len(result)} items; return only the 8 updated "
+                              "weights w1 … w8 as one array of shape (8,) (the biases stay fixed, as in the "
+                              "worked example).")
+        got = array(result, f"{what}(...)")
+        if got.shape != (8,):
+            raise CheckFailed(f"{what} should return " + ("the 8 gradients ∂E_total/∂w1 … ∂E_total/∂w8" if
+                              what == "backward" else "the 8 updated weights w1 … w8 (the biases stay fixed)")
+                              + f" as an array of shape (8,); yours has shape {got.shape}.")
+        answers.append(got)
+    return answers
+
+
 @question(LAB, "backward", points=2, target="backward")
 def check_backward(backward) -> None:
     """backward(w, b, i, target) -> array (8,) of dE_total/dw1 .. dE_total/dw8."""
-    for label, w, b, i, target, _, fresh in _network_cases():
-        got = _to_array(backward(w.copy(), b.copy(), i.copy(), target.copy()), "backward(...)")
-        if got.shape != (8,):
-            raise CheckFailed(f"backward should return the 8 gradients ∂E_total/∂w1 … ∂E_total/∂w8 as an "
-                              f"array of shape (8,); yours has shape {got.shape}.")
+    cases = _network_cases()
+    answers = _weights_per_case(backward, cases, "backward")
+    mistakes_per_case = [_backward_mistakes(*c[1:5]) for c in cases]
+    for (label, w, b, i, target, _, fresh), got in zip(cases, answers):
         expected = _backward(w, b, i, target)
-        if _close(got, expected):
+        if close(got, expected):
             continue
         k = _first_wrong(got, expected)
         layer = _layer(k)
-        layer_mistakes = [(hint, wrong[layer]) for hint, wrong in _backward_mistakes(w, b, i, target)]
-        fallback = ("the notes' example passes but fresh inputs do not: are numbers from the notes hard-coded?"
-                    if fresh else _gradient_rule(k))
-        hint = _matching_hint(got[layer], layer_mistakes) or fallback
-        raise CheckFailed(f"{label}: ∂E_total/∂w{k + 1} is {_num(got[k])}, expected {_num(expected[k])} — "
-                          f"{_sentence(hint)}")
+        mistakes = [(hint, [result[layer] for result in results]) for hint, results in by_case(mistakes_per_case)]
+        fallback = HARD_CODED if fresh else _gradient_rule(k)
+        hint = diagnose([a[layer] for a in answers], mistakes) or fallback
+        raise CheckFailed(f"{label}: ∂E_total/∂w{k + 1} is {num(got[k])}, expected {num(expected[k])} — "
+                          f"{sentence(hint)}")
+
+
+def _train_step_mistakes(w, b, i, target, eta) -> list[tuple[str, np.ndarray]]:
+    grads = _backward(w, b, i, target)
+    mistakes = [
+        ("gradient descent steps against the gradient: w⁺ = w − η·∂E_total/∂w", w + eta * grads),
+        ("multiply each gradient by the learning rate η", w - grads),
+        ("return the updated weights w − η·∂E_total/∂w, not the gradients", grads),
+        ("compute every gradient with the original weights before updating any: the hidden-layer gradients "
+         "use the old w5 … w8, not the updated ones",
+         w - eta * _backward(w, b, i, target, output_weights=w - eta * grads)),
+    ]
+    return mistakes + [(f"{hint} (the gradients train_step uses are wrong: check backward)", w - eta * wrong)
+                       for hint, wrong in _backward_mistakes(w, b, i, target)
+                       if not hint.startswith("sign")]  # a flipped gradient is the uphill step above
 
 
 @question(LAB, "train_step", points=1, target="train_step")
 def check_train_step(train_step) -> None:
     """train_step(w, b, i, target, eta) -> new weights (8,) = w - eta * dE/dw; biases stay fixed."""
-    for label, w, b, i, target, eta, fresh in _network_cases():
-        w_given = w.copy()
-        result = train_step(w_given, b.copy(), i.copy(), target.copy(), eta)
-        if not np.array_equal(w_given, w):
-            raise CheckFailed("train_step changed the array w passed to it: build a new array for the updated "
-                              "weights, so the caller's w stays the starting point.")
-        if isinstance(result, tuple) and len(result) != 8:
-            raise CheckFailed(f"train_step returned a tuple of {len(result)} items; return only the 8 updated "
-                              "weights w1 … w8 as one array of shape (8,) (the biases stay fixed, as in the notes).")
-        got = _to_array(result, "train_step(...)")
-        if got.shape != (8,):
-            raise CheckFailed(f"train_step should return the 8 updated weights w1 … w8 as an array of shape (8,) "
-                              f"(the biases stay fixed, as in the notes); yours has shape {got.shape}.")
-        grads = _backward(w, b, i, target)
-        expected = w - eta * grads
-        if _close(got, expected):
+    cases = _network_cases()
+    answers = _weights_per_case(train_step, cases, "train_step", "eta")
+    mistakes = by_case([_train_step_mistakes(*c[1:6]) for c in cases])
+    for (label, w, b, i, target, eta, fresh), got in zip(cases, answers):
+        expected = w - eta * _backward(w, b, i, target)
+        if close(got, expected):
             continue
-        updated_output = w - eta * grads  # only its w5..w8 are used below
-        mistakes = [
-            ("gradient descent steps against the gradient: w⁺ = w − η·∂E_total/∂w", w + eta * grads),
-            ("multiply each gradient by the learning rate η", w - grads),
-            ("return the updated weights w − η·∂E_total/∂w, not the gradients", grads),
-            ("compute every gradient with the original weights before updating any: the hidden-layer gradients "
-             "use the old w5 … w8, not the updated ones",
-             w - eta * _backward(w, b, i, target, output_weights=updated_output)),
-        ]
-        mistakes += [(f"{hint} (the gradients train_step uses are wrong: check backward)", w - eta * wrong)
-                     for hint, wrong in _backward_mistakes(w, b, i, target)]
         k = _first_wrong(got, expected)
-        fallback = ("the notes' example passes but fresh inputs do not: are numbers from the notes hard-coded?"
-                    if fresh else "each weight moves by −η times its gradient from backward")
-        hint = _matching_hint(got, mistakes) or fallback
-        raise CheckFailed(f"{label} with η = {eta}: the updated w{k + 1} is {_num(got[k])}, "
-                          f"expected {_num(expected[k])} — {_sentence(hint)}")
+        fallback = HARD_CODED if fresh else "each weight moves by −η times its gradient from backward"
+        hint = diagnose(answers, mistakes) or fallback
+        raise CheckFailed(f"{label} with η = {eta}: the updated w{k + 1} is {num(got[k])}, "
+                          f"expected {num(expected[k])} — {sentence(hint)}")
 
 
 # ---------------------------------------------------------------------------------------------------
-# Exercise 4: 2-D convolution (cross-correlation) with stride and padding (seeds 004 and 002)
+# Exercise 4: 2-D convolution (cross-correlation) with stride and padding
 
 CONV_IMAGE = np.array([[1, 1, 1, 0, 0],
                        [0, 1, 1, 1, 0],
@@ -471,7 +479,7 @@ CONV_IMAGE = np.array([[1, 1, 1, 0, 0],
                        [0, 1, 1, 0, 0]])
 CONV_KERNEL = np.array([[1, 0, 1],
                         [0, 1, 0],
-                        [1, 0, 1]])  # the notes' convolved feature: [[4, 3, 4], [2, 4, 3], [2, 3, 4]]
+                        [1, 0, 1]])  # the lecture's convolved feature: [[4, 3, 4], [2, 4, 3], [2, 3, 4]]
 OUTPUT_SIZE_RULE = "⌊(W − K + 2P)/S⌋ + 1 per axis"
 
 
@@ -502,7 +510,7 @@ def _conv_cases():
 
     seven, three = image(7, 7), kernel(3, 3)
     return [
-        ("the notes' 5×5 image and 3×3 kernel", CONV_IMAGE, CONV_KERNEL, 1, 0, False),
+        ("the lecture's 5×5 image and 3×3 kernel", CONV_IMAGE, CONV_KERNEL, 1, 0, False),
         ("a 7×7 image and 3×3 kernel, stride 1", seven, three, 1, 0, True),
         ("a 7×7 image and 3×3 kernel, stride 2", seven, three, 2, 0, True),
         ("a 6×8 image and 2×3 kernel, stride 1, padding 1", image(6, 8), kernel(2, 3), 1, 1, True),
@@ -511,58 +519,67 @@ def _conv_cases():
     ]
 
 
-def _conv_shape_hint(got: tuple, image_shape, kernel_shape, stride, padding, fresh: bool) -> str:
+def _conv_shape_mistakes(image_shape, kernel_shape, stride, padding) -> list[tuple[str, tuple]]:
     expected = _output_shape(image_shape, kernel_shape, stride, padding)
-    candidates = [
-        (_output_shape(image_shape, kernel_shape, stride, 0),
-         f"padding P = {padding} adds {padding} {'row and column' if padding == 1 else 'rows and columns'} "
-         "of zeros on every side"),
-        (_output_shape(image_shape, kernel_shape, 1, padding),
-         f"with stride S = {stride} the kernel moves {stride} pixels at a time"),
-        (tuple(n - 1 for n in expected), "off by one: the + 1 counts the kernel's first position"),
-        (tuple((n - k + padding) // stride + 1 for n, k in zip(image_shape, kernel_shape)),
-         "pad both sides: the padded image is W + 2P wide"),
-        ((expected[1], expected[0]), "rows and columns are swapped"),
-        (tuple(n + k - 1 for n, k in zip(image_shape, kernel_shape)),
-         "keep only the positions where the kernel lies entirely inside the (padded) image"),
+    return [
+        ("padding P adds P rows and columns of zeros on every side",
+         _output_shape(image_shape, kernel_shape, stride, 0)),
+        ("with stride S the kernel moves S pixels at a time", _output_shape(image_shape, kernel_shape, 1, padding)),
+        ("off by one: the + 1 counts the kernel's first position", tuple(n - 1 for n in expected)),
+        ("pad both sides: the padded image is W + 2P wide (P zeros before the first and after the last pixel)",
+         tuple((n - k + padding) // stride + 1 for n, k in zip(image_shape, kernel_shape))),
+        ("rows and columns are swapped", (expected[1], expected[0])),
+        ("keep only the positions where the kernel lies entirely inside the (padded) image",
+         tuple(n + k - 1 for n, k in zip(image_shape, kernel_shape))),
     ]
-    for shape, hint in candidates:
-        if got == shape and shape != expected:
-            return f": {hint}"
-    return ": does your output size follow the image, kernel, stride and padding given?" if fresh else ""
+
+
+def _conv_case(image, kernel, stride, padding) -> str:
+    (rows, cols), (k_rows, k_cols) = image.shape, kernel.shape
+    return f"the {rows}×{cols} image with the {k_rows}×{k_cols} kernel, stride {stride} and padding {padding}"
+
+
+def _conv_value_mistakes(image, kernel, stride, padding) -> list[tuple[str, np.ndarray]]:
+    expected = _correlate(image, kernel, stride, padding)
+    return [
+        ("your map is the true convolution (kernel flipped by 180°); a CNN layer computes the cross-correlation: "
+         "slide the kernel as it is", _correlate(image, kernel, stride, padding, flipped=True)),
+        ("pad with zeros", _correlate(image, kernel, stride, padding, pad_mode="edge")),
+        ("with stride S, output (r, c) uses the window whose top-left corner is at (S·r, S·c) of the padded image",
+         _correlate(image, kernel, stride, padding, strided_windows=False)),
+        ("your values are cut to whole numbers: the output array took the integer type of the image; "
+         "make it a float array", np.trunc(expected)),
+        ("rows and columns are swapped", expected.T if expected.shape[0] == expected.shape[1] else None),
+    ]
 
 
 @question(LAB, "conv2d", points=2, target="conv2d")
 def check_conv2d(conv2d) -> None:
     """conv2d(image, kernel, stride=1, padding=0) -> feature map, cross-correlation as in CNN layers."""
-    for label, image, kernel, stride, padding, fresh in _conv_cases():
-        got = _to_array(conv2d(image.copy(), kernel.copy(), stride=stride, padding=padding),
-                        f"conv2d on {label}")
+    cases = _conv_cases()
+    answers = [array(call(conv2d, _conv_case(image, kernel, stride, padding), image, kernel, stride=stride,
+                          padding=padding), f"conv2d on {label}") for label, image, kernel, stride, padding, _ in cases]
+    shapes = [np.array(got.shape) for got in answers]
+    shape_mistakes = by_case([[(hint, np.array(shape)) for hint, shape in
+                               _conv_shape_mistakes(c[1].shape, c[2].shape, c[3], c[4])] for c in cases])
+    value_mistakes = by_case([_conv_value_mistakes(*c[1:5]) for c in cases])
+    for (label, image, kernel, stride, padding, fresh), got in zip(cases, answers):
         expected = _correlate(image, kernel, stride, padding)
         if got.shape != expected.shape:
             (rows, cols), (k_rows, k_cols) = image.shape, kernel.shape
+            hint = diagnose(shapes, shape_mistakes)
+            hint = (f": {hint}" if hint else
+                    ": does your output size follow the image, kernel, stride and padding given?" if fresh else "")
             raise CheckFailed(
                 f"on {label}: your feature map has shape {got.shape}; with stride {stride} and padding {padding} "
                 f"a {rows}×{cols} image and {k_rows}×{k_cols} kernel give {expected.shape} = {OUTPUT_SIZE_RULE}"
-                f"{_sentence(_conv_shape_hint(got.shape, image.shape, kernel.shape, stride, padding, fresh))}")
-        if _close(got, expected):
+                f"{sentence(hint)}")
+        if close(got, expected):
             continue
-        mistakes = [
-            ("your map is the true convolution (kernel flipped by 180°); a CNN layer computes the cross-correlation: "
-             "slide the kernel as it is", _correlate(image, kernel, stride, padding, flipped=True)),
-            ("pad with zeros", _correlate(image, kernel, stride, padding, pad_mode="edge")),
-            (f"with stride {stride}, output (r, c) uses the window whose top-left corner is at "
-             f"({stride}·r, {stride}·c) of the padded image", _correlate(image, kernel, stride, padding,
-                                                                          strided_windows=False)),
-            ("your values are cut to whole numbers: the output array took the integer type of the image; "
-             "make it a float array", np.trunc(expected)),
-        ]
-        if expected.shape[0] == expected.shape[1]:
-            mistakes.append(("rows and columns are swapped", expected.T))
-        row, col = np.argwhere(~np.isclose(got, expected, rtol=1e-5, atol=1e-8))[0]
+        row, col = first_difference(got, expected)
         fallback = ("output (r, c) is the sum of kernel × the window of the zero-padded image whose top-left "
                     f"corner is at ({stride}·r, {stride}·c)" if fresh else
-                    f"the notes' feature map is {expected.astype(int).tolist()}")
-        hint = _matching_hint(got, mistakes) or fallback
-        raise CheckFailed(f"on {label}: feature map [{row}, {col}] is {_num(got[row, col])}, "
-                          f"expected {_num(expected[row, col])} — {_sentence(hint)}")
+                    f"the lecture's feature map is {expected.astype(int).tolist()}")
+        hint = diagnose(answers, value_mistakes) or fallback
+        raise CheckFailed(f"on {label}: feature map [{row}, {col}] is {num(got[row, col])}, "
+                          f"expected {num(expected[row, col])} — {sentence(hint)}")

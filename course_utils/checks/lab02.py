@@ -1,46 +1,28 @@
-"""Lab 02 (a CNN on MNIST) self-checks: preparing images, the dense baseline, seed 002's CNN in the
-Sequential and Functional APIs, the confusion matrix, the most confident mistakes, and FGSM.
+"""Lab 02 (a CNN on MNIST) self-checks: preparing images, the dense baseline, the MNIST CNN of C. R. Bom's
+"Deep Learning Applications in Astronomy" (2018) in the Sequential and Functional APIs, the confusion
+matrix, the most confident mistakes, and FGSM.
 
-Model questions call the student's builder and compare its layers, one by one, with the lecture notes'
-network; a standalone activation layer (``ReLU()``, ``Activation("softmax")``) counts as the activation
-of the layer before it. Array questions use fresh random inputs and name the common mistake that
-reproduces a wrong answer. Keras is imported inside the checks: this module loads before any backend choice.
+Model questions call the student's builder and compare its layers, one by one, with the lecture's network;
+a standalone activation layer (``ReLU()``, ``Activation("softmax")``) counts as the activation of the layer
+before it, ``Reshape((784,))`` counts as ``Flatten``, and the layers of a model called inside another
+(a Functional model around a Sequential one) count in their order. Array questions use fresh random inputs
+and name the common mistake that reproduces a wrong answer. Keras is imported inside the checks: this
+module loads before any backend choice.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 from sklearn.metrics import confusion_matrix
 
+from course_utils.checks import keras_compat
 from course_utils.checks.core import CheckFailed, question
+from course_utils.checks.toolkit import array, by_case, call, close, diagnose, first_difference, integers
 
 LAB = "lab02"
 IMAGE_SHAPE = (28, 28, 1)
 N_CLASSES = 10
-
-
-# ---------------------------------------------------------------------------------------------------
-# Shared helpers
-
-
-def _close(answer: np.ndarray, expected: np.ndarray) -> bool:
-    return (answer.shape == expected.shape and np.issubdtype(answer.dtype, np.number)
-            and bool(np.allclose(answer, expected, rtol=1e-5, atol=1e-6, equal_nan=True)))
-
-
-def _matching_hint(answer: np.ndarray, mistakes: Iterable[tuple[str, np.ndarray]]) -> str | None:
-    """The hint of the first common mistake whose result equals ``answer``, else None."""
-    for hint, result in mistakes:
-        if _close(answer, np.asarray(result, dtype=float)):
-            return hint
-    return None
-
-
-def _unchanged(before: np.ndarray, after: np.ndarray, name: str, argument: str) -> None:
-    if not np.array_equal(before, after):
-        raise CheckFailed(f"{name} changed the array {argument} passed to it: compute a new array instead "
-                          f"(the notebook still needs the original).")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -69,10 +51,9 @@ def _prepare_shape_hint(shape: tuple, n: int) -> str:
 @question(LAB, "prepare", points=1, target="prepare")
 def check_prepare(prepare: Callable) -> None:
     """prepare(uint8 (n, 28, 28)) -> float32 (n, 28, 28, 1) with values pixel / 255."""
-    for label, images in _prepare_cases():
-        given = images.copy()
-        got = np.asarray(prepare(given))
-        _unchanged(images, given, "prepare", "images")
+    cases = _prepare_cases()
+    answers = [array(call(prepare, label, images), f"prepare on {label}") for label, images in cases]
+    for (label, images), got in zip(cases, answers):
         n = len(images)
         if got.shape != (n, *IMAGE_SHAPE):
             raise CheckFailed(f"on {label}: the result has shape {got.shape}, expected {(n, *IMAGE_SHAPE)} — "
@@ -82,9 +63,17 @@ def check_prepare(prepare: Callable) -> None:
                               "float32; convert with .astype('float32') (float64 doubles the memory).")
         pixels = images.astype(float)[..., None]
         expected = pixels / 255
-        if _close(got, expected):
+        if close(got, expected):
             continue
-        mistakes = [
+        mistakes = by_case([_prepare_mistakes(images.astype(float)[..., None]) for _, images in cases])
+        hint = diagnose(answers, mistakes) or "each value should be the pixel value divided by 255"
+        where = first_difference(got, expected)
+        raise CheckFailed(f"on {label}: value {where} is {float(got[where]):.6g}, expected "
+                          f"{float(expected[where]):.6g} — {hint}.")
+
+
+def _prepare_mistakes(pixels: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    return [
             ("scale the pixels to [0, 1]: divide by 255", pixels),
             ("divide by 255, the largest possible pixel value, not by the brightest pixel of this batch: every "
              "image must be scaled the same way", pixels / pixels.max()),
@@ -92,15 +81,11 @@ def check_prepare(prepare: Callable) -> None:
             ("the images are not inverted: 0 stays 0 (background) and 255 becomes 1", 1 - pixels / 255),
             ("scale to [0, 1] by dividing by 255; standardising (subtract the mean, divide by the standard "
              "deviation) is another choice, not this exercise's", (pixels - pixels.mean()) / pixels.std()),
-        ]
-        hint = _matching_hint(got, mistakes) or "each value should be the pixel value divided by 255"
-        where = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected, rtol=1e-5, atol=1e-6))[0])
-        raise CheckFailed(f"on {label}: value {where} is {float(got[where]):.6g}, expected "
-                          f"{float(expected[where]):.6g} — {hint}.")
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------
-# Model questions: the student's builder against the notes' network, layer by layer
+# Model questions: the student's builder against the lecture's network, layer by layer
 
 ACTIVATION_LAYERS = {"ReLU": "relu", "Softmax": "softmax"}  # Activation layers carry their name in the config
 
@@ -134,8 +119,8 @@ CNN_TEXT = ("Conv2D(32, 5×5, relu) → MaxPooling2D(2×2, stride 2) → Conv2D(
             "→ Flatten → Dense(1000, relu) → Dense(10, softmax)")
 
 SETTING_HINTS = {
-    "kernel_size": "kernel_size=(5, 5), as in the notes",
-    "strides": "the notes' strides: 1 for the convolutions, 2 for the poolings",
+    "kernel_size": "kernel_size=(5, 5), as in the lecture's network",
+    "strides": "the lecture's strides: 1 for the convolutions, 2 for the poolings",
     "padding": "the default padding='valid' (no padding), so 28×28 becomes 24×24 after the first 5×5 convolution",
     "pool_size": "pool_size=(2, 2)",
 }
@@ -144,10 +129,12 @@ SETTING_HINTS = {
 def _layers(model) -> list[dict]:
     """The model's layers as {kind, layer, output, params, activation}, standalone activations folded in."""
     summary: list[dict] = []
-    for layer in model.layers:
+    for layer in keras_compat.all_layers(model):
         kind = type(layer).__name__
-        if kind == "InputLayer":
+        if kind == "InputLayer" or hasattr(layer, "layers"):  # a nested model: its layers follow
             continue
+        if kind == "Reshape" and len(layer.get_config()["target_shape"]) == 1:
+            kind = "Flatten"  # Reshape((784,)) flattens too
         folded = ACTIVATION_LAYERS.get(kind) or (layer.get_config()["activation"] if kind == "Activation" else None)
         if folded and summary and summary[-1]["activation"] in (None, "linear"):
             summary[-1]["activation"] = folded
@@ -160,7 +147,7 @@ def _layers(model) -> list[dict]:
 def _model_from(builder: Callable, name: str):
     import keras
 
-    model = builder()
+    model = call(builder, f"{name}()")
     if not isinstance(model, keras.Model):
         raise CheckFailed(f"{name}() should return a Keras model; it returned {type(model).__name__} "
                           "(is `return model` missing?).")
@@ -180,7 +167,7 @@ def _compare_layers(model, spec: list[dict], total: int, text: str) -> None:
     expected_kinds = [s["kind"] for s in spec]
     for position, (got, want) in enumerate(zip(kinds, expected_kinds), start=1):
         if got != want:
-            extra = (" The notes' network has no regularisation layers: build it exactly, then try "
+            extra = (" The lecture's network has no regularisation layers: build it exactly, then try "
                      "them in 'What to try next'." if got in ("Dropout", "BatchNormalization") else "")
             raise CheckFailed(f"layer {position} is {got}, expected {want}: the network is {text}.{extra}")
     if len(kinds) != len(expected_kinds):
@@ -214,7 +201,8 @@ def _compare_layers(model, spec: list[dict], total: int, text: str) -> None:
 
 @question(LAB, "dense_model", points=1, target="build_dense")
 def check_dense_model(build_dense: Callable) -> None:
-    """build_dense() -> the 784-16-16-10 network of seed 003 on (28, 28, 1) images: 13,002 parameters."""
+    """build_dense() -> the 784-16-16-10 network of V. Graber's "Deep learning & neural networks" (ICE-CSIC
+    summer school "AI for Astronomy", 2021) on (28, 28, 1) images: 13,002 parameters."""
     model = _model_from(build_dense, "build_dense")
     _compare_layers(model, DENSE_SPEC, DENSE_PARAMS, DENSE_TEXT)
     for position in (2, 3):
@@ -226,7 +214,7 @@ def check_dense_model(build_dense: Callable) -> None:
 
 @question(LAB, "cnn_sequential", points=2, target="build_cnn_sequential")
 def check_cnn_sequential(build_cnn_sequential: Callable) -> None:
-    """build_cnn_sequential() -> seed 002's CNN as keras.Sequential: 1,087,106 parameters."""
+    """build_cnn_sequential() -> the lecture's MNIST CNN as keras.Sequential: 1,087,106 parameters."""
     import keras
 
     model = _model_from(build_cnn_sequential, "build_cnn_sequential")
@@ -262,30 +250,40 @@ def _confusion_cases() -> list[tuple[str, np.ndarray, np.ndarray, int | None]]:
             ("3 classes (n_classes=3)", small_true, small_pred, 3)]
 
 
+def _confusion_mistakes(y_true, y_pred, k) -> list[tuple[str, np.ndarray]]:
+    expected = confusion_matrix(y_true, y_pred, labels=np.arange(k))
+    with np.errstate(invalid="ignore"):  # a class that never occurs has a row of 0 / 0
+        per_row = expected / expected.sum(axis=1, keepdims=True)
+    fractions = "count images: the exercise wants counts, not fractions"
+    return [
+        ("rows are the true class and columns the prediction: C[true, predicted]; yours is transposed",
+         expected.T),
+        (fractions, per_row), (fractions, np.nan_to_num(per_row)), (fractions, expected / expected.sum()),
+        ("each pair (true, predicted) was counted at most once: with repeated pairs, C[y_true, y_pred] += 1 adds "
+         "1 only once per distinct pair; count every image with np.add.at(C, (y_true, y_pred), 1) or a loop",
+         (expected > 0).astype(int)),
+    ]
+
+
 @question(LAB, "confusion", points=1, target="confusion_counts")
 def check_confusion(confusion_counts: Callable) -> None:
-    """confusion_counts(y_true, y_pred, n_classes=10) -> (n_classes, n_classes) counts, rows = true class."""
-    for label, y_true, y_pred, n_classes in _confusion_cases():
-        args = (y_true.copy(), y_pred.copy()) + (() if n_classes is None else (n_classes,))
-        got = np.asarray(confusion_counts(*args))
+    """confusion_counts(y_true, y_pred, n_classes=10) -> (n_classes, n_classes) integer counts, rows = true class."""
+    cases = _confusion_cases()
+    answers = [array(call(confusion_counts, label, *((y_true, y_pred) + (() if n is None else (n,)))),
+                     f"confusion_counts on {label}") for label, y_true, y_pred, n in cases]
+    mistakes = by_case([_confusion_mistakes(y_true, y_pred, n or N_CLASSES) for _, y_true, y_pred, n in cases])
+    for (label, y_true, y_pred, n_classes), got in zip(cases, answers):
         k = n_classes or N_CLASSES
         expected = confusion_matrix(y_true, y_pred, labels=np.arange(k))
         if got.shape != (k, k):
             hint = (f"use the n_classes argument ({k})" if got.shape == (N_CLASSES, N_CLASSES) else
                     f"always {k} × {k}, one row and one column per class, even for a class that never occurs")
             raise CheckFailed(f"on {label}: the matrix has shape {got.shape}, expected ({k}, {k}) — {hint}.")
-        if _close(got, expected):
+        if close(got, expected):
+            integers(got, f"on {label} the matrix")  # counts are integers, not whole floats
             continue
-        with np.errstate(invalid="ignore"):  # a class that never occurs has a row of 0 / 0
-            per_row = expected / expected.sum(axis=1, keepdims=True)
-        fractions = "count images: the exercise wants counts, not fractions"
-        mistakes = [
-            ("rows are the true class and columns the prediction: C[true, predicted]; yours is transposed",
-             expected.T),
-            (fractions, per_row), (fractions, np.nan_to_num(per_row)), (fractions, expected / expected.sum()),
-        ]
-        hint = _matching_hint(got, mistakes) or "C[i, j] counts the images of true class i predicted as class j"
-        i, j = (int(v) for v in np.argwhere(~np.isclose(got, expected))[0])
+        hint = diagnose(answers, mistakes) or "C[i, j] counts the images of true class i predicted as class j"
+        i, j = first_difference(got, expected)
         raise CheckFailed(f"on {label}: C[{i}, {j}] is {got[i, j]:g}, expected {expected[i, j]} — {hint}.")
 
 
@@ -301,8 +299,9 @@ def _mistake_case(seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     return y_true, probabilities
 
 
-def _most_confident_mistakes(y_true, probabilities, k, *, order_by_true=False, ascending=False):
-    """Reference (both keywords False) and two common mistakes."""
+def _most_confident_mistakes(y_true, probabilities, k, *, order_by_true=False, ascending=False,
+                             positions=False):
+    """Reference (all keywords False) and common mistakes, one per keyword."""
     predicted = probabilities.argmax(axis=1)
     candidates = np.flatnonzero(predicted != y_true)
     if order_by_true:
@@ -310,18 +309,32 @@ def _most_confident_mistakes(y_true, probabilities, k, *, order_by_true=False, a
     else:
         key = -probabilities[candidates, predicted[candidates]]
     order = np.argsort(key, kind="stable")
-    return candidates[order[::-1] if ascending else order][:k]
+    order = order[::-1] if ascending else order
+    return (order if positions else candidates[order])[:k]
+
+
+MISTAKE_HINTS = (
+    (dict(ascending=True), "most confident first: sort by the predicted probability in decreasing order"),
+    (dict(order_by_true=True), "order by the probability of the predicted (wrong) class, probabilities.max(axis=1), "
+                               "highest first, not by the probability of the true class"),
+    (dict(positions=True), "those are positions within the list of mistakes (what np.argsort returned for the "
+                           "mistakes alone); map them back to image indices, wrong[order]"),
+)
+
+
+def _mistake_cases():
+    return [("60 fresh predictions, k = 5", *_mistake_case(6, 60), 5),
+            ("20 fresh predictions, k = 100 (more than there are mistakes)", *_mistake_case(7, 20), 100)]
 
 
 @question(LAB, "mistakes", points=1, target="most_confident_mistakes")
 def check_mistakes(most_confident_mistakes: Callable) -> None:
     """most_confident_mistakes(y_true, probabilities, k) -> indices of wrong predictions, most confident first."""
-    cases = [("60 fresh predictions, k = 5", *_mistake_case(6, 60), 5),
-             ("20 fresh predictions, k = 100 (more than there are mistakes)", *_mistake_case(7, 20), 100)]
-    for label, y_true, probabilities, k in cases:
-        y_given, p_given = y_true.copy(), probabilities.copy()
-        got = np.asarray(most_confident_mistakes(y_given, p_given, k))
-        _unchanged(probabilities, p_given, "most_confident_mistakes", "probabilities")
+    cases = _mistake_cases()
+    answers = [array(call(most_confident_mistakes, label, y_true, probabilities, k),
+                     f"most_confident_mistakes on {label}") for label, y_true, probabilities, k in cases]
+    mistakes = [(hint, [_most_confident_mistakes(*case[1:], **kw) for case in cases]) for kw, hint in MISTAKE_HINTS]
+    for (label, y_true, probabilities, k), got in zip(cases, answers):
         expected = _most_confident_mistakes(y_true, probabilities, k)
         if got.dtype == bool:
             raise CheckFailed(f"on {label}: the result is a boolean mask; return the indices of the images, "
@@ -335,20 +348,13 @@ def check_mistakes(most_confident_mistakes: Callable) -> None:
                               f"there are {n_wrong} mistakes; return at most k = {k} indices of them.")
         if np.array_equal(got, expected):
             continue
+        hint = diagnose(answers, mistakes)
         wrong = [i for i in got if 0 <= i < len(y_true) and probabilities[i].argmax() == y_true[i]]
-        if wrong:
+        if hint is None and wrong:
             raise CheckFailed(f"on {label}: image {int(wrong[0])} is classified correctly; keep only the images "
                               "whose predicted class (probabilities.argmax(axis=1)) differs from y_true.")
-        mistakes = [
-            ("most confident first: sort by the predicted probability in decreasing order",
-             _most_confident_mistakes(y_true, probabilities, k, ascending=True)),
-            ("order by the probability of the predicted (wrong) class, probabilities.max(axis=1), highest "
-             "first, not by the probability of the true class",
-             _most_confident_mistakes(y_true, probabilities, k, order_by_true=True)),
-        ]
-        hint = next((h for h, result in mistakes if np.array_equal(got, result)),
-                    "the indices of the misclassified images, ordered by the probability of the predicted class, "
-                    "highest first")
+        hint = hint or ("the indices of the misclassified images, ordered by the probability of the predicted "
+                        "class, highest first")
         raise CheckFailed(f"on {label}: you returned {got.tolist()}, expected {expected.tolist()} — {hint}.")
 
 
@@ -369,33 +375,36 @@ def _fgsm_case(seed: int, epsilon: float) -> tuple[np.ndarray, np.ndarray, float
 @question(LAB, "fgsm", points=2, target="fgsm")
 def check_fgsm(fgsm: Callable) -> None:
     """fgsm(x, gradient, epsilon) -> clip(x + epsilon * sign(gradient), 0, 1)."""
-    for label, (x, gradient, epsilon) in (("2 fresh images, ε = 0.1", _fgsm_case(8, 0.1)),
-                                         ("2 fresh images, ε = 0.25", _fgsm_case(9, 0.25))):
-        x_given, g_given = x.copy(), gradient.copy()
-        got = np.asarray(fgsm(x_given, g_given, epsilon))
-        _unchanged(x, x_given, "fgsm", "x")
-        _unchanged(gradient, g_given, "fgsm", "gradient")
+    cases = [("2 fresh images, ε = 0.1", *_fgsm_case(8, 0.1)), ("2 fresh images, ε = 0.25", *_fgsm_case(9, 0.25))]
+    answers = [array(call(fgsm, label, x, gradient, epsilon), f"fgsm on {label}")
+               for label, x, gradient, epsilon in cases]
+    mistakes = by_case([_fgsm_mistakes(*case[1:]) for case in cases])
+    for (label, x, gradient, epsilon), got in zip(cases, answers):
         if got.shape != x.shape:
             raise CheckFailed(f"on {label}: the result has shape {got.shape}, expected {x.shape}, the shape of x.")
         step = epsilon * np.sign(gradient)
         expected = np.clip(x + step, 0, 1)
-        if _close(got, expected):
+        if close(got, expected):
             continue
-        mistakes = [
-            ("FGSM climbs the loss: add ε·sign(gradient), do not subtract it", np.clip(x - step, 0, 1)),
-            ("use only the sign of the gradient, ε·np.sign(gradient): every pixel moves by exactly ε",
-             np.clip(x + epsilon * gradient, 0, 1)),
-            ("clip the result to the valid pixel range [0, 1] (np.clip)", x + step),
-            ("clip to [0, 1]: the images were scaled to [0, 1], not 0..255", np.clip(x + step, 0, 255)),
-            ("multiply the sign by ε: the step is ε·sign(gradient)", np.clip(x + np.sign(gradient), 0, 1)),
-            ("np.sign(0) is 0: a pixel whose gradient is 0 does not move",
-             np.clip(x + epsilon * np.where(gradient >= 0, 1, -1), 0, 1)),
-            ("np.sign(0) is 0: a pixel whose gradient is 0 does not move",
-             np.clip(x + epsilon * np.where(gradient > 0, 1, -1), 0, 1)),
-            ("return the adversarial image, x + ε·sign(gradient) clipped, not the perturbation", step),
-        ]
-        hint = _matching_hint(got, mistakes) or "each pixel moves by ε in the direction of its gradient's sign"
-        where = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected, rtol=1e-5, atol=1e-6))[0])
+        hint = diagnose(answers, mistakes) or "each pixel moves by ε in the direction of its gradient's sign"
+        where = first_difference(got, expected)
         raise CheckFailed(f"on {label}: pixel {where} is {float(got[where]):.6g}, expected "
                           f"{float(expected[where]):.6g} (x = {float(x[where]):.6g}, gradient = "
                           f"{float(gradient[where]):.3g}) — {hint}.")
+
+
+def _fgsm_mistakes(x, gradient, epsilon) -> list[tuple[str, np.ndarray]]:
+    step = epsilon * np.sign(gradient)
+    return [
+        ("FGSM climbs the loss: add ε·sign(gradient), do not subtract it", np.clip(x - step, 0, 1)),
+        ("use only the sign of the gradient, ε·np.sign(gradient): every pixel moves by exactly ε",
+         np.clip(x + epsilon * gradient, 0, 1)),
+        ("clip the result to the valid pixel range [0, 1] (np.clip)", x + step),
+        ("clip to [0, 1]: the images were scaled to [0, 1], not 0..255", np.clip(x + step, 0, 255)),
+        ("multiply the sign by ε: the step is ε·sign(gradient)", np.clip(x + np.sign(gradient), 0, 1)),
+        ("np.sign(0) is 0: a pixel whose gradient is 0 does not move",
+         np.clip(x + epsilon * np.where(gradient >= 0, 1, -1), 0, 1)),
+        ("np.sign(0) is 0: a pixel whose gradient is 0 does not move",
+         np.clip(x + epsilon * np.where(gradient > 0, 1, -1), 0, 1)),
+        ("return the adversarial image, x + ε·sign(gradient) clipped, not the perturbation", step),
+    ]
