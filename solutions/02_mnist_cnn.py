@@ -249,7 +249,9 @@ print(f"{'total':<14}{'':>16}{cnn.count_params():>12,}")
 # `keras.Model(inputs, outputs)`. It is what you need for networks that branch or merge (Inception,
 # ResNet, several inputs); for a straight line both APIs build the very same model.
 #
-# Write `build_cnn_functional()`: the same network with the Functional API.
+# Write `build_cnn_functional()`: the same network with the Functional API. The check reads the
+# model's layers in order, so a Functional model that calls your Sequential CNN passes too; wire the
+# layers one by one all the same: branching networks (lab 04's residual blocks) are built that way.
 
 # %%
 def build_cnn_functional():

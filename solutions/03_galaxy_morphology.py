@@ -482,13 +482,13 @@ plt.show()
 #
 # ### Exercise 5: the most confident mistakes (1 point)
 #
-# `most_confident_mistakes(probabilities, y_true, k)` returns the indices of the (at most) `k`
-# wrongly predicted galaxies whose predicted class had the highest probability, most confident first.
+# `most_confident_mistakes(y_true, probabilities, k)` (true labels first, as in lab 02 and in
+# scikit-learn's metrics) returns the indices of the (at most) `k` wrongly predicted galaxies whose predicted class had the highest probability, most confident first.
 # `probabilities` has shape (n, n_classes); the prediction is the most probable class and the
 # confidence is its probability. If there are fewer than `k` mistakes, return them all.
 
 # %%
-def most_confident_mistakes(probabilities, y_true, k):
+def most_confident_mistakes(y_true, probabilities, k):
     """Indices of at most k wrong predictions, ordered by the probability of the predicted class, highest first."""
     # BEGIN SOLUTION
     predicted = probabilities.argmax(axis=1)
@@ -502,7 +502,7 @@ def most_confident_mistakes(probabilities, y_true, k):
 check("lab03", "most_confident_mistakes", most_confident_mistakes)
 
 # %%
-worst = most_confident_mistakes(test_probabilities, y_test, 12)
+worst = most_confident_mistakes(y_test, test_probabilities, 12)
 titles = [f"true: {short(class_names[y_test[i]], 16)}\nsaid: {short(class_names[test_predictions[i]], 16)}"
           f"\np = {test_probabilities[i].max():.2f}" for i in worst]
 image_grid(x_test[worst], titles=titles, ncols=6, panel_size=2.1, title_colors=["C3"] * len(worst))

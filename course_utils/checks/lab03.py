@@ -10,45 +10,17 @@ mistake is.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 
+from course_utils.checks import keras_compat
 from course_utils.checks.core import CheckFailed, question
+from course_utils.checks.toolkit import array, by_case, call, close, diagnose, vec
 from course_utils.metrics import per_class_accuracy as reference_per_class_accuracy
 
 LAB = "lab03"
-
-
-# ---------------------------------------------------------------------------------------------------
-# Shared helpers
-
-
-def _close(answer: Any, expected: Any) -> bool:
-    """Same shape and equal to float32 round-off; NaN matches NaN."""
-    answer, expected = np.asarray(answer, dtype=float), np.asarray(expected, dtype=float)
-    return answer.shape == expected.shape and bool(np.allclose(answer, expected, rtol=1e-5, atol=1e-8,
-                                                               equal_nan=True))
-
-
-def _matching_hint(answer: Any, mistakes: Iterable[tuple[str, Any]]) -> str | None:
-    """The hint of the first mistake whose result equals ``answer``, else None."""
-    for hint, result in mistakes:
-        if _close(answer, result):
-            return hint
-    return None
-
-
-def _numbers(value: Any, what: str) -> np.ndarray:
-    try:
-        return np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise CheckFailed(f"{what} should be numbers; it is {type(value).__name__}: {value!r:.120}") from None
-
-
-def _vec(values: Any) -> str:
-    return "[" + ", ".join(f"{float(v):.4g}" for v in np.ravel(values)) + "]"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -85,34 +57,47 @@ def _weights_as_vector(result: Any, n_classes: int, label: str) -> np.ndarray:
     if missing or extra:
         raise CheckFailed(f"{label} the dict should have one key per class 0 … {n_classes - 1}; "
                           + (f"classes {missing} are missing" if missing else f"it also has keys {extra}") + ".")
-    return _numbers([result[k] for k in range(n_classes)], "the weights")
+    return array([result[k] for k in range(n_classes)], "the weights").astype(float)
+
+
+def _weight_mistakes(labels, n_classes, got) -> tuple[list[tuple[str, Any]], tuple[str, Any]]:
+    """The specific mistakes on one case, and the general one: weights proportional to the right ones."""
+    expected = compute_class_weight("balanced", classes=np.arange(n_classes), y=labels)
+    n, counts = len(labels), np.bincount(labels, minlength=n_classes).astype(float)
+    scale = float(got @ expected / (expected @ expected))
+    return [
+        ("those are the classes' shares n_c/n; the weight is their inverse, divided by k", counts / n),
+        ("divide by the number of classes k too", n / counts),
+        ("1/n_c has the right proportions; multiply by n/k so that a balanced set gets weight 1", 1 / counts),
+        ("those are the class counts n_c; the weight is n / (k·n_c), large for rare classes", counts),
+        ("the weights are for classes in the wrong order: weight c belongs to class c", expected[::-1]),
+    ], (SCALED, scale * expected if scale > 0 and not np.isclose(scale, 1.0) else None)
+
+
+SCALED = "proportional"
 
 
 @question(LAB, "class_weights", points=2, target="class_weights")
 def check_class_weights(class_weights) -> None:
     """class_weights(labels, n_classes) -> {c: n / (n_classes * n_c)}."""
-    for label, labels, n_classes, fresh in _class_weight_cases():
-        got = _weights_as_vector(class_weights(labels.copy(), n_classes), n_classes, label)
+    cases = _class_weight_cases()
+    answers = [_weights_as_vector(call(class_weights, label.removeprefix("for "), labels, n_classes), n_classes,
+                                  label) for label, labels, n_classes, _ in cases]
+    per_case = [_weight_mistakes(labels, n_classes, got) for (_, labels, n_classes, _), got in zip(cases, answers)]
+    mistakes = by_case([specific for specific, _ in per_case])
+    general = by_case([[scaled] for _, scaled in per_case])
+    for (label, labels, n_classes, fresh), got in zip(cases, answers):
         expected = compute_class_weight("balanced", classes=np.arange(n_classes), y=labels)
-        if _close(got, expected):
+        if close(got, expected):
             continue
-        n, counts = len(labels), np.bincount(labels, minlength=n_classes).astype(float)
-        mistakes = [
-            ("those are the classes' shares n_c/n; the weight is their inverse, divided by k", counts / n),
-            ("divide by the number of classes k too", n / counts),
-            ("1/n_c has the right proportions; multiply by n/k so that a balanced set gets weight 1", 1 / counts),
-            ("those are the class counts n_c; the weight is n / (k·n_c), large for rare classes", counts),
-            ("the weights are for classes in the wrong order: weight c belongs to class c", expected[::-1]),
-        ]
-        scale = float(got @ expected / (expected @ expected))
-        if scale > 0 and not np.isclose(scale, 1.0):
-            mistakes.append((f"your weights are {scale:.3g} × the expected ones: with n / (k·n_c) every class "
-                             "carries the same total weight n/k, and a balanced set gets weight 1",
-                             scale * expected))
         fallback = ("the first example passes but this one does not: use the labels and n_classes given to the "
                     "function, not variables of the notebook" if fresh else WEIGHT_RULE)
-        hint = _matching_hint(got, mistakes) or fallback
-        raise CheckFailed(f"{label} your weights are {_vec(got)}, expected {_vec(expected)} — {hint}.")
+        hint = diagnose(answers, mistakes, general) or fallback
+        if hint == SCALED:
+            hint = (f"your weights are {float(got @ expected / (expected @ expected)):.3g} × the expected ones: "
+                    "with n / (k·n_c) every class carries the same total weight n/k, and a balanced set gets "
+                    "weight 1")
+        raise CheckFailed(f"{label} your weights are {vec(got)}, expected {vec(expected)} — {hint}.")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -144,12 +129,8 @@ def _distinct_images(rng: np.random.Generator, n: int, side: int, channels: int 
 
 
 def _augmented(augment, images: np.ndarray, seed: int, what: str) -> np.ndarray:
-    given = images.copy()
-    result = augment(given, np.random.default_rng(seed))
-    if not np.array_equal(given, images):
-        raise CheckFailed("augment changed the images passed to it: write the new orientations into a new array "
-                          "(np.empty_like(images), or a list you stack), so the training set stays as it was.")
-    out = _numbers(result, f"augment({what})")
+    result = call(augment, what, images, np.random.default_rng(seed))
+    out = array(result, f"augment({what})").astype(float)
     if out.shape != images.shape:
         n, side, _, channels = images.shape
         hint = ""
@@ -237,16 +218,11 @@ def check_augment(augment) -> None:
 MAX_PARAMETERS = 2_000_000  # for 64x64x3 inputs: keeps the cpu profile's training under 10 minutes
 
 
-def _all_layers(model) -> list:
-    """Every layer inside ``model``, nested models and blocks included."""
-    return list(model._flatten_layers(include_self=False, recursive=True))  # Keras has no public walk
-
-
 def _model_shapes(build_cnn, input_shape: tuple, n_classes: int):
     """The model for (input_shape, n_classes) and its input and output shapes, checked to be a keras Model."""
     import keras
 
-    model = build_cnn(input_shape, n_classes)
+    model = call(build_cnn, f"input_shape={input_shape}, n_classes={n_classes}", input_shape, n_classes)
     if not isinstance(model, keras.Model):
         raise CheckFailed(f"build_cnn should return a Keras model (keras.Sequential([...]) or keras.Model(inputs, "
                           f"outputs)); it returned {type(model).__name__}. Did you forget the return?")
@@ -281,7 +257,7 @@ def check_build_cnn(build_cnn) -> None:
     import keras
 
     model = _require_shapes(build_cnn, (64, 64, 3), 10)
-    inside = _all_layers(model)
+    inside = keras_compat.all_layers(model)
     if not any(isinstance(layer, (keras.layers.Conv2D, keras.layers.SeparableConv2D,
                                   keras.layers.DepthwiseConv2D)) for layer in inside):
         raise CheckFailed("the model has no convolutional layer: a CNN starts with keras.layers.Conv2D blocks.")
@@ -304,7 +280,7 @@ def check_build_cnn(build_cnn) -> None:
         raise CheckFailed(f"build_cnn((64, 64, 3), 10) has {parameters:,} parameters, more than the budget of "
                           f"{MAX_PARAMETERS:,} — {hint}.")
     images = np.random.default_rng(0).random((3, 64, 64, 3)).astype("float32")
-    probabilities = _numbers(keras.ops.convert_to_numpy(model(images, training=False)), "the model's output")
+    probabilities = array(keras.ops.convert_to_numpy(model(images, training=False)), "the model's output")
     sums = probabilities.sum(axis=1)
     if not (np.all(probabilities >= 0) and np.allclose(sums, 1, atol=1e-4)):
         if np.all((probabilities >= 0) & (probabilities <= 1)):
@@ -314,7 +290,7 @@ def check_build_cnn(build_cnn) -> None:
             hint = ("some are negative or above 1: the last Dense layer needs activation='softmax' (the loss "
                     "sparse_categorical_crossentropy expects probabilities)")
         raise CheckFailed(f"the outputs for 3 images should be probabilities that add up to 1 per image; they add up "
-                          f"to {_vec(sums)} — {hint}.")
+                          f"to {vec(sums)} — {hint}.")
     _require_shapes(build_cnn, (48, 48, 3), 4)
 
 
@@ -340,47 +316,55 @@ def _per_class_cases():
     ]
 
 
+def _per_class_mistakes(y_true, y_pred, n_classes) -> list[tuple[str, Any]]:
+    expected = reference_per_class_accuracy(y_true, y_pred, n_classes)
+    absent = np.flatnonzero(np.isnan(expected)).tolist()
+    hits = np.array([np.sum((y_true == c) & (y_pred == c)) for c in range(n_classes)], dtype=float)
+    predicted = np.bincount(y_pred, minlength=n_classes).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(predicted > 0, hits / predicted, np.nan)
+    return [
+        ("that divides by how often each class was predicted (the precision); divide by how many galaxies "
+         "truly belong to the class", precision),
+        ("those are the counts of correct predictions; divide each by the number of galaxies of that true class",
+         hits),
+        ("that is the error rate; the accuracy within a class is the fraction predicted correctly", 1 - expected),
+        ("that is the overall accuracy, the same for every class; count within each true class",
+         np.where(np.isnan(expected), np.nan, np.mean(y_true == y_pred))),
+        ("that is the overall accuracy, the same for every class; count within each true class",
+         np.full(n_classes, np.mean(y_true == y_pred))),
+        ("a class with no galaxies in y_true has an undefined accuracy: NaN, not 0",
+         np.nan_to_num(expected, nan=0.0) if absent else None),
+    ]
+
+
 @question(LAB, "per_class_accuracy", points=1, target="per_class_accuracy")
 def check_per_class_accuracy(per_class_accuracy) -> None:
     """per_class_accuracy(y_true, y_pred, n_classes) -> recall of each class, NaN where a class has no example."""
-    for label, y_true, y_pred, n_classes, fresh in _per_class_cases():
-        got = _numbers(per_class_accuracy(y_true.copy(), y_pred.copy(), n_classes), "per_class_accuracy(...)")
+    cases = _per_class_cases()
+    answers = [array(call(per_class_accuracy, label, y_true, y_pred, n_classes), "per_class_accuracy(...)")
+               for label, y_true, y_pred, n_classes, _ in cases]
+    mistakes = by_case([_per_class_mistakes(*case[1:4]) for case in cases])
+    for (label, y_true, y_pred, n_classes, fresh), got in zip(cases, answers):
         expected = reference_per_class_accuracy(y_true, y_pred, n_classes)
         absent = np.flatnonzero(np.isnan(expected)).tolist()
         if got.shape != expected.shape:
             hint = (f" one entry per class 0 … {n_classes - 1}, also for classes without galaxies in y_true (NaN "
                     f"there: here classes {absent})" if absent else "")
             raise CheckFailed(f"for {label} the result has shape {got.shape}, expected ({n_classes},):{hint}.")
-        if _close(got, expected):
+        if close(got, expected):
             continue
-        hits = np.array([np.sum((y_true == c) & (y_pred == c)) for c in range(n_classes)], dtype=float)
-        predicted = np.bincount(y_pred, minlength=n_classes).astype(float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            precision = np.where(predicted > 0, hits / predicted, np.nan)
-        mistakes = [
-            ("that divides by how often each class was predicted (the precision); divide by how many galaxies "
-             "truly belong to the class", precision),
-            ("those are the counts of correct predictions; divide each by the number of galaxies of that true class",
-             hits),
-            ("that is the error rate; the accuracy within a class is the fraction predicted correctly",
-             1 - expected),
-            ("that is the overall accuracy, the same for every class; count within each true class",
-             np.where(np.isnan(expected), np.nan, np.mean(y_true == y_pred))),
-        ]
-        if absent:
-            mistakes.append((f"class {absent[0]} has no galaxies in y_true, so its accuracy is undefined: NaN, not 0",
-                             np.nan_to_num(expected, nan=0.0)))
         fallback = ("the first example passes but this one does not: use the arrays and n_classes given"
                     if fresh else RECALL_RULE)
-        hint = _matching_hint(got, mistakes) or fallback
-        raise CheckFailed(f"for {label} your accuracies are {_vec(got)}, expected {_vec(expected)} — {hint}.")
+        hint = diagnose(answers, mistakes) or fallback
+        raise CheckFailed(f"for {label} your accuracies are {vec(got)}, expected {vec(expected)} — {hint}.")
 
 
 # ---------------------------------------------------------------------------------------------------
 # Exercise 5: the most confident mistakes
 
-def _confident_mistakes(probabilities, y_true, k, *, include_correct=False, ascending=False,
-                        by_true_class=False, in_index_order=False, cut=True) -> np.ndarray:
+def _confident_mistakes(y_true, probabilities, k, *, include_correct=False, ascending=False,
+                        by_true_class=False, in_index_order=False, cut=True, positions=False) -> np.ndarray:
     """Indices of mistakes by confidence in the predicted class. Each keyword switches on one common mistake."""
     predicted, confidence = probabilities.argmax(axis=1), probabilities.max(axis=1)
     candidates = np.arange(len(y_true)) if include_correct else np.flatnonzero(predicted != y_true)
@@ -388,7 +372,8 @@ def _confident_mistakes(probabilities, y_true, k, *, include_correct=False, asce
         score = probabilities[np.arange(len(y_true)), y_true][candidates]  # low = bad: lowest first
     else:
         score = confidence[candidates] if ascending else -confidence[candidates]
-    order = candidates if in_index_order else candidates[np.argsort(score, kind="stable")]
+    ranks = np.argsort(score, kind="stable")
+    order = candidates if in_index_order else ranks if positions else candidates[ranks]
     return order[:k] if cut else order
 
 
@@ -401,11 +386,13 @@ CONFIDENT_MISTAKES = (
                                "of the predicted (wrong) class, highest first"),
     (dict(in_index_order=True), "those are the first mistakes in index order: sort them by confidence, highest first"),
     (dict(cut=False), "that is every mistake: return at most k"),
+    (dict(positions=True), "those are positions within the list of mistakes (what np.argsort returned for the "
+                           "mistakes alone); map them back to galaxy indices, wrong[order]"),
 )
 
 
 def _mistake_cases():
-    """(label, probabilities (n, classes), y_true, k, fresh)."""
+    """(label, y_true, probabilities (n, classes), k, fresh)."""
     rng = np.random.default_rng(505)
     small = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.2, 0.5, 0.3], [0.05, 0.9, 0.05],
                       [0.4, 0.35, 0.25], [0.15, 0.15, 0.7]])
@@ -416,35 +403,37 @@ def _mistake_cases():
     few_true = few.argmax(axis=1)
     few_true[[3, 11, 17]] = (few_true[[3, 11, 17]] + 1) % 4  # exactly 3 mistakes
     return [
-        ("6 galaxies of 3 classes with k = 2", small, small_true, 2, False),
-        ("300 galaxies of 5 classes with k = 10", big, big_true, 10, True),
-        ("20 galaxies with only 3 mistakes and k = 8", few, few_true, 8, True),
+        ("6 galaxies of 3 classes with k = 2", small_true, small, 2, False),
+        ("300 galaxies of 5 classes with k = 10", big_true, big, 10, True),
+        ("20 galaxies with only 3 mistakes and k = 8", few_true, few, 8, True),
     ]
 
 
 def _indices(result: Any, label: str) -> np.ndarray:
-    array = np.asarray(result)
-    if array.dtype == bool:
+    values = array(result, "most_confident_mistakes(...)")
+    if values.dtype == bool:
         raise CheckFailed(f"for {label} the result is a boolean mask; return the indices of the mistakes "
                           "(e.g. from np.flatnonzero or np.argsort), most confident first.")
-    values = _numbers(array, "most_confident_mistakes(...)")
+    values = values.astype(float)
     if values.ndim != 1 or not np.all(values == np.round(values)):
         raise CheckFailed(f"for {label} the result should be a 1-D array of galaxy indices (whole numbers); "
-                          f"it has shape {values.shape}: {_vec(values[:6])} … (probabilities instead of indices?)")
+                          f"it has shape {values.shape}: {vec(values[:6])} … (probabilities instead of indices?)")
     return values.astype(int)
 
 
 @question(LAB, "most_confident_mistakes", points=1, target="most_confident_mistakes")
 def check_most_confident_mistakes(most_confident_mistakes) -> None:
-    """most_confident_mistakes(probabilities, y_true, k) -> indices of <= k mistakes, most confident first."""
-    for label, probabilities, y_true, k, fresh in _mistake_cases():
-        got = _indices(most_confident_mistakes(probabilities.copy(), y_true.copy(), k), label)
-        expected = _confident_mistakes(probabilities, y_true, k)
+    """most_confident_mistakes(y_true, probabilities, k) -> indices of <= k mistakes, most confident first
+    (the argument order of lab 02's function of the same name, and of scikit-learn's metrics)."""
+    cases = _mistake_cases()
+    answers = [_indices(call(most_confident_mistakes, label, y_true, probabilities, k), label)
+               for label, y_true, probabilities, k, _ in cases]
+    mistakes = [(hint, [_confident_mistakes(*case[1:4], **kw) for case in cases]) for kw, hint in CONFIDENT_MISTAKES]
+    for (label, y_true, probabilities, k, fresh), got in zip(cases, answers):
+        expected = _confident_mistakes(y_true, probabilities, k)
         if got.shape == expected.shape and np.array_equal(got, expected):
             continue
-        mistakes = [(hint, _confident_mistakes(probabilities, y_true, k, **kw)) for kw, hint in CONFIDENT_MISTAKES]
-        hint = next((hint for hint, wrong in mistakes if got.shape == wrong.shape and np.array_equal(got, wrong)),
-                    None)
+        hint = diagnose(answers, mistakes)
         if hint is None:
             hint = ("the first example passes but this one does not: use the arrays and k given" if fresh else
                     "the prediction is the most probable class, its confidence that probability; keep the wrong "

@@ -12,62 +12,20 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
-
 import numpy as np
 from astropy.io import fits
 
+from course_utils.checks import keras_compat
 from course_utils.checks.core import CheckFailed, question
+from course_utils.checks.toolkit import (Crashed, array, build_block, call, close, diagnose, number,
+                                         sentence, vec)
 from course_utils.metrics import binned_completeness, tpr_at_fp
 
 LAB = "lab04"
 
 
-# ---------------------------------------------------------------------------------------------------
-# Shared helpers
-
-
-def _to_array(value: Any, what: str) -> np.ndarray:
-    if value is None:
-        raise CheckFailed(f"{what} returned None: is a `return` missing?")
-    try:
-        return np.asarray(value)
-    except (TypeError, ValueError):
-        raise CheckFailed(f"{what} should be an array of numbers; it is {type(value).__name__}: {value!r:.120}") from None
-
-
-def _number(value: Any, what: str) -> float:
-    array = _to_array(value, what)
-    if array.size != 1 or not np.issubdtype(array.dtype, np.number):
-        raise CheckFailed(f"{what} should be one number; it is {type(value).__name__} of shape {array.shape}.")
-    return float(array.reshape(()))
-
-
 def _num(x: float) -> str:
     return "nan" if np.isnan(x) else f"{x:.4g}"
-
-
-def _vec(values: Any) -> str:
-    return "[" + ", ".join(_num(v) for v in np.ravel(values)) + "]"
-
-
-def _same(answer: np.ndarray, expected: np.ndarray) -> bool:
-    """Same shape and values, NaN where NaN is expected."""
-    answer = np.asarray(answer, dtype=float)
-    return answer.shape == expected.shape and bool(np.allclose(answer, expected, rtol=1e-6, atol=1e-9,
-                                                               equal_nan=True))
-
-
-def _matching_hint(answer: Any, mistakes) -> str | None:
-    """The hint of the first mistake whose result equals ``answer``, else None."""
-    for hint, result in mistakes:
-        if _same(answer, np.asarray(result, dtype=float)):
-            return hint
-    return None
-
-
-def _sentence(hint: str) -> str:
-    return hint if hint.endswith(("?", ".")) else hint + "."
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -98,7 +56,7 @@ def check_read_stamp(read_stamp) -> None:
     """read_stamp(paths) -> float32 (H, W, n_bands) of the FITS files ``paths`` (one per band, in order)."""
     with tempfile.TemporaryDirectory(prefix="lab04-check-") as folder:
         for label, paths, expected in _fits_cases(Path(folder)):
-            got = _to_array(read_stamp(list(paths)), "read_stamp")
+            got = array(call(read_stamp, f"the {len(paths)} FITS files of {label}", list(paths)), "read_stamp")
             n_rows, n_cols, n_bands = expected.shape
             if got.shape != expected.shape:
                 hints = {(n_bands, n_rows, n_cols): "the bands are on the first axis: stack them on the last one "
@@ -108,7 +66,7 @@ def check_read_stamp(read_stamp) -> None:
                          (n_rows, n_cols): "the channel axis is missing: keep it even for one band"}
                 hint = hints.get(got.shape, f"one {n_rows}×{n_cols} image per path, stacked on a last axis")
                 raise CheckFailed(f"for {label} ({n_rows} rows × {n_cols} columns) your array has shape "
-                                  f"{got.shape}, expected {expected.shape} — {_sentence(hint)}")
+                                  f"{got.shape}, expected {expected.shape} — {sentence(hint)}")
             if got.dtype != np.dtype(np.float32):
                 why = (f"{got.dtype.str} is big-endian, as FITS stores numbers; NumPy reads it but Keras and "
                        "many libraries want the machine's native order" if got.dtype.byteorder == ">"
@@ -147,20 +105,15 @@ def _test_stamps() -> np.ndarray:
 
 
 def _normalise(normalise_stamps, images: np.ndarray, what: str) -> np.ndarray:
-    given = images.copy()
     try:
-        out = normalise_stamps(given)
-    except ValueError as error:
-        if "broadcast" in str(error):
+        out = call(normalise_stamps, f"{what} of shape {images.shape}", images)
+    except Crashed as crash:
+        if crash.kind == "ValueError" and "broadcast" in crash.error:
             raise CheckFailed(f"normalise_stamps raised a broadcasting error on {what} of shape {images.shape}: "
-                              f"{error}. Keep the reduced axes (keepdims=True) so each image's and band's "
-                              "statistics line up with its pixels.") from None
+                              f"{crash.error[:160]}. Keep the reduced axes (keepdims=True) so each image's and "
+                              "band's statistics line up with its pixels.") from None
         raise
-    if not np.array_equal(given, images):
-        raise CheckFailed("normalise_stamps changed the images passed to it (an in-place operation such as "
-                          "images -= sky): the raw stamps are still needed afterwards, e.g. to show them in "
-                          "colour. Compute into a new array, images - sky.")
-    out = _to_array(out, "normalise_stamps")
+    out = array(out, "normalise_stamps")
     if out.shape != images.shape:
         raise CheckFailed(f"on {what} of shape {images.shape} normalise_stamps returned shape {out.shape}: "
                           "every pixel of every band keeps its place, so the shape must not change.")
@@ -251,22 +204,18 @@ BLOCK_RULE = ("y = Conv2D(filters, 3, strides=stride, padding='same') → BatchN
               "Conv2D(filters, strides=stride) of x when the shape changes; return ReLU(y + shortcut)")
 
 
-def _inputs_of(operation) -> list:
-    return list(operation._inbound_nodes[0].input_tensors)
-
-
-def _shortcut_path(tensor, block_input, keras) -> list | None:
-    """The operations from ``block_input`` to ``tensor`` when ``tensor`` is a shortcut: the input itself,
+def _shortcut_path(tensor, model, keras) -> list | None:
+    """The operations from the block's input to ``tensor`` when ``tensor`` is a shortcut: the input itself,
     or reached through at most three single-input 1x1 convolutions, batch normalisations, poolings or identities."""
-    path = []
+    path, block_input = [], model.inputs[0]
     while tensor is not block_input:
-        operation = tensor._keras_history.operation
-        if len(path) == 3 or isinstance(operation, keras.layers.InputLayer):
+        operation = keras_compat.producer(tensor, model)
+        if operation is None or len(path) == 3 or isinstance(operation, keras.layers.InputLayer):
             return None
         linear = isinstance(operation, (keras.layers.BatchNormalization, keras.layers.Identity,
                                         keras.layers.AveragePooling2D, keras.layers.MaxPooling2D)) or (
             isinstance(operation, keras.layers.Conv2D) and tuple(operation.kernel_size) == (1, 1))
-        inputs = _inputs_of(operation)
+        inputs = keras_compat.inputs_of(operation)
         if not linear or len(inputs) != 1:
             return None
         path.append(operation)
@@ -284,27 +233,23 @@ def _shape_text(shape) -> str:
     return "×".join(str(s) for s in shape[1:])
 
 
-def _build_block(residual_block, input_shape, filters, stride, keras):
-    block_input = keras.Input(input_shape)
+def _block_model(residual_block, input_shape, filters, stride):
     label = f"an input of shape {_shape_text((None, *input_shape))} with filters={filters}, stride={stride}"
     try:
-        output = residual_block(block_input, filters, stride=stride)
-    except ValueError as error:
-        text = str(error)
-        if "shape" in text.lower() and ("incompatible" in text.lower() or "broadcast" in text.lower()
-                                        or "same shape" in text.lower()):
+        model = build_block(residual_block, label, input_shape, filters, stride=stride)
+    except Crashed as crash:
+        text = crash.error.lower()
+        if crash.kind == "ValueError" and "shape" in text and ("incompatible" in text or "broadcast" in text
+                                                                or "same shape" in text):
             expected = _shape_text((None, input_shape[0] // stride, input_shape[1] // stride, filters))
-            raise CheckFailed(f"with {label} adding the shortcut failed ({type(error).__name__}: {text[:160]}). "
+            raise CheckFailed(f"with {label} adding the shortcut failed ({crash.kind}: {crash.error[:160]}). "
                               f"Branch and shortcut must both have the block's output shape, {expected}, while "
                               f"the input is {_shape_text((None, *input_shape))}: apply the stride only once in "
                               "the branch (in its first convolution), and when the stride or the number of "
                               f"channels changes, project the shortcut with a 1×1 Conv2D({filters}, "
                               f"strides={stride}).") from None
         raise
-    if not isinstance(output, keras.KerasTensor):
-        raise CheckFailed(f"with {label} residual_block returned {type(output).__name__}; return the block's "
-                          "output tensor (what the last layer returns when called on a tensor).")
-    return block_input, output, label
+    return model, label
 
 
 @question(LAB, "residual_block", points=2, target="residual_block")
@@ -313,10 +258,10 @@ def check_residual_block(residual_block) -> None:
     import keras
 
     for input_shape, filters, stride in BLOCK_CASES:
-        block_input, output, label = _build_block(residual_block, input_shape, filters, stride, keras)
+        model, label = _block_model(residual_block, input_shape, filters, stride)
         expected = (None, input_shape[0] // stride, input_shape[1] // stride, filters)
-        if tuple(output.shape) != expected:
-            got = tuple(output.shape)
+        got = tuple(model.outputs[0].shape)
+        if got != expected:
             hint = ("the stride was not used: the first convolution (and the projection) take strides=stride"
                     if got[1:3] == input_shape[:2] and stride > 1 else
                     "the stride is applied more than once: only the first convolution (and the projection) "
@@ -324,14 +269,13 @@ def check_residual_block(residual_block) -> None:
                     f"the block's convolutions should have `filters` = {filters} filters"
                     if got[-1] != filters else BLOCK_RULE)
             raise CheckFailed(f"with {label} the block's output has shape {_shape_text(got)}, expected "
-                              f"{_shape_text(expected)} — {_sentence(hint)}")
-        model = keras.Model(block_input, output)
+                              f"{_shape_text(expected)} — {sentence(hint)}")
         adds = [op for op in model.operations if _is_add(op, keras)]
         if not adds:
             raise CheckFailed(f"with {label} the block has no addition: a residual block adds its input (the "
                               "shortcut) to the output of its convolutions, layers.Add()([y, shortcut]).")
-        paths = [path for add in adds for tensor in _inputs_of(add)
-                 if (path := _shortcut_path(tensor, block_input, keras)) is not None]
+        paths = [path for add in adds for tensor in keras_compat.inputs_of(add)
+                 if (path := _shortcut_path(tensor, model, keras)) is not None]
         if not paths:
             raise CheckFailed(f"with {label} no addition takes the block's input x (or its 1×1 projection): "
                               "the shortcut must carry x past the convolutions, layers.Add()([y, shortcut]).")
@@ -341,7 +285,7 @@ def check_residual_block(residual_block) -> None:
             raise CheckFailed(f"with {label} the shapes already match, so the shortcut should be x itself (the "
                               "identity, which lets the gradient pass unchanged); yours goes through a 1×1 "
                               "convolution. Project only when the stride or the number of filters changes.")
-        convs_3x3 = [op for op in model.operations if isinstance(op, keras.layers.Conv2D)
+        convs_3x3 = [op for op in keras_compat.all_layers(model) if isinstance(op, keras.layers.Conv2D)
                      and tuple(op.kernel_size) == (3, 3)]
         if len(convs_3x3) < 2 or any(op.filters != filters for op in convs_3x3):
             raise CheckFailed(f"with {label} the block has {len(convs_3x3)} 3×3 convolution(s) with "
@@ -385,6 +329,8 @@ def _tpr_variant(y, s, n_fp, *, count=False, all_objects=False, ties_found=False
     pool = pool if lowest else pool[::-1]
     index = n_fp + offset
     threshold = pool[index] if 0 <= index < len(pool) else (pool[index] if -len(pool) <= index < 0 else -np.inf)
+    if threshold == -np.inf and not from_all_scores:  # every lens found, whatever the slip in counting them
+        return 0.0 if missed else 1.0
     found = np.count_nonzero((s[y == 1] >= threshold) if ties_found else (s[y == 1] > threshold))
     if count:
         return float(found)
@@ -413,27 +359,29 @@ TPR_MISTAKES = (
 @question(LAB, "tpr_at_fp", points=2, target="tpr_at_fp")
 def check_tpr_at_fp(tpr_at_fp_answer) -> None:
     """tpr_at_fp(y_true, scores, n_fp) -> true-positive rate with at most n_fp false positives."""
-    for label, y, s, n_fp, fresh in _tpr_cases():
-        y_given, s_given = y.copy(), s.copy()
+    cases = _tpr_cases()
+    answers = []
+    for label, y, s, n_fp, _ in cases:
         try:
-            result = tpr_at_fp_answer(y_given, s_given, n_fp)
-        except IndexError as error:
-            raise CheckFailed(f"on {label} with n_fp = {n_fp} your function raised IndexError ({error}). With "
-                              f"{np.count_nonzero(y == 0)} non-lenses and n_fp = {n_fp}, every non-lens may be "
-                              "selected: there is no (n_fp + 1)-th non-lens score, so every lens counts as found.") from None
-        if not (np.array_equal(y_given, y) and np.array_equal(s_given, s)):
-            raise CheckFailed("tpr_at_fp changed the arrays passed to it (sorted them in place?): sort a copy, "
-                              "np.sort(scores[...]), so the caller's labels and scores stay matched.")
-        got = _number(result, f"tpr_at_fp on {label} with n_fp = {n_fp}")
+            result = call(tpr_at_fp_answer, f"{label} with n_fp = {n_fp}", y, s, n_fp)
+        except Crashed as crash:
+            if crash.kind != "IndexError":
+                raise
+            raise CheckFailed(f"on {label} with n_fp = {n_fp} your function raised IndexError ({crash.error[:120]}). "
+                              f"With {np.count_nonzero(y == 0)} non-lenses and n_fp = {n_fp}, every non-lens may be "
+                              "selected: there is no (n_fp + 1)-th non-lens score, so every lens counts as "
+                              "found.") from None
+        answers.append(number(result, f"tpr_at_fp on {label} with n_fp = {n_fp}"))
+    mistakes = [(hint, [_tpr_variant(y, s, n_fp, **kw) for _, y, s, n_fp, _ in cases]) for kw, hint in TPR_MISTAKES]
+    for (label, y, s, n_fp, fresh), got in zip(cases, answers):
         expected = tpr_at_fp(y, s, n_fp)
-        if np.isclose(got, expected, rtol=1e-9, atol=1e-12):
+        if close(got, expected):
             continue
-        mistakes = [(hint, _tpr_variant(y, s, n_fp, **kw)) for kw, hint in TPR_MISTAKES]
         fallback = ("the hand-made cases pass but this one does not: are scores or thresholds hard-coded?"
                     if fresh else TPR_RULE)
-        hint = _matching_hint(got, mistakes) or fallback
+        hint = diagnose(answers, mistakes) or fallback
         raise CheckFailed(f"on {label} with n_fp = {n_fp}: your TPR is {_num(got)}, expected {_num(expected)} — "
-                          f"{_sentence(hint)}")
+                          f"{sentence(hint)}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -487,20 +435,22 @@ COMPLETENESS_MISTAKES = (
 @question(LAB, "completeness_in_bins", points=2, target="completeness_in_bins")
 def check_completeness_in_bins(completeness_in_bins) -> None:
     """completeness_in_bins(values, found, edges) -> (len(edges) - 1,) fraction of lenses found per bin."""
-    for label, values, found, edges, fresh in _completeness_cases():
-        got = _to_array(completeness_in_bins(values.copy(), found.copy(), edges.copy()),
-                        f"completeness_in_bins on {label}")
+    cases = _completeness_cases()
+    answers = [array(call(completeness_in_bins, label, values, found, edges), f"completeness_in_bins on {label}")
+               for label, values, found, edges, _ in cases]
+    mistakes = [(hint, [_completeness_variant(*case[1:4], **kw) for case in cases])
+                for kw, hint in COMPLETENESS_MISTAKES]
+    for (label, values, found, edges, fresh), got in zip(cases, answers):
         expected = binned_completeness(values, found, edges).completeness
         if got.shape != expected.shape:
             hint = (" (one value per bin: n + 1 edges make n bins)" if got.shape in ((len(edges),), (len(edges) - 2,))
                     else "")
             raise CheckFailed(f"on {label}: your result has shape {got.shape}; {len(edges)} edges make "
                               f"{len(edges) - 1} bins, so expected shape {expected.shape}{hint}.")
-        if _same(got, expected):
+        if close(got, expected):
             continue
-        mistakes = [(hint, _completeness_variant(values, found, edges, **kw)) for kw, hint in COMPLETENESS_MISTAKES]
         fallback = ("the hand-made cases pass but this one does not: are the bins or values hard-coded?"
                     if fresh else COMPLETENESS_RULE)
-        hint = _matching_hint(got, mistakes) or fallback
-        raise CheckFailed(f"on {label}: your completeness per bin is {_vec(got)}, expected {_vec(expected)} — "
-                          f"{_sentence(hint)}")
+        hint = diagnose(answers, mistakes) or fallback
+        raise CheckFailed(f"on {label}: your completeness per bin is {vec(got)}, expected {vec(expected)} — "
+                          f"{sentence(hint)}")

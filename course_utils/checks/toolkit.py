@@ -192,6 +192,12 @@ def hint_on_crash(hint: str):
         raise Crashed(f"{crash} — {sentence(hint)}", crash.kind, crash.error) from None
 
 
+def attempt(fn: Any, case: str, hint: str, *args: Any, **kwargs: Any) -> Any:
+    """``call(fn, case, *args, **kwargs)``, a crash's message ending with ``hint`` (what the case demands)."""
+    with hint_on_crash(hint):
+        return call(fn, case, *args, **kwargs)
+
+
 def build_block(fn: Any, case: str, input_shape: Sequence[int], *args: Any, **kwargs: Any):
     """The keras.Model from keras.Input(input_shape) to ``fn(x, *args, **kwargs)``, for a function that
     builds part of a network. A crash names the case; a result that is not a tensor says what to return.
@@ -215,18 +221,24 @@ def build_block(fn: Any, case: str, input_shape: Sequence[int], *args: Any, **kw
                           "layer.") from None
 
 
-def diagnose(answers: Sequence[Any], mistakes: Iterable[tuple[str, Sequence[Any]]]) -> str | None:
+def diagnose(answers: Sequence[Any], mistakes: Iterable[tuple[str, Sequence[Any]]],
+             general: Iterable[tuple[str, Sequence[Any]]] = ()) -> str | None:
     """The hint of the one known mistake that reproduces the student's ``answers`` on every case, else None.
 
     ``answers[k]`` is the student's result on case k; each mistake is (hint, results), ``results[k]`` what
     the mistake gives on case k (None where it does not apply). Two mistakes with the same hint count as one.
+    ``general`` mistakes (such as "proportional to the right answer") are tried only when no specific one
+    reproduces the answers, since they include several specific ones.
     """
-    matching = set()
-    for hint, results in mistakes:
-        used = [(answer, result) for answer, result in zip(answers, results) if result is not None]
-        if used and all(close(answer, result) for answer, result in used):
-            matching.add(hint)
-    return matching.pop() if len(matching) == 1 else None
+    for candidates in (mistakes, general):
+        matching = set()
+        for hint, results in candidates:
+            used = [(answer, result) for answer, result in zip(answers, results) if result is not None]
+            if used and all(close(answer, result) for answer, result in used):
+                matching.add(hint)
+        if matching:
+            return matching.pop() if len(matching) == 1 else None
+    return None
 
 
 def by_case(mistakes_per_case: Sequence[Sequence[tuple[str, Any]]]) -> list[tuple[str, list]]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.checks.core import CheckFailed, question
-from course_utils.checks.lab01 import _close, _correlate, _gd_table, _num, _perceptron, _to_array, _vec
+from course_utils.checks.lab01 import _correlate, _gd_table, _perceptron
+from course_utils.checks.toolkit import array, call, close, first_difference, num, vec
 
 LAB = "lab01"
 
@@ -21,27 +22,28 @@ def check_perceptron_shapes(perceptron_train) -> None:
     one_input = (np.array([[-2.0], [-1.0], [1.0], [3.0]]), np.array([0.0, 0.0, 1.0, 1.0]), 0.5, 4)
     xor = (np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([0.0, 1.0, 1.0, 0.0]), 0.25, 5)
     for label, (X, y, lr, epochs) in (("one input per row (d = 1)", one_input), ("the XOR gate", xor)):
+        result = call(perceptron_train, f"{label} (lr = {lr}, {epochs} epochs)", X, y, lr, epochs)
         try:
-            w, b = perceptron_train(X.copy(), y.copy(), lr, epochs)
-        except (TypeError, ValueError) as error:
-            raise CheckFailed(f"perceptron_train on {label} should return (w, b); it failed with "
-                              f"{type(error).__name__}: {error}") from None
-        got = np.append(_to_array(w, "w").ravel(), _to_array(b, "b").ravel())
+            w, b = result
+        except (TypeError, ValueError):
+            raise CheckFailed(f"perceptron_train on {label} should return a pair (w, b); it returned "
+                              f"{type(result).__name__}.") from None
+        got = np.append(array(w, "w").ravel(), array(b, "b").ravel())
         expected = _perceptron(X, y, lr, epochs)
-        if not _close(got, expected):
-            raise CheckFailed(f"on {label} (lr = {lr}, {epochs} epochs) your w, b are {_vec(got)}; expected "
-                              f"{_vec(expected)}: does the code assume two inputs, or stop early?")
+        if not close(got, expected):
+            raise CheckFailed(f"on {label} (lr = {lr}, {epochs} epochs) your w, b are {vec(got)}; expected "
+                              f"{vec(expected)}: does the code assume two inputs, or stop early?")
 
 
 @question(LAB, "gd_table_one_row", points=1, target="gd_table", hidden=True)
 def check_gd_table_one_row(gd_table) -> None:
     """n = 1: a single row (1, θ0, α·2θ0)."""
-    got = _to_array(gd_table(-0.5, 0.3, 1), "gd_table(-0.5, 0.3, 1)")
+    got = array(call(gd_table, "θ0 = -0.5, α = 0.3, n = 1", -0.5, 0.3, 1), "gd_table(-0.5, 0.3, 1)")
     expected = _gd_table(-0.5, 0.3, 1)
     if got.shape != expected.shape:
         raise CheckFailed(f"gd_table(-0.5, 0.3, 1) has shape {got.shape}; one iteration is one row, shape (1, 3).")
-    if not _close(got, expected):
-        raise CheckFailed(f"gd_table(-0.5, 0.3, 1) is {_vec(got)}, expected {_vec(expected)}.")
+    if not close(got, expected):
+        raise CheckFailed(f"gd_table(-0.5, 0.3, 1) is {vec(got)}, expected {vec(expected)}.")
 
 
 @question(LAB, "conv2d_sizes", points=1, target="conv2d", hidden=True)
@@ -53,11 +55,12 @@ def check_conv2d_sizes(conv2d) -> None:
              ("a 1×1 kernel with stride 2", np.array([[1.5]]), 2, 0),
              ("a 2×2 kernel with stride 3 and padding 1", rng.normal(size=(2, 2)).round(2), 3, 1)]
     for label, kernel, stride, padding in cases:
-        got = _to_array(conv2d(image.copy(), kernel.copy(), stride=stride, padding=padding), f"conv2d with {label}")
+        got = array(call(conv2d, f"the 6×8 image with {label}", image, kernel, stride=stride, padding=padding),
+                    f"conv2d with {label}")
         expected = _correlate(image, kernel, stride, padding)
         if got.shape != expected.shape:
             raise CheckFailed(f"with {label} your feature map has shape {got.shape}, expected {expected.shape}.")
-        if not _close(got, expected):
-            index = tuple(np.argwhere(~np.isclose(got, expected))[0])
-            raise CheckFailed(f"with {label} the feature map at {index} is {_num(got[index])}, "
-                              f"expected {_num(expected[index])}.")
+        if not close(got, expected):
+            index = first_difference(got, expected)
+            raise CheckFailed(f"with {label} the feature map at {index} is {num(got[index])}, "
+                              f"expected {num(expected[index])}.")

@@ -12,17 +12,10 @@ import numpy as np
 from sklearn.metrics import confusion_matrix
 
 from course_utils.checks.core import CheckFailed, question
-from course_utils.checks.lab02 import _close, _most_confident_mistakes
+from course_utils.checks.lab02 import _most_confident_mistakes
+from course_utils.checks.toolkit import array, attempt, close, first_difference
 
 LAB = "lab02"
-
-
-def _call(function, name: str, label: str, hint: str, *args) -> np.ndarray:
-    """``function(*args)`` as an array; a crash on this case becomes a CheckFailed naming the case."""
-    try:
-        return np.asarray(function(*args))
-    except (TypeError, ValueError, IndexError, ZeroDivisionError) as error:
-        raise CheckFailed(f"{name} on {label} failed with {type(error).__name__}: {error} — {hint}.") from None
 
 
 @question(LAB, "prepare_edge_batches", points=1, target="prepare", hidden=True)
@@ -33,14 +26,14 @@ def check_prepare_edge_batches(prepare) -> None:
              ("4 blank images (every pixel 0)", np.zeros((4, 28, 28), dtype=np.uint8),
               "divide by 255, not by a value computed from the batch")]
     for label, images, hint in cases:
-        got = _call(prepare, "prepare", label, hint, images.copy())
+        got = array(attempt(prepare, label, hint, images), f"prepare on {label}")
         expected = images.astype(np.float32)[..., None] / 255
         if got.shape != expected.shape:
             raise CheckFailed(f"prepare on {label} returned shape {got.shape}, expected {expected.shape}: "
                               "keep one entry per image, however many there are.")
         if got.dtype != np.float32:
             raise CheckFailed(f"prepare on {label} returned dtype {got.dtype}, expected float32.")
-        if not _close(got, expected):
+        if not close(got, expected):
             bad = "NaN" if np.isnan(got).any() else f"{float(np.abs(got).max()):.6g}"
             raise CheckFailed(f"prepare on {label} gave {bad} where every value should be 0 — divide by 255, not "
                               "by the brightest pixel of the batch.")
@@ -56,8 +49,8 @@ def check_confusion_other_classes(confusion_counts) -> None:
              ("12 classes (n_classes=12) of which 9, 10 and 11 never occur", many_true, many_pred, 12),
              ("a single example of class 3 predicted as 1 (n_classes=5)", np.array([3]), np.array([1]), 5)]
     for label, y_true, y_pred, k in cases:
-        got = _call(confusion_counts, "confusion_counts", label, "size the matrix by n_classes", y_true.copy(),
-                    y_pred.copy(), k)
+        got = array(attempt(confusion_counts, label, "size the matrix by n_classes", y_true, y_pred, k),
+                    f"confusion_counts on {label}")
         expected = confusion_matrix(y_true, y_pred, labels=np.arange(k))
         if got.shape != (k, k):
             raise CheckFailed(f"on {label}: the matrix has shape {got.shape}, expected ({k}, {k}) — size it by "
@@ -90,9 +83,10 @@ def check_mistakes_edge_cases(most_confident_mistakes) -> None:
              ("30 predictions over 3 classes, k = 0", y_true, probabilities, 0),
              ("30 predictions without a single mistake, k = 5", all_right, probabilities, 5)]
     for label, labels, p, k in cases:
-        got = _call(most_confident_mistakes, "most_confident_mistakes", label,
+        got = attempt(most_confident_mistakes, label,
                     "the number of classes is probabilities.shape[1], and there may be no mistake at all",
-                    labels.copy(), p.copy(), k)
+                    labels, p, k)
+        got = array(got, f"most_confident_mistakes on {label}")
         expected = _most_confident_mistakes(labels, p, k)
         if got.size == 0 and expected.size == 0:
             continue
@@ -117,13 +111,14 @@ def check_fgsm_other_shapes(fgsm) -> None:
     for label, x, epsilon in cases:
         gradient = rng.normal(size=x.shape).astype(np.float32)
         gradient[..., 0, 0] = 0.0  # no slope: these pixels stay
-        got = _call(fgsm, "fgsm", label, "x may have any shape: work element by element, without reshaping",
-                    x.copy(), gradient.copy(), epsilon)
+        got = attempt(fgsm, label, "x may have any shape: work element by element, without reshaping",
+                    x, gradient, epsilon)
+        got = array(got, f"fgsm on {label}")
         expected = np.clip(x + epsilon * np.sign(gradient), 0, 1)
         if got.shape != x.shape:
             raise CheckFailed(f"on {label}: the result has shape {got.shape}, expected {x.shape}, the shape of x — "
                               "does the code assume (n, 28, 28, 1) images?")
-        if not _close(got, expected):
-            where = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected, rtol=1e-5, atol=1e-6))[0])
+        if not close(got, expected):
+            where = first_difference(got, expected)
             raise CheckFailed(f"on {label}: pixel {where} is {float(got[where]):.6g}, expected "
                               f"{float(expected[where]):.6g} — x + ε·sign(gradient), clipped to [0, 1].")

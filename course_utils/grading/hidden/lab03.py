@@ -12,18 +12,11 @@ import numpy as np
 
 from course_utils.checks.core import CheckFailed, question
 from course_utils.checks.lab03 import (ORIENTATIONS, _augmented, _confident_mistakes, _distinct_images, _indices,
-                                       _numbers, _orientation_of, _require_shapes, _vec)
+                                       _orientation_of, _require_shapes)
+from course_utils.checks.toolkit import array, attempt, hint_on_crash, vec
 from course_utils.metrics import per_class_accuracy as reference_per_class_accuracy
 
 LAB = "lab03"
-
-
-def _call(function, name: str, label: str, hint: str, *args):
-    """``function(*args)``; a crash on this case becomes a CheckFailed naming the case."""
-    try:
-        return function(*args)
-    except (TypeError, ValueError, IndexError, ZeroDivisionError) as error:
-        raise CheckFailed(f"{name} on {label} failed with {type(error).__name__}: {error} — {hint}.") from None
 
 
 @question(LAB, "augment_other_batches", points=1, target="augment", hidden=True)
@@ -34,7 +27,8 @@ def check_augment_other_batches(augment) -> None:
     for label, images in (("400 grey images of 4×4×1", _distinct_images(rng, 400, 4, channels=1)),
                           ("a single image of 7×7×3", _distinct_images(rng, 1, 7)),
                           ("24 images of 5×5×5 (five bands)", _distinct_images(rng, 24, 5, channels=5))):
-        out = _call(_augmented, "augment", label, hint, augment, images, 31, label)
+        with hint_on_crash(hint):
+            out = _augmented(augment, images, 31, label)
         found = [_orientation_of(out[i], images[i].astype(float)) for i in range(len(images))]
         if None in found:
             i = found.index(None)
@@ -55,15 +49,14 @@ def check_build_cnn_other_inputs(build_cnn) -> None:
 
     for input_shape, n_classes in (((32, 32, 1), 2), ((40, 40, 5), 3)):
         label = f"build_cnn({input_shape}, {n_classes})"
-        model = _call(_require_shapes, "build_cnn", f"input_shape={input_shape}, n_classes={n_classes}",
-                      "use input_shape and n_classes as given: any image size, any number of channels", build_cnn,
-                      input_shape, n_classes)
+        with hint_on_crash("use input_shape and n_classes as given: any image size, any number of channels"):
+            model = _require_shapes(build_cnn, input_shape, n_classes)
         images = np.random.default_rng(3).random((2, *input_shape)).astype("float32")
-        probabilities = _numbers(keras.ops.convert_to_numpy(model(images, training=False)), f"the output of {label}")
+        probabilities = array(keras.ops.convert_to_numpy(model(images, training=False)), f"the output of {label}")
         sums = probabilities.sum(axis=1)
         if not (np.all(probabilities >= 0) and np.allclose(sums, 1, atol=1e-4)):
             raise CheckFailed(f"the outputs of {label} for 2 images should be probabilities adding up to 1; they add "
-                              f"up to {_vec(sums)} — end with Dense(n_classes, activation='softmax').")
+                              f"up to {vec(sums)} — end with Dense(n_classes, activation='softmax').")
 
 
 @question(LAB, "per_class_accuracy_extremes", points=1, target="per_class_accuracy", hidden=True)
@@ -76,8 +69,8 @@ def check_per_class_accuracy_extremes(per_class_accuracy) -> None:
              ("a single galaxy of class 2 predicted as 0, 3 classes", np.array([2]), np.array([0]), 3),
              ("2 classes, y_true [1, 1, 1, 0], y_pred [1, 0, 1, 0]", np.array([1, 1, 1, 0]), np.array([1, 0, 1, 0]), 2)]
     for label, y_true, y_pred, n_classes in cases:
-        got = _numbers(_call(per_class_accuracy, "per_class_accuracy", label,
-                             "use n_classes and the arrays as given", y_true.copy(), y_pred.copy(), n_classes),
+        got = array(attempt(per_class_accuracy, label,
+                             "use n_classes and the arrays as given", y_true, y_pred, n_classes),
                        "per_class_accuracy(...)")
         expected = reference_per_class_accuracy(y_true, y_pred, n_classes)
         if got.shape != expected.shape:
@@ -86,7 +79,7 @@ def check_per_class_accuracy_extremes(per_class_accuracy) -> None:
             hint = ("a class with galaxies but no correct prediction has accuracy 0; NaN is only for a class "
                     "without any galaxy in y_true" if np.isnan(got).sum() > np.isnan(expected).sum() else
                     "entry c: galaxies of true class c predicted as c / galaxies of true class c")
-            raise CheckFailed(f"for {label} your accuracies are {_vec(got)}, expected {_vec(expected)} — {hint}.")
+            raise CheckFailed(f"for {label} your accuracies are {vec(got)}, expected {vec(expected)} — {hint}.")
 
 
 @question(LAB, "mistakes_edge_cases", points=1, target="most_confident_mistakes", hidden=True)
@@ -95,15 +88,15 @@ def check_mistakes_edge_cases(most_confident_mistakes) -> None:
     rng = np.random.default_rng(3505)
     two = rng.dirichlet([1.0, 1.0], size=25)
     two_true = np.where(rng.random(25) < 0.6, two.argmax(axis=1), 1 - two.argmax(axis=1))
-    cases = [("25 galaxies of 2 classes with k = 3", two, two_true, 3),
-             ("25 galaxies of 2 classes with k = 1", two, two_true, 1),
-             ("25 galaxies of 2 classes with k = 0", two, two_true, 0),
-             ("25 galaxies all predicted right, k = 5", two, two.argmax(axis=1), 5)]
-    for label, probabilities, y_true, k in cases:
-        result = _call(most_confident_mistakes, "most_confident_mistakes", label,
+    cases = [("25 galaxies of 2 classes with k = 3", two_true, two, 3),
+             ("25 galaxies of 2 classes with k = 1", two_true, two, 1),
+             ("25 galaxies of 2 classes with k = 0", two_true, two, 0),
+             ("25 galaxies all predicted right, k = 5", two.argmax(axis=1), two, 5)]
+    for label, y_true, probabilities, k in cases:
+        result = attempt(most_confident_mistakes, label,
                        "the number of classes is probabilities.shape[1], and there may be no mistake at all",
-                       probabilities.copy(), y_true.copy(), k)
-        expected = _confident_mistakes(probabilities, y_true, k)
+                       y_true, probabilities, k)
+        expected = _confident_mistakes(y_true, probabilities, k)
         if np.size(result) == 0 and expected.size == 0:
             continue
         got = _indices(result, label)

@@ -16,18 +16,11 @@ import numpy as np
 from astropy.io import fits
 
 from course_utils.checks.core import CheckFailed, question
-from course_utils.checks.lab04 import _changed, _normalise, _num, _number, _same, _to_array, _vec
+from course_utils.checks.lab04 import _changed, _normalise, _num
+from course_utils.checks.toolkit import array, attempt, close, hint_on_crash, number, vec
 from course_utils.metrics import binned_completeness, tpr_at_fp
 
 LAB = "lab04"
-
-
-def _call(function, name: str, label: str, hint: str, *args):
-    """``function(*args)``; a crash on this case becomes a CheckFailed naming the case."""
-    try:
-        return function(*args)
-    except (TypeError, ValueError, IndexError, ZeroDivisionError, AttributeError) as error:
-        raise CheckFailed(f"{name} on {label} failed with {type(error).__name__}: {error} — {hint}.") from None
 
 
 @question(LAB, "read_stamp_other_files", points=1, target="read_stamp", hidden=True)
@@ -44,7 +37,7 @@ def check_read_stamp_other_files(read_stamp) -> None:
             path = Path(folder) / f"stamp-200000_{name}.fits"
             fits.PrimaryHDU(band).writeto(path)
             paths.append(path)
-        got = _to_array(_call(read_stamp, "read_stamp", label,
+        got = array(attempt(read_stamp, label,
                               "let astropy convert the data (fits.getdata(path)), then .astype(np.float32): "
                               "FITS stamps are not always 32-bit floats", paths), "read_stamp")
     expected = np.stack(bands, axis=-1).astype(np.float32)
@@ -83,7 +76,8 @@ def check_normalise_other_shapes(normalise_stamps) -> None:
     hint = "any number of images, rows, columns and bands: reduce over axis=(1, 2) with keepdims=True"
     for label, images in (("a single one-band stamp of 10×14 pixels", _stamps(1, 10, 14, 1, 4402)),
                           ("2 stamps of 9×11 pixels in 5 bands", _stamps(2, 9, 11, 5, 4403))):
-        out = _call(_normalise, "normalise_stamps", label, hint, normalise_stamps, images, label)
+        with hint_on_crash(hint):
+            out = _normalise(normalise_stamps, images, label)
         if out.dtype != np.dtype(np.float32):
             raise CheckFailed(f"on {label} normalise_stamps returned dtype {out.dtype}; return float32.")
         if not np.isfinite(out).all():
@@ -91,9 +85,10 @@ def check_normalise_other_shapes(normalise_stamps) -> None:
         if np.ptp(out[0, :, :, 0]) == 0:
             raise CheckFailed(f"on {label} every pixel of a band comes out the same: the image is gone.")
         last = images.shape[-1] - 1
-        other = images.copy()
+        other = images
         other[-1, :, :, last] = other[-1, :, :, last] * 8 + 100
-        changed = _call(_normalise, "normalise_stamps", label, hint, normalise_stamps, other, label)
+        with hint_on_crash(hint):
+            changed = _normalise(normalise_stamps, other, label)
         if _changed(changed[-1, :, :, last], out[-1, :, :, last]):
             raise CheckFailed(f"on {label}: multiplying band {last} of the last stamp by 8 and adding 100 changed "
                               "its normalised pixels: subtract each band's median and divide by its own spread.")
@@ -118,10 +113,10 @@ def check_tpr_at_fp_logits(tpr_at_fp_answer) -> None:
               0),
              ("60 candidates scored with logits (boolean labels)", y_many, logits, 2)]
     for label, y, s, n_fp in cases:
-        result = _call(tpr_at_fp_answer, "tpr_at_fp", f"{label} with n_fp = {n_fp}",
+        result = attempt(tpr_at_fp_answer, f"{label} with n_fp = {n_fp}",
                        "select the non-lenses with y_true == 0 and the lenses with y_true == 1, whatever the "
-                       "labels' type", y.copy(), s.copy(), n_fp)
-        got = _number(result, f"tpr_at_fp on {label} with n_fp = {n_fp}")
+                       "labels' type", y, s, n_fp)
+        got = number(result, f"tpr_at_fp on {label} with n_fp = {n_fp}")
         expected = tpr_at_fp(y, s, n_fp)
         if not np.isclose(got, expected, rtol=1e-9, atol=1e-12):
             raise CheckFailed(f"on {label} with n_fp = {n_fp}: your TPR is {_num(got)}, expected {_num(expected)} — "
@@ -141,14 +136,14 @@ def check_completeness_edge_cases(completeness_in_bins) -> None:
              ("unequal bins, values in no particular order", np.array([30.0, 6.0, 12.0, 7.5, 90.0, 15.0, 8.0]),
               np.array([True, False, True, True, True, False, False]), np.array([5.0, 8.0, 20.0, 100.0]))]
     for label, values, found, edges in cases:
-        result = _call(completeness_in_bins, "completeness_in_bins", label,
-                       "an empty bin gives NaN, and a bin with no lens found gives 0", values.copy(), found.copy(),
-                       edges.copy())
-        got = _to_array(result, f"completeness_in_bins on {label}")
+        result = attempt(completeness_in_bins, label,
+                       "an empty bin gives NaN, and a bin with no lens found gives 0", values, found,
+                       edges)
+        got = array(result, f"completeness_in_bins on {label}")
         expected = binned_completeness(values, found, edges).completeness
         if got.shape != expected.shape:
             raise CheckFailed(f"on {label}: your result has shape {got.shape}; {len(edges)} edges make "
                               f"{len(edges) - 1} bin(s), so expected shape {expected.shape}.")
-        if not _same(got, expected):
-            raise CheckFailed(f"on {label}: your completeness per bin is {_vec(got)}, expected {_vec(expected)} — "
+        if not close(got, expected):
+            raise CheckFailed(f"on {label}: your completeness per bin is {vec(got)}, expected {vec(expected)} — "
                               "bins as in np.histogram (the last includes its right edge), NaN for an empty bin.")
