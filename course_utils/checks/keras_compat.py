@@ -37,7 +37,8 @@ def inputs_of(operation) -> list:
 
 
 def producer(tensor, model):
-    """The operation of ``model`` whose output is ``tensor`` (None for the model's input)."""
+    """The operation of ``model`` whose output is ``tensor`` (an InputLayer for the model's input; None for a
+    tensor outside the model's graph)."""
     for operation in model.operations:
         try:
             outputs = _flat(operation.output)

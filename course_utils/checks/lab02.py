@@ -18,7 +18,8 @@ from sklearn.metrics import confusion_matrix
 
 from course_utils.checks import keras_compat
 from course_utils.checks.core import CheckFailed, question
-from course_utils.checks.toolkit import array, by_case, call, close, diagnose, first_difference, integers
+from course_utils.checks.toolkit import (array, by_case, call, close, diagnose, first_difference, hint_on_crash,
+                                         integers)
 
 LAB = "lab02"
 IMAGE_SHAPE = (28, 28, 1)
@@ -300,7 +301,7 @@ def _mistake_case(seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _most_confident_mistakes(y_true, probabilities, k, *, order_by_true=False, ascending=False,
-                             positions=False):
+                             positions=False, in_index_order=False):
     """Reference (all keywords False) and common mistakes, one per keyword."""
     predicted = probabilities.argmax(axis=1)
     candidates = np.flatnonzero(predicted != y_true)
@@ -309,7 +310,7 @@ def _most_confident_mistakes(y_true, probabilities, k, *, order_by_true=False, a
     else:
         key = -probabilities[candidates, predicted[candidates]]
     order = np.argsort(key, kind="stable")
-    order = order[::-1] if ascending else order
+    order = order[::-1] if ascending else np.sort(order) if in_index_order else order
     return (order if positions else candidates[order])[:k]
 
 
@@ -317,6 +318,8 @@ MISTAKE_HINTS = (
     (dict(ascending=True), "most confident first: sort by the predicted probability in decreasing order"),
     (dict(order_by_true=True), "order by the probability of the predicted (wrong) class, probabilities.max(axis=1), "
                                "highest first, not by the probability of the true class"),
+    (dict(in_index_order=True), "those are the first mistakes in index order: sort them by the predicted "
+                                "class's probability, highest first"),
     (dict(positions=True), "those are positions within the list of mistakes (what np.argsort returned for the "
                            "mistakes alone); map them back to image indices, wrong[order]"),
 )
@@ -331,8 +334,9 @@ def _mistake_cases():
 def check_mistakes(most_confident_mistakes: Callable) -> None:
     """most_confident_mistakes(y_true, probabilities, k) -> indices of wrong predictions, most confident first."""
     cases = _mistake_cases()
-    answers = [array(call(most_confident_mistakes, label, y_true, probabilities, k),
-                     f"most_confident_mistakes on {label}") for label, y_true, probabilities, k in cases]
+    with hint_on_crash("the arguments come in the order (y_true, probabilities, k): true labels first, as in scikit-learn"):
+        answers = [array(call(most_confident_mistakes, label, y_true, probabilities, k),
+                         f"most_confident_mistakes on {label}") for label, y_true, probabilities, k in cases]
     mistakes = [(hint, [_most_confident_mistakes(*case[1:], **kw) for case in cases]) for kw, hint in MISTAKE_HINTS]
     for (label, y_true, probabilities, k), got in zip(cases, answers):
         expected = _most_confident_mistakes(y_true, probabilities, k)

@@ -17,7 +17,7 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from course_utils.checks import keras_compat
 from course_utils.checks.core import CheckFailed, question
-from course_utils.checks.toolkit import array, by_case, call, close, diagnose, vec
+from course_utils.checks.toolkit import array, by_case, call, close, diagnose, hint_on_crash, vec
 from course_utils.metrics import per_class_accuracy as reference_per_class_accuracy
 
 LAB = "lab03"
@@ -391,6 +391,9 @@ CONFIDENT_MISTAKES = (
 )
 
 
+ARGUMENT_ORDER = "the arguments come in the order (y_true, probabilities, k): true labels first, as in scikit-learn"
+
+
 def _mistake_cases():
     """(label, y_true, probabilities (n, classes), k, fresh)."""
     rng = np.random.default_rng(505)
@@ -426,8 +429,9 @@ def check_most_confident_mistakes(most_confident_mistakes) -> None:
     """most_confident_mistakes(y_true, probabilities, k) -> indices of <= k mistakes, most confident first
     (the argument order of lab 02's function of the same name, and of scikit-learn's metrics)."""
     cases = _mistake_cases()
-    answers = [_indices(call(most_confident_mistakes, label, y_true, probabilities, k), label)
-               for label, y_true, probabilities, k, _ in cases]
+    with hint_on_crash(ARGUMENT_ORDER):
+        answers = [_indices(call(most_confident_mistakes, label, y_true, probabilities, k), label)
+                   for label, y_true, probabilities, k, _ in cases]
     mistakes = [(hint, [_confident_mistakes(*case[1:4], **kw) for case in cases]) for kw, hint in CONFIDENT_MISTAKES]
     for (label, y_true, probabilities, k, fresh), got in zip(cases, answers):
         expected = _confident_mistakes(y_true, probabilities, k)
