@@ -317,7 +317,10 @@ def _case(label: str) -> str:
 
 @question(LAB, "forward", points=1, target="forward")
 def check_forward(forward) -> None:
-    """forward(w, b, i, target) -> dict with out_h1, out_h2, out_o1, out_o2, E_total."""
+    """forward(w, b, i, target) -> dict with out_h1, out_h2, out_o1, out_o2, E_total.
+
+    E_total = mean((target − out)²) equals Σ ½·(target − out)² for the network's two outputs, so no call can
+    tell them apart: the exercise states the sum, and this check accepts both."""
     cases = _network_cases()
     answers = []
     for label, w, b, i, target, _, _ in cases:
