@@ -60,7 +60,7 @@ def test_an_answer_with_call_with_args_is_called_through_it():
 
     images = np.ones(4)
     assert toolkit.call(Proxy(False), "four stamps", images) == "result"
-    with pytest.raises(CheckFailed, match="normalise changed the array its first argument passed to it on four"):
+    with pytest.raises(CheckFailed, match="normalise changed its first argument passed to it on four stamps"):
         toolkit.call(Proxy(True), "four stamps", images)
 
 

@@ -1,15 +1,22 @@
 """The check toolkit: what every lab's questions (and an instructor's own hidden checks) are made of.
 
-A question runs the student's function on named cases with ``call`` (a crash names the case, a modified
-argument is reported), turns each result into numbers with ``array``, ``integers`` or ``number`` (saying
-in the student's words what was returned instead), compares with a reference under one tolerance policy
-(``close``), and when the answer is wrong asks ``diagnose`` which of the known mistakes reproduces it.
-A hint is offered only when exactly one known mistake reproduces the answer on every case, so a case
-where several mistakes give the same numbers cannot mis-diagnose.
+A question first runs the student's function on all its named cases with ``call`` (a crash names the
+case, ``hint_on_crash`` / ``attempt`` add what the case demands, a modified argument is reported), turns
+each result into numbers with ``array``, ``integers``, ``number`` or ``scalar`` (saying what was returned
+instead), then judges: compares with a reference under one tolerance policy (``close``) and, when the
+answer is wrong, asks ``diagnose`` which known mistake reproduces it. A hint is offered only when exactly
+one known mistake reproduces the answers on every case, so a case where several mistakes give the same
+numbers cannot mis-diagnose.
 
-Student code is only ever *called*: through ``call`` and ``build_block``, which the grader replaces by
-calls into the student's kernel (an answer with ``call_with_args`` / ``build_block`` methods), so the
-judgement happens where no student code runs.
+Student code is only ever *called*, through ``call`` and ``build_block``; the grader passes an answer with
+``call_with_args`` / ``build_block`` methods that run the call in the student's kernel, so the judgement
+happens where no student code runs. An instructor's hidden check, for example::
+
+    @question("lab01", "gd_step_far", points=1, target="gd_step", hidden=True)
+    def check_gd_step_far(gd_step):
+        got = scalar(call(gd_step, "θ = −40, α = 0.5", -40.0, 0.5), "gd_step(-40.0, 0.5)")
+        if not close(got, 0.0):
+            raise CheckFailed(f"gd_step(-40.0, 0.5) is {num(got)}, expected 0: θ − α·2θ with α = 0.5.")
 """
 from __future__ import annotations
 
@@ -132,7 +139,7 @@ def _argument_names(fn: Any, n_args: int) -> list[str]:
     except (TypeError, ValueError):
         names = []
     ordinals = ("first", "second", "third", "fourth", "fifth")
-    return [names[k] if k < len(names) else f"its {ordinals[k] if k < 5 else f'#{k + 1}'} argument"
+    return [f"the array {names[k]}" if k < len(names) else f"its {ordinals[k] if k < 5 else f'#{k + 1}'} argument"
             for k in range(n_args)]
 
 
@@ -174,10 +181,11 @@ def call(fn: Any, case: str, *args: Any, **kwargs: Any) -> Any:
         raise _crash(fn, case, error) from None
     names = _argument_names(fn, len(args))
     changed = [names[k] for k, (a, b) in enumerate(zip(args, args_after)) if _mutable(a) and not _same(a, b)]
-    changed += [key for key, value in kwargs.items() if _mutable(value) and not _same(value, kwargs_after[key])]
+    changed += [f"the array {key}" for key, value in kwargs.items()
+                if _mutable(value) and not _same(value, kwargs_after[key])]
     if changed:
         what = " and ".join(changed)
-        raise CheckFailed(f"{_name(fn)} changed the array {what} passed to it on {case} (an in-place operation such as "
+        raise CheckFailed(f"{_name(fn)} changed {what} passed to it on {case} (an in-place operation such as "
                           "a -= ..., a.sort() or a[...] = ...): work on a copy or build a new array, the "
                           "caller still needs the original.")
     return result
