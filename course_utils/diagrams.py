@@ -158,7 +158,8 @@ def draw_graph(nodes: dict[str, str], edges, *, kinds: dict[str, str] | None = N
         if is_back or level[target] - level[source] > 1:
             passed = [column[n] * step_across for n in nodes
                       if min(a0, a1) < level[n] * step_along < max(a0, a1)] or [max(c0, c1)]
-            if is_back:
+            go_left = is_back or min(c0, c1) - min(passed) < max(passed) - max(c0, c1)  # the shorter way round
+            if go_left:
                 side, edge_c = min(passed + [c0, c1]) - side_half - 0.45, -side_half
             else:
                 side, edge_c = max(passed + [c0, c1]) + side_half + 0.45, side_half
@@ -193,11 +194,21 @@ def draw_graph(nodes: dict[str, str], edges, *, kinds: dict[str, str] | None = N
 
 
 def _layout(names: list[str], edges: list[tuple[str, str, str]]) -> tuple[dict[str, int], dict[str, float]]:
-    """Level (longest path from a source) and column of each node, for edges from earlier to later nodes."""
+    """Level (longest path from a source) and column of each node, for edges from earlier to later nodes.
+
+    Within a level, branches are placed in the order their merge takes them (Concatenate's inputs, left
+    to right), found by following each node's first-listed path downstream.
+    """
     parents = {name: [s for s, t, _ in edges if t == name] for name in names}
-    level, column, taken = {}, {}, {}
+    level = {}
     for name in names:
         level[name] = max((level[p] + 1 for p in parents[name]), default=0)
+    key = {}
+    for k, name in reversed(list(enumerate(names))):
+        downstream = [key[t] + (parents[t].index(name),) for s, t, _ in edges if s == name]
+        key[name] = min(downstream) if downstream else (k,)
+    column, taken = {}, {}
+    for name in sorted(names, key=lambda n: (level[n], key[n])):
         used = taken.setdefault(level[name], set())
         columns = sorted({column[p] for p in parents[name]})
         if len(columns) > 1:  # a merge: centred under its inputs

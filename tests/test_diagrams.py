@@ -42,9 +42,9 @@ def small_resnet():
 
 def inception():
     x = keras.Input((8, 8, 16))
-    b1 = layers.Conv2D(4, 1)(x)
-    b3 = layers.Conv2D(4, 3, padding="same")(layers.Conv2D(2, 1)(x))
-    pool = layers.Conv2D(4, 1)(layers.MaxPooling2D(3, strides=1, padding="same")(x))
+    b1 = layers.Conv2D(4, 1, name="branch_1x1")(x)
+    b3 = layers.Conv2D(4, 3, padding="same")(layers.Conv2D(2, 1, name="branch_3x3_reduce")(x))
+    pool = layers.Conv2D(4, 1)(layers.MaxPooling2D(3, strides=1, padding="same", name="branch_pool")(x))
     return keras.Model(x, layers.Concatenate()([b1, b3, pool]), name="inception")
 
 
@@ -90,6 +90,8 @@ def test_inception_branches_are_side_by_side_and_merge_below():
     concat = drawing.boxes[model.layers[-1].name]
     assert centre(concat)[1] < min(ys)  # below every branch
     assert min(xs) < centre(concat)[0] < max(xs)  # centred under them
+    in_concat_order = [centre(drawing.boxes[name])[0] for name in ("branch_1x1", "branch_3x3_reduce", "branch_pool")]
+    assert in_concat_order == sorted(in_concat_order)  # left to right as Concatenate stacks them
 
 
 def test_hand_graph_with_backward_edges():
