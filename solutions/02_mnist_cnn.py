@@ -407,7 +407,7 @@ plt.show()
 # **Saliency.** How much would the network's score for its chosen digit change if one pixel changed a
 # little? That is the gradient of the class score with respect to the input image (Simonyan et al. 2013,
 # the "gradient of output category w.r.t. input image" of A. Mahabal's "Deep learning", UC Riverside, 2020). We take the score before the softmax;
-# `course_utils.gradients.input_gradient` computes it on the TensorFlow or the JAX backend. Bright pixels
+# [`course_utils.gradients.input_gradient`](https://github.com/astro-dl-course/deep-learning-astronomy/blob/main/course_utils/gradients.py) computes it on the TensorFlow or the JAX backend. Bright pixels
 # are the ones the decision hangs on.
 
 # %%

@@ -91,7 +91,7 @@ print(SIZES)
 # %% [markdown]
 # ## 1. A simulated survey of lens candidates
 #
-# `course_utils.sims.simulate_lenses` draws galaxy-scale lenses (a singular isothermal ellipsoid in an
+# [`course_utils.sims.simulate_lenses`](https://github.com/astro-dl-course/deep-learning-astronomy/blob/main/course_utils/sims/lenses.py) draws galaxy-scale lenses (a singular isothermal ellipsoid in an
 # external shear, with a red elliptical galaxy as its light, bending a blue background galaxy) and
 # **non-lenses**: the same red galaxies alone, or with blue light that is *not* lensed but looks as if it
 # were: a blue star-forming core, an unrelated neighbour (as close as 0.3″), a ring, arcs or spiral arms.
@@ -384,7 +384,7 @@ def deeplens_resnet(input_shape, width, blocks):
 
 
 draw_model(deeplens_resnet(x_train.shape[1:], SIZES["width"], blocks=1),
-           title=f"deeplens_resnet with one block per stage (this run stacks {SIZES['blocks']})")
+           title=f"deeplens_resnet drawn with one block per stage (this profile: {SIZES['blocks']} per stage)")
 plt.show()
 keras.utils.set_random_seed(runtime.seed)
 resnet = deeplens_resnet(x_train.shape[1:], SIZES["width"], SIZES["blocks"])

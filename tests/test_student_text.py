@@ -67,3 +67,17 @@ def test_the_scan_finds_maintainer_words(text, what):
                                   "seed everything: seed=42"])
 def test_ordinary_words_pass(text):
     assert findings(text) == []
+
+
+def test_links_to_course_files_work_in_colab():
+    """A notebook in Colab has no repository next to it: course files are linked on GitHub, and exist."""
+    from course_utils.notebooks import config
+
+    blob = re.compile(rf"https://github\.com/{re.escape(config.REPOSITORY)}/blob/{config.BRANCH}/([^)\s>]+)")
+    sources = [*ROOT.glob("lectures/*.py"), *ROOT.glob("solutions/*.py")]
+    linked = {m for p in sources for m in blob.findall(p.read_text(encoding="utf-8"))}
+    assert {"course_utils/backprop.py", "course_utils/conv.py", "docs/references.md"} <= linked
+    assert [path for path in linked if not (ROOT / path).is_file()] == []
+    relative = [(p.name, line) for p in sources for line in p.read_text(encoding="utf-8").splitlines()
+                if re.search(r"\]\((\.\./|\./)?(course_utils|docs)/", line)]
+    assert relative == [], f"relative links do not work in Colab: {relative}"
