@@ -1,9 +1,9 @@
 """The 2-2-2 sigmoid network of the backpropagation lecture, worked by hand.
 
-The lecture notes' example, after Matt Mazur's step-by-step backpropagation post.
+M. Mazur's "A Step by Step Backpropagation Example" (2015), as C. R. Bom's lectures present it.
 
 Two inputs feed two hidden sigmoid neurons, which feed two sigmoid outputs; the error is the
-squared error summed over the outputs. Names follow the notes:
+squared error summed over the outputs. Names follow the worked example:
 
     net_h1 = w1*i1 + w2*i2 + b1        net_o1 = w5*out_h1 + w6*out_h2 + b2
     net_h2 = w3*i1 + w4*i2 + b1        net_o2 = w7*out_h1 + w8*out_h2 + b2
@@ -12,7 +12,7 @@ squared error summed over the outputs. Names follow the notes:
 ``b1`` is one bias shared by both hidden neurons and ``b2`` one bias shared by both outputs.
 Parameters are a dict ``{"w1": ..., "b2": ...}``; inputs and targets are pairs ``(i1, i2)`` and
 ``(t1, t2)``. Every value is a float, or a NumPy array of one common shape (n_samples,) for many
-examples at once: all arithmetic is elementwise. No units: the notes' numbers are dimensionless.
+examples at once: all arithmetic is elementwise. No units: the example's numbers are dimensionless.
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def _checked_params(params: Mapping[str, float]) -> Mapping[str, float]:
     missing = [name for name in PARAMETERS if name not in params]
     if missing:
         raise KeyError(f"params lacks {', '.join(missing)}: give all of {', '.join(PARAMETERS)} "
-                       "(course_utils.backprop.NOTES_PARAMS holds the notes' values).")
+                       "(course_utils.backprop.NOTES_PARAMS holds the worked example's values).")
     return params
 
 
@@ -52,7 +52,7 @@ def _checked_pair(pair: Sequence, what: str) -> tuple:
 
 
 def forward(params: Mapping[str, float], inputs: Sequence, targets: Sequence | None = None) -> dict:
-    """Forward pass: every intermediate value of the network, by the notes' names.
+    """Forward pass: every intermediate value of the network, by the worked example's names.
 
     Returns ``net_h1, out_h1, net_h2, out_h2, net_o1, out_o1, net_o2, out_o2`` and, when
     ``targets`` is given, the errors ``E_o1, E_o2, E_total``; each has the shape of the inputs.
@@ -81,7 +81,7 @@ def deltas(params: Mapping[str, float], values: Mapping[str, float], targets: Se
     ``dE_dout_o1`` = dE_total/dout_o1 = -(t1 - out_o1); ``dout_dnet_o1`` = out_o1 (1 - out_o1);
     ``delta_o1`` = dE_total/dnet_o1, their product; the same for o2. ``dE_dout_h1`` collects what
     flows back into h1 from both outputs (delta_o1 w5 + delta_o2 w7); ``delta_h1`` = dE_total/dnet_h1.
-    Note: the notes write dE/dw5 = -delta_o1 out_h1, with the opposite sign of delta; here delta is
+    Note: Bom's slides write dE/dw5 = -delta_o1 out_h1, with the opposite sign of delta; here delta is
     the plain derivative dE/dnet, so dE/dw5 = delta_o1 * out_h1.
     """
     p = _checked_params(params)
@@ -124,7 +124,7 @@ def gradient_descent_step(params: Mapping[str, float], gradients: Mapping[str, f
                           update_biases: bool = False) -> dict:
     """New parameters p - learning_rate * dE/dp, all computed from the same (old) gradients.
 
-    The notes update the eight weights only and keep b1, b2 fixed; ``update_biases=True`` moves them too.
+    The worked example updates the eight weights only and keep b1, b2 fixed; ``update_biases=True`` moves them too.
     """
     p = _checked_params(params)
     moved = PARAMETERS if update_biases else WEIGHTS
@@ -137,7 +137,7 @@ def finite_difference_gradients(params: Mapping[str, float], inputs: Sequence, t
     """Central differences (E(p + step) - E(p - step)) / (2 step) for every parameter.
 
     An independent check of ``backward``: error ~ step^2 from truncation plus ~1e-16/step from
-    rounding; the default step gives a few 1e-9 relative on the notes' network in float64.
+    rounding; the default step gives a few 1e-9 relative on the worked example's network in float64.
     """
     p = dict(_checked_params(params))
     gradients = {}

@@ -2,7 +2,7 @@
 
 Written for reading, not for speed: ``cross_correlate2d`` is the loop a convolutional layer runs
 (tests check it against ``scipy.signal.correlate2d`` and ``keras.layers.Conv2D``). Symbols follow
-the lecture notes: W input width (pixels), K kernel width, P zero padding on each side, S stride.
+Lecture 04: W input width (pixels), K kernel width, P zero padding on each side, S stride.
 """
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def conv2d_params(in_channels: int, filters: int, kernel_size: int | tuple[int, 
                   use_bias: bool = True) -> int:
     """Trainable numbers in a Conv2D layer: ``Kh * Kw * in_channels * filters`` (+ ``filters`` biases).
 
-    With ``use_bias=False`` this is the notes' N = N_in N_ker d_ker^2. The count does not depend on
+    With ``use_bias=False`` this is A. Asensio Ramos's N = N_in N_ker d_ker^2. The count does not depend on
     the image size, stride or padding: the same kernels slide over every position.
     """
     k_rows, k_cols = _pair(kernel_size, "kernel_size")
@@ -83,7 +83,7 @@ def conv2d_params(in_channels: int, filters: int, kernel_size: int | tuple[int, 
 def dense_params(n_in: int, n_out: int, use_bias: bool = True) -> int:
     """Trainable numbers in a Dense (fully connected) layer: ``n_in * n_out`` (+ ``n_out`` biases).
 
-    Summed over layers with ``use_bias=False`` this is the notes' N = N_in N_hid1 + N_hid1 N_hid2 + ...
+    Summed over layers with ``use_bias=False`` this is A. Asensio Ramos's N = N_in N_hid1 + N_hid1 N_hid2 + ...
     """
     for name, value in (("n_in", n_in), ("n_out", n_out)):
         if not isinstance(value, (int, np.integer)) or value < 1:

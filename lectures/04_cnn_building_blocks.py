@@ -26,8 +26,16 @@
 # - the other pieces of a modern CNN: activation functions, batch normalisation, residual
 #   connections and dropout;
 # - why high-dimensional data is hard (the curse of dimensionality);
-# - the architectures in the lecture notes, built in Keras: LeNet, VGG, Inception, ResNet, the
-#   braai real/bogus classifier of ZTF, and a star–galaxy classifier.
+# - the architectures the lecture slides show, built in Keras and drawn: LeNet, VGG, Inception, ResNet,
+#   the braai real/bogus classifier of ZTF, and a star–galaxy classifier.
+#
+# The lecture draws on four slide decks: A. Mahabal, "Deep learning" (UC Riverside, 2020) for the
+# convolution example, the Laplacian, activation functions and braai; C. R. Bom, "Deep Learning
+# Applications in Astronomy" (2018) for stride and the curve detector; A. Asensio Ramos, "Basics of
+# deep learning" for the output-size and parameter formulas, batch normalisation and the curse of
+# dimensionality; and G. Tsagkatakis, "Fundamentals of Deep Neural Networks" for LeNet, VGG,
+# Inception, ResNet and the star–galaxy classifier. The papers are listed in
+# [docs/references.md](https://github.com/astro-dl-course/deep-learning-astronomy/blob/main/docs/references.md).
 #
 # No training happens here: every network in this notebook has either hand-set or random weights.
 # The labs train them.
@@ -49,7 +57,7 @@ runtime = course_utils.setup()
 # ## Set-up
 #
 # `course_utils.setup()` chose the Keras backend, so Keras can be imported now. The teaching helpers
-# for this lecture live in `course_utils/conv.py`: open it, it is a one-minute read. Sizes depend on
+# for this lecture live in [`course_utils/conv.py`](https://github.com/astro-dl-course/deep-learning-astronomy/blob/main/course_utils/conv.py): open it, it is a one-minute read. Sizes depend on
 # the profile: the smoke profile (used by the course's automatic tests) works on a small copy of the
 # image and few random samples; the numbers in the boxes marked `NBVAL_CHECK_OUTPUT` do not depend
 # on it.
@@ -65,6 +73,7 @@ from scipy import signal, special
 from skimage import color, data, transform
 
 from course_utils.conv import conv2d_params, cross_correlate2d, dense_params, output_size
+from course_utils.diagrams import draw_model
 
 SIZES = runtime.pick(
     smoke=dict(hdf_pixels=96, cube_points=20_000, angle_pairs=1_000),
@@ -97,9 +106,8 @@ def show_grid(ax, array, title, fmt="{:g}"):
 # multiplies the kernel with the patch of image under it, element by element, and adds up the
 # products. That one number goes into the output, the **feature map**, at that position.
 #
-# The notes (seed 004) use a 5×5 binary image and a 3×3 kernel. The slide's text lost the kernel
-# (it is drawn only in the figure); it is the X-shaped kernel of the classic version of this
-# example, and the code below reproduces the slide's feature map exactly, which confirms it.
+# Mahabal's example is a 5×5 binary image and the X-shaped 3×3 kernel below; the code reproduces
+# the slide's feature map exactly.
 
 # %%
 image = np.array([[1, 1, 1, 0, 0],
@@ -122,7 +130,7 @@ print("sum =", np.sum(patch * kernel))
 
 # %% [markdown]
 # Sliding one pixel at a time gives 3 positions across and 3 down, so a 3×3 feature map.
-# `cross_correlate2d` in `course_utils/conv.py` is exactly this double loop.
+# `cross_correlate2d` in [`course_utils/conv.py`](https://github.com/astro-dl-course/deep-learning-astronomy/blob/main/course_utils/conv.py) is exactly this double loop.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -183,7 +191,7 @@ print("true convolution = cross-correlation with the flipped kernel:",
 # %% [markdown]
 # ### An edge detector
 #
-# Seed 004's slide also shows the kernel below, the discrete **Laplacian**. Its weights add up to
+# Mahabal's slides also show the kernel below, the discrete **Laplacian**. Its weights add up to
 # zero, so on a flat region (all pixels equal) it returns 0; where the brightness changes, at an
 # edge or a small blob, it does not. Negative values mark the bright side of an edge.
 # Here we add one ring of zeros around the image first (padding 1, next section), so the output
@@ -206,7 +214,7 @@ print(cross_correlate2d(image, laplacian, padding=1).astype(int))
 #   `padding="same"`, and no padding `"valid"`);
 # - the **stride** $S$: how many pixels the window jumps between positions; $S = 2$ halves the output.
 #
-# Together (seed 000): output width $= (W - K + 2P)/S + 1$. Seed 002 draws a 7×7 input with a
+# Together (Asensio Ramos): output width $= (W - K + 2P)/S + 1$. Bom draws a 7×7 input with a
 # 3×3 kernel: a 5×5 output with stride 1 and a 3×3 output with stride 2.
 
 # %%
@@ -257,7 +265,7 @@ for W, K, P, S in [(7, 3, 0, 1), (7, 3, 0, 2), (7, 3, 0, 3), (7, 3, 1, 1), (7, 3
 #
 # $$N_\text{conv} = K^2\, C_\text{in}\, F \;(+\,F \text{ biases}),$$
 #
-# which is seed 000's $N = N_\text{in} N_\text{ker} d_\text{ker}^2$ plus the biases. It does not
+# which is Asensio Ramos's $N = N_\text{in} N_\text{ker} d_\text{ker}^2$ plus the biases. It does not
 # depend on the image size: the same kernels are reused at every position (**weight sharing**).
 # A fully connected (`Dense`) layer, in contrast, connects every input to every output:
 # $N_\text{dense} = N_\text{in} N_\text{out} \,(+\,N_\text{out})$.
@@ -266,7 +274,7 @@ for W, K, P, S in [(7, 3, 0, 1), (7, 3, 0, 2), (7, 3, 0, 3), (7, 3, 1, 1), (7, 3
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print("Conv2D layers                       formula  no bias (seed 000)  Keras")
+print("Conv2D layers                       formula  no bias (N above)  Keras")
 for c_in, filters, k in [(1, 32, 5), (32, 64, 5), (3, 64, 3), (192, 64, 1)]:
     layer = layers.Conv2D(filters, k)
     layer.build((None, 32, 32, c_in))
@@ -280,7 +288,7 @@ for n_in, n_out in [(1024, 1000), (784, 16)]:
     print(f"  {n_in:4d} -> {n_out:4d}                     {dense_params(n_in, n_out):7,d}"
           f"  {dense_params(n_in, n_out, use_bias=False):18,d}  {layer.count_params():6,d}")
 
-sizes = [784, 16, 16, 10]  # seed 003's MNIST network
+sizes = [784, 16, 16, 10]  # the MNIST network of Lecture 03
 total = sum(dense_params(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
 print("784-16-16-10 network:", f"{total:,d}", "parameters")
 
@@ -304,17 +312,13 @@ print("1x1 convolution = the same Dense layer at every pixel:", np.allclose(mixe
 print("parameters:", one_by_one.count_params(), "=", conv2d_params(16, 4, 1))
 
 # %% [markdown]
-# ## 4. A filter is a template: seed 002's curve detector
+# ## 4. A filter is a template: a curve detector
 #
 # Why does a sliding sum of products detect anything? Because the sum is large when the patch
 # looks like the kernel (large values where the kernel has large weights) and small otherwise.
-# Seed 002 shows a 7×7 kernel drawn as a curve of 30s, and two 7×7 **receptive fields** (the
-# patches of an image the kernel sits on): one containing a similar curve, one not.
-#
-# A note on the numbers: the extracted tables on the slide come with an extra column of zeros, and
-# one copy of the filter has an extra row. The 7×7 arrays the slide intends are the ones below:
-# with them, and only them, the two sums are the slide's 6600 and 0. (With the 8-row copy of the
-# filter the second sum would not be 0.)
+# Bom shows a 7×7 kernel drawn as a curve of 30s, and two 7×7 **receptive fields** (the
+# patches of an image the kernel sits on): one containing a similar curve, one not. The sums are
+# the slide's 6600 and 0.
 
 # %%
 curve_filter = np.array([[0, 0, 0, 0, 0, 30, 0],
@@ -348,9 +352,6 @@ for name, field in [("receptive field with a curve", field_with_curve),
     print(f"{name}: {terms} = {np.sum(products)}")
 print("the same with cross_correlate2d:", cross_correlate2d(field_with_curve, curve_filter)[0, 0],
       cross_correlate2d(field_without_curve, curve_filter)[0, 0])
-eight_row_copy = curve_filter.copy()
-eight_row_copy[6, 3] = 30  # the extra 30 of the 8-row copy, cut to 7x7
-print("with the 8-row copy of the filter the second sum would be", np.sum(field_without_curve * eight_row_copy))
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.5))
@@ -375,7 +376,7 @@ print("full image:", hdf_rgb.shape, "-> working image:", hdf.shape)
 # %% [markdown]
 # A Conv2D layer with several filters is a **filter bank**: one feature map per filter. We load
 # five classic hand-made kernels into one layer:
-# - the **Laplacian** of seed 004 responds to small bright blobs (stars, compact galaxies) and
+# - the **Laplacian** of section 1 responds to small bright blobs (stars, compact galaxies) and
 #   edges; its smoothed cousin, the Laplacian of Gaussian, is a classic blob (source) finder;
 # - **Sobel x** and **Sobel y** respond to brightness changing left–right and top–bottom;
 # - a **box blur** averages 3×3 neighbourhoods (it smooths noise);
@@ -508,7 +509,8 @@ plt.show()
 #
 # After each convolution or Dense layer comes a non-linear **activation function**, applied to
 # every number separately. Without it, stacked layers would collapse into a single linear map, no
-# matter how many. The notes show five:
+# matter how many. Mahabal's slides show the sigmoid, tanh, ReLU and softplus; leaky ReLU, used by
+# the star–galaxy classifier of section 13, completes the list:
 #
 # | name | $f(x)$ | $f'(x)$ |
 # | --- | --- | --- |
@@ -578,8 +580,9 @@ plt.show()
 
 # %% [markdown]
 # The sigmoid's slope is at most 0.25, and nearly 0 for large $|x|$ (it **saturates**). Backprop
-# multiplies one such factor per layer, so through 10 sigmoid layers a gradient shrinks by at least
-# $0.25^{10}$: the **vanishing gradient**. ReLU's slope is exactly 1 for positive inputs, which is
+# multiplies one such slope per layer, so through 10 sigmoid layers the slopes alone shrink a
+# gradient by at least $0.25^{10}$ (the weights multiply in too, and only large weights could make
+# up for it): the **vanishing gradient**. ReLU's slope is exactly 1 for positive inputs, which is
 # why modern CNNs use ReLU or leaky ReLU (which also keeps a small slope for negative inputs, so a
 # unit can never get stuck at zero for every input).
 
@@ -591,7 +594,7 @@ print(f"0.25 ** 10 = {0.25 ** 10:.2e}")
 # ## 9. Batch normalisation
 #
 # Training is easier when the inputs of every layer are centred and of similar scale.
-# **Batch normalisation** (Ioffe & Szegedy 2015, seed 000) does this inside the network: for each
+# **Batch normalisation** (Ioffe & Szegedy 2015; Asensio Ramos's slides) does this inside the network: for each
 # channel, over a mini-batch $\{x_1, \dots, x_m\}$,
 #
 # $$\mu_B = \frac{1}{m}\sum_{i=1}^m x_i, \qquad \sigma_B^2 = \frac{1}{m}\sum_{i=1}^m (x_i - \mu_B)^2, \qquad
@@ -671,7 +674,18 @@ def residual_block(x, filters, stride=1):
 
 
 block_input = keras.Input((16, 16, 8))
-block = keras.Model(block_input, residual_block(block_input, 8))
+block = keras.Model(block_input, residual_block(block_input, 8), name="residual_block")
+
+# %% [markdown]
+# Drawn as a graph, the shortcut is the arc that skips the five layers of $F$. On the right, a block
+# that halves the size and doubles the channels: its shortcut is the 1×1 convolution beside $F$.
+
+# %%
+projecting_block = keras.Model(block_input, residual_block(block_input, 16, stride=2), name="projecting_block")
+fig, axes = plt.subplots(1, 2, figsize=(10, 6.5))
+draw_model(block, ax=axes[0], title="residual block, same shape: identity shortcut")
+draw_model(projecting_block, ax=axes[1], title="stride 2, 8 -> 16 channels: 1×1 projection")
+plt.show()
 
 # %% [markdown]
 # If the last batch norm's $\gamma$ is 0, $F(x) = 0$ and the block is just $\mathrm{ReLU}(x)$, which
@@ -712,7 +726,7 @@ print("training keeps only 0 and 1/(1-0.5) = 2:", set(np.unique(many).tolist()) 
 # ## 12. The curse of dimensionality
 #
 # An image of 64×64 pixels is one point in a space of 4096 dimensions, and such spaces defy
-# intuition. Seed 000 asks: how much of a cube is filled by the ball that just fits inside it? For
+# intuition. Asensio Ramos asks: how much of a cube is filled by the ball that just fits inside it? For
 # a cube of side 1 the ball has diameter 1, and its volume, the filled fraction, is
 #
 # $$V(d) = \frac{\pi^{d/2}}{\Gamma\!\left(\frac{d}{2} + 1\right)} \left(\frac{1}{2}\right)^d .$$
@@ -752,7 +766,7 @@ plt.show()
 # "The volume is on the borders": in 20 dimensions, 99.999998% of the cube lies in its corners,
 # outside the ball. Data points in high dimensions are far from each other and from any centre.
 #
-# A second surprise (seed 000): pick two random directions. In 2-D their angle is anything from
+# A second surprise (also from Asensio Ramos): pick two random directions. In 2-D their angle is anything from
 # 0° to 180° with equal chance. In high dimensions it is almost always close to 90°: random
 # vectors are nearly **orthogonal**, and there is room for exponentially many ($\sim e^{cd}$)
 # directions that are all at 88°–92° from each other. The share of random pairs at 88°–92° has an
@@ -796,9 +810,9 @@ plt.show()
 # instead that what matters is local (a 3×3 neighbourhood) and the same everywhere in the image
 # (shared weights), which cuts the search enormously.
 #
-# ## 13. Architectures from the notes, in Keras
+# ## 13. Architectures from the slides, in Keras
 #
-# Now we assemble the blocks into the networks the notes show. For each we print every layer's
+# Now we assemble the blocks into the networks the slides show. For each we print every layer's
 # output shape and parameter count from Keras, next to the count from our formulas (batch
 # normalisation has 4 numbers per channel: $\gamma$ and $\beta$ are trained, the two moving
 # averages are not). `model.summary()` shows the same in Keras's own format.
@@ -869,7 +883,7 @@ vgg_demo = keras.Sequential([keras.Input((32, 32, 3)), *vgg_block(64, 2)])
 layer_table(vgg_demo)
 
 # %% [markdown]
-# VGG16 (configuration D of the notes' table) is five such blocks (64, 128, 256, 512, 512 filters)
+# VGG16 (configuration D of the VGG paper's table, which Tsagkatakis shows) is five such blocks (64, 128, 256, 512, 512 filters)
 # on 224×224×3 images, then Dense layers of 4096, 4096 and 1000 units. Building it would allocate
 # 138 million weights; the formulas count them in no time, and show that almost 90% sit in the
 # Dense layers:
@@ -927,6 +941,14 @@ naive = keras.Model(maps_in, naive_inception_module(maps_in, 64, 128, 32))
 print(f"naive module: {naive.count_params():,d} parameters, output {tuple(naive.output.shape)}")
 
 # %% [markdown]
+# The table lists the layers in Keras's order, which interleaves the four branches. Drawn, they stand
+# side by side, and the Concatenate at the bottom stacks their 64 + 128 + 32 + 32 = 256 channels:
+
+# %%
+draw_model(inception, title=f"Inception module: {inception.count_params():,} parameters")
+plt.show()
+
+# %% [markdown]
 # ### A small ResNet
 #
 # Residual blocks from section 10, stacked: a first convolution, then blocks that halve the size
@@ -942,19 +964,23 @@ h = layers.Activation("relu")(layers.BatchNormalization()(h))
 h = residual_block(h, 16)
 h = residual_block(h, 32, stride=2)
 h = layers.GlobalAveragePooling2D()(h)
-small_resnet = keras.Model(image_in, layers.Dense(2, activation="softmax")(h))
+small_resnet = keras.Model(image_in, layers.Dense(2, activation="softmax")(h), name="small_resnet")
 layer_table(small_resnet)
 
+# %%
+draw_model(small_resnet)
+plt.show()
+
 # %% [markdown]
-# ### braai: ZTF's real/bogus classifier (seed 004)
+# ### braai: ZTF's real/bogus classifier
 #
 # The Zwicky Transient Facility finds transients by subtracting a reference image from each new
 # image. Most detections in the difference are artefacts ("bogus"); braai (Duev et al. 2019)
 # tells them from real transients. Its input is a triplet of 63×63 cut-outs (new, reference,
-# difference) as 3 channels. The notes describe the network, **VGG6**: six layers with weights,
+# difference) as 3 channels. Mahabal's slides describe the network, **VGG6**: six layers with weights,
 # four convolutional (16, 16, then 32, 32 filters of 3×3) and two fully connected; dropout 0.25
 # after each max pooling and 0.5 at the fully connected layers; ReLU everywhere except the sigmoid
-# output (the probability of "real"). The text says the 0.5 dropout comes "after the second fully
+# output (the probability of "real"). The slide says the 0.5 dropout comes "after the second fully
 # connected layer", but that one is the output, so it must sit between the two (where the
 # published code puts it). The pooling sizes (2×2, then 4×4), the 256 units of the first fully
 # connected layer and the unpadded convolutions are from the published model.
@@ -987,9 +1013,9 @@ print("layers with weights:", len(trainable), [type(layer).__name__ for layer in
 braai_vgg6.summary()
 
 # %% [markdown]
-# ### A star–galaxy classifier (Kim & Brunner 2016, seed 001)
+# ### A star–galaxy classifier (Kim & Brunner 2017)
 #
-# Seed 001's table, layer by layer, on 44×44 cut-outs in 5 bands (u, g, r, i, z): eight
+# The table of Kim & Brunner's network, as Tsagkatakis shows it, layer by layer, on 44×44 cut-outs in 5 bands (u, g, r, i, z): eight
 # convolutions (32, 32, 64×3, 128×3 filters, leaky ReLU), three 2×2 max poolings, and two leaky
 # ReLU Dense layers of 2048 units before the 2-class softmax. "Padding 1" on a 3×3 kernel is
 # `padding="same"`; the first 5×5 convolution has none. The initial weights are orthogonal

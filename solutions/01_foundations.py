@@ -17,19 +17,22 @@
 # # Lab 01 — Foundations: perceptron, gradient descent, backpropagation, convolution
 #
 # Before we let Keras train networks on galaxies and lenses, we build the four pieces it is made of with
-# nothing but NumPy, and reproduce the numbers of the lecture notes exactly.
+# nothing but NumPy, and reproduce the worked numbers of the lectures exactly: the NAND gate, the
+# gradient-descent table and the backpropagation example follow C. R. Bom, "Deep Learning Applications in
+# Astronomy" (2018), whose backpropagation example is M. Mazur's "A Step by Step Backpropagation Example"
+# (2015); the convolution example follows A. Mahabal, "Deep learning" (UC Riverside, 2020).
 #
 # **What you will learn**
 # - to write the perceptron learning rule and watch it learn the NAND gate;
-# - to take gradient-descent steps by hand and rebuild the notes' iteration table for $J(\theta) = \theta^2$;
+# - to take gradient-descent steps by hand and rebuild Bom's iteration table for $J(\theta) = \theta^2$;
 # - to run the forward and backward pass of a small sigmoid network and check every number of the
 #   step-by-step backpropagation example;
 # - to write the 2-D convolution of a CNN layer, with stride and padding, and predict its output size.
 #
 # **How this lab works.** Each exercise is a function to complete where you see `# YOUR CODE HERE`
 # (delete the `raise NotImplementedError` line). The cell after it calls `check(...)`, which runs your
-# function on the notes' example *and* on fresh inputs and tells you what is wrong, so copying the
-# notes' numbers does not pass. The lab is worth 10 points, shown next to each check. Everything runs in
+# function on the lecture's example *and* on fresh inputs and tells you what is wrong, so copying the
+# published numbers does not pass. The lab is worth 10 points, shown next to each check. Everything runs in
 # seconds on any machine, in every profile.
 
 # %%
@@ -105,7 +108,7 @@ for (a, b_in), target in zip(NAND_INPUTS, NAND_TARGETS):
 # ## 2. Gradient descent by hand (2 points)
 #
 # To minimise a cost $J(\theta)$, take small steps downhill: $\theta \leftarrow \theta - \alpha\,\frac{dJ}{d\theta}$.
-# The notes use $J(\theta) = \theta^2$, so $\frac{dJ}{d\theta} = 2\theta$, starting at $\theta_0 = 3$ with
+# Bom uses $J(\theta) = \theta^2$, so $\frac{dJ}{d\theta} = 2\theta$, starting at $\theta_0 = 3$ with
 # learning rate $\alpha = 0.1$.
 #
 # **(a)** `gd_step(theta, alpha)` returns $\theta$ after one step.
@@ -122,7 +125,7 @@ def gd_step(theta, alpha):
 check("lab01", "gd_step", gd_step)
 
 # %% [markdown]
-# **(b)** `gd_table(theta0, alpha, n)` returns the notes' iteration table as an array of shape `(n, 3)`:
+# **(b)** `gd_table(theta0, alpha, n)` returns Bom's iteration table as an array of shape `(n, 3)`:
 # row $k$ (from 1) holds the iteration number $k$, the $\theta$ at the *start* of that iteration, and the
 # step $\alpha\,\frac{dJ}{d\theta}$ taken from there. Row 1 is therefore $(1, \theta_0, \alpha \cdot 2\theta_0)$.
 # Use your `gd_step`.
@@ -144,7 +147,7 @@ def gd_table(theta0, alpha, n):
 check("lab01", "gd_table", gd_table)
 
 # %% [markdown]
-# The table of the notes, to their three decimals:
+# Bom's table, to its three decimals:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -172,9 +175,9 @@ plt.show()
 # %% [markdown]
 # ## 3. Backpropagation in a 2-2-2 network (4 points)
 #
-# The notes' worked example: two inputs, two hidden sigmoid neurons, two sigmoid outputs.
+# Mazur's worked example, as in Lecture 03: two inputs, two hidden sigmoid neurons, two sigmoid outputs.
 #
-# | quantity | formula | the notes' values |
+# | quantity | formula | values |
 # | --- | --- | --- |
 # | hidden | $net_{h1} = w_1 i_1 + w_2 i_2 + b_1$, $\;net_{h2} = w_3 i_1 + w_4 i_2 + b_1$ | $w_1..w_4 = 0.15, 0.20, 0.25, 0.30$; $b_1 = 0.35$ |
 # | output | $net_{o1} = w_5\,out_{h1} + w_6\,out_{h2} + b_2$, $\;net_{o2} = w_7\,out_{h1} + w_8\,out_{h2} + b_2$ | $w_5..w_8 = 0.40, 0.45, 0.50, 0.55$; $b_2 = 0.60$ |
@@ -226,11 +229,11 @@ for name in ("out_h1", "out_h2", "out_o1", "out_o2", "E_total"):
     print(f"{name:8s} = {values[name]:.9f}")
 
 # %% [markdown]
-# These are the notes' numbers: $out_{h1} = 0.593269992$, $out_{h2} = 0.596884378$,
+# These are the published numbers (Bom's slides, Mazur's post): $out_{h1} = 0.593269992$, $out_{h2} = 0.596884378$,
 # $out_{o1} = 0.75136507$, $out_{o2} = 0.772928465$, $E_{total} = 0.298371109$.
 #
 # **(b) Backward pass (2 points).** Return the 8 gradients $\partial E_{total}/\partial w_1 \ldots
-# \partial E_{total}/\partial w_8$ as an array of shape `(8,)`. The chain rule, as in the notes:
+# \partial E_{total}/\partial w_8$ as an array of shape `(8,)`. The chain rule, as in Lecture 03:
 #
 # $$\frac{\partial E_{total}}{\partial w_5} = \underbrace{-(target_{o1} - out_{o1})}_{\partial E/\partial out_{o1}}
 #   \cdot \underbrace{out_{o1}(1 - out_{o1})}_{\partial out_{o1}/\partial net_{o1}}
@@ -261,7 +264,7 @@ check("lab01", "backward", backward)
 # %% [markdown]
 # **(c) One training step (1 point).** Update all eight weights with learning rate $\eta$:
 # $w^+ = w - \eta\,\partial E_{total}/\partial w$. Compute every gradient first, with the original
-# weights, and return a new array; the biases stay fixed, as in the notes.
+# weights, and return a new array; the biases stay fixed, as in the worked example.
 
 # %%
 def train_step(w, b, i, target, eta):
@@ -285,8 +288,8 @@ print(f"E_total before {forward(weights, biases, inputs, targets)['E_total']:.9f
       f"after one step {forward(updated, biases, inputs, targets)['E_total']:.9f}")
 
 # %% [markdown]
-# The notes' $\partial E_{total}/\partial w_5 = 0.082167041$ and $w_5^+ = 0.35891648$, and
-# $w_1^+ = 0.149780716$. One step lowers the error a little; training is this step repeated.
+# Bom's slides give $\partial E_{total}/\partial w_5 = 0.082167041$ and $w_5^+ = 0.35891648$; Mazur's post
+# also gives $w_1^+ = 0.149780716$. One step lowers the error a little; training is this step repeated.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -332,8 +335,8 @@ def conv2d(image, kernel, stride=1, padding=0):
 check("lab01", "conv2d", conv2d)
 
 # %% [markdown]
-# The notes' example (seed 004): a 5×5 binary image and a 3×3 "X" kernel give the 3×3 convolved feature
-# 4 3 4 / 2 4 3 / 2 3 4. And the sizes of the notes' stride figure (seed 002): a 7×7 input and a 3×3
+# Mahabal's example: a 5×5 binary image and a 3×3 "X" kernel give the 3×3 convolved feature
+# 4 3 4 / 2 4 3 / 2 3 4. And the sizes of Bom's stride figure: a 7×7 input and a 3×3
 # kernel give 5×5 with stride 1 and 3×3 with stride 2; padding 1 keeps 7×7.
 
 # %%
@@ -369,7 +372,7 @@ print("agrees with Keras:", np.allclose(keras.ops.convert_to_numpy(by_keras)[0, 
 # %% [markdown]
 # ### Convolution on the sky
 #
-# The notes' edge-enhancing kernel $\begin{pmatrix}0&1&0\\1&-4&1\\0&1&0\end{pmatrix}$ (a discrete Laplacian)
+# Mahabal's edge-enhancing kernel $\begin{pmatrix}0&1&0\\1&-4&1\\0&1&0\end{pmatrix}$ (a discrete Laplacian)
 # is zero where brightness changes linearly and large where it bends. Applied to a patch of the Hubble
 # Deep Field (shipped with scikit-image) it finds the sources, but also every noisy pixel. Stacking two
 # convolutions, as a CNN does, fixes that: a 5×5 blurring kernel first smooths the noise away, and the

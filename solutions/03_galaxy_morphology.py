@@ -19,8 +19,8 @@
 # Galaxy Zoo volunteers sorted hundreds of thousands of galaxies by eye: smooth or with a disk, round
 # or cigar-shaped, barred, spiral, edge-on, merging. **Galaxy10** keeps the galaxies on which more
 # than 55 % of the volunteers' votes agreed, in ten classes: 21,785 SDSS images of 69×69 pixels, or
-# 17,736 sharper DECaLS images of 256×256. The lecture notes' case study (seed 001) trains a CNN on
-# exactly this kind of data, and surveys such as Euclid and Rubin will image a billion galaxies that
+# 17,736 sharper DECaLS images of 256×256. The galaxy-morphology case study in G. Tsagkatakis's
+# "Fundamentals of Deep Neural Networks" trains a CNN on exactly this kind of data, and surveys such as Euclid and Rubin will image a billion galaxies that
 # no one can inspect by eye.
 #
 # **What you will learn**
@@ -318,7 +318,7 @@ test_batches = GalaxyBatches(x_test, y_test, SIZES["batch_size"], **standardise)
 #
 # `build_cnn(input_shape, n_classes)` returns a Keras model that maps (standardised) images of
 # `input_shape`, e.g. `(64, 64, 3)`, to `n_classes` probabilities. A design that works well here, in the spirit of
-# the notes' VGG and star–galaxy networks:
+# the VGG and star–galaxy networks of Lecture 04:
 #
 # - start with `keras.Input(shape=input_shape)`;
 # - four blocks of `Conv2D(filters, 3, padding="same")` → `BatchNormalization()` → ReLU →
@@ -403,12 +403,11 @@ plt.show()
 # %% [markdown]
 # Two things to notice. The validation accuracy of the first epochs lags far behind: batch
 # normalisation's running averages, used for predictions, are still catching up with the statistics
-# of the training batches. Later, the training accuracy is measured on augmented images, with dropout
-# active and with the class weights, so it can sit *below* the validation accuracy; what matters is
-# that the validation loss stops falling, which is where early stopping steps in.
-#
-# For comparison: on the simulator, the cpu profile's 25 epochs took 5 minutes on 2 CPU cores shared
-# with other jobs, and reached a test accuracy of 0.90 (balanced accuracy 0.91).
+# of the training batches. Later, the training accuracy is measured on augmented images with dropout
+# active, so it can sit *below* the validation accuracy. (The class weights change only the training
+# loss: Keras 3 counts every image once in the accuracy.) What matters is that the validation loss
+# stops falling, which is where early stopping steps in. The time the training took is printed above
+# the curves.
 #
 # ## 6. Evaluation
 #
@@ -516,7 +515,7 @@ plt.show()
 # ## 8. Transfer learning from ImageNet (full profile)
 #
 # Networks trained on the 1.3 million photographs of ImageNet have learned edges, textures and shapes
-# that are useful for galaxies too (seed 001: "layer transfer"). Here we take EfficientNetB0 from
+# that are useful for galaxies too (Tsagkatakis's "layer transfer"). Here we take EfficientNetB0 from
 # `keras.applications` without its classifier, freeze it, and train only a new softmax layer on top;
 # then we unfreeze it and fine-tune everything with a learning rate 100 times smaller, so that the
 # ImageNet features are adjusted, not destroyed. The backbone's batch-normalisation layers stay in

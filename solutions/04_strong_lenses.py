@@ -18,7 +18,7 @@
 #
 # A massive galaxy bends the light of a galaxy far behind it into arcs, a ring or several images
 # around itself: a *strong gravitational lens*. Surveys such as KiDS, CFHTLS, DES, LSST and Euclid image
-# hundreds of millions of galaxies, of which about one in a thousand is a lens, so the lenses are found
+# hundreds of millions of galaxies; about one massive galaxy in a thousand is a lens, so the lenses are found
 # by convolutional networks, trained on simulations because too few real lenses are known (Petrillo et
 # al. 2017 in KiDS; Jacobs et al. 2017 in CFHTLS; CMU DeepLens, Lanusse et al. 2018, trained on 20,000
 # LSST-like mocks; the strong-lens finding challenge, Metcalf et al. 2019). This lab builds such a lens
@@ -77,6 +77,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from course_utils import metrics, plotting
 from course_utils.checks import check
 from course_utils.data import load_lenses
+from course_utils.diagrams import draw_model
 from course_utils.sims import simulate_lenses, write_challenge_folder
 from course_utils.sims.lenses import NON_LENS_KINDS, rgb_composite
 
@@ -90,12 +91,12 @@ print(SIZES)
 # %% [markdown]
 # ## 1. A simulated survey of lens candidates
 #
-# `course_utils.sims.simulate_lenses` draws galaxy-scale lenses (a singular isothermal ellipsoid in an
+# [`course_utils.sims.simulate_lenses`](https://github.com/astro-dl-course/deep-learning-astronomy/blob/main/course_utils/sims/lenses.py) draws galaxy-scale lenses (a singular isothermal ellipsoid in an
 # external shear, with a red elliptical galaxy as its light, bending a blue background galaxy) and
 # **non-lenses**: the same red galaxies alone, or with blue light that is *not* lensed but looks as if it
 # were: a blue star-forming core, an unrelated neighbour (as close as 0.3″), a ring, arcs or spiral arms.
 # Each stamp is 64×64 pixels of 0.2″ in the g, r and i bands, blurred by ground-based seeing and noisy.
-# Half of the stamps are lenses; in a real survey about one in a thousand is, which is why the false
+# Half of the stamps are lenses; in a real survey about one massive galaxy in a thousand is, which is why the false
 # positives matter so much below.
 #
 # The lens-finding challenge distributed its stamps as one FITS file per object and band plus a CSV
@@ -278,8 +279,10 @@ del lenses  # the raw training stamps are not needed any more: free their memory
 # Three convolution + max-pooling stages and a small classifier: the plain CNN of the lectures. One
 # output, the *logit* (the log-odds that the stamp is a lens); the loss applies the sigmoid itself
 # (`from_logits=True`), which is more accurate numerically. A lens stays a lens when flipped, so
-# `RandomFlip` shows each stamp in a random orientation at every epoch (only while training): this
-# augmentation is free extra data.
+# `RandomFlip("horizontal_and_vertical")` shows each stamp flipped left–right, top–bottom, both or not at
+# all, at random at every epoch (only while training): this augmentation is free extra data. That is 4 of
+# the 8 orientations of a square that lab 03 used; the other 4 need a 90° rotation as well (`np.rot90`),
+# which `RandomFlip` never makes.
 
 # %%
 def small_cnn(input_shape):
@@ -362,8 +365,9 @@ check("lab04", "residual_block", residual_block)
 # so little is lost by halving the resolution, and everything after runs four times faster), then three
 # stages of `blocks` residual blocks with `width`, 2 × `width` and 4 × `width` channels on 32×32, 16×16
 # and 8×8 maps. DeepLens itself is deeper (its blocks have three convolutions each); the full profile is
-# closer to it than the cpu one. (The strided first convolution also avoids a crash of TensorFlow 2.21's
-# CPU kernels with strided 1×1 convolutions on 64×64 maps of fewer than 16 channels.)
+# closer to it than the cpu one. The drawing shows one block per stage: the arcs are the shortcuts, and
+# where a stage begins (stride 2, twice the channels) the shortcut passes through the 1×1 projection
+# drawn beside the block's convolutions.
 
 # %%
 def deeplens_resnet(input_shape, width, blocks):
@@ -379,6 +383,9 @@ def deeplens_resnet(input_shape, width, blocks):
     return keras.Model(inputs, layers.Dense(1)(x), name="deeplens_resnet")
 
 
+draw_model(deeplens_resnet(x_train.shape[1:], SIZES["width"], blocks=1),
+           title=f"deeplens_resnet drawn with one block per stage (this profile: {SIZES['blocks']} per stage)")
+plt.show()
 keras.utils.set_random_seed(runtime.seed)
 resnet = deeplens_resnet(x_train.shape[1:], SIZES["width"], SIZES["blocks"])
 print(f"{resnet.name}: {resnet.count_params():,} parameters; {cnn.name}: {cnn.count_params():,}")
@@ -448,8 +455,8 @@ plt.show()
 # %% [markdown]
 # ### Our numbers next to the challenge's
 #
-# The lens-finding challenge's ground-based entries (multi-band images, like ours), as the lecture notes
-# list them (seed 002), sorted by TPR0:
+# The lens-finding challenge's ground-based entries (multi-band images, like ours), as C. R. Bom's "Deep
+# Learning Applications in Astronomy" (2018) lists them from Metcalf et al. (2019), sorted by TPR0:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -504,7 +511,7 @@ for cut in (5, 10, 20, 50):
 #
 # CMU DeepLens summarised its finder by its completeness (TPR) at a threshold that rejects 99 % of the
 # non-lenses, as a function of the lens's Einstein radius and S/N: about 90 % for θE > 1.4″ and S/N > 20
-# (seed 001). Small lenses hide inside the seeing-blurred light of their lens galaxy, faint ones in the
+# (Lanusse et al. 2018, as G. Tsagkatakis's "Fundamentals of Deep Neural Networks" shows it). Small lenses hide inside the seeing-blurred light of their lens galaxy, faint ones in the
 # noise: where does ours lose them?
 #
 # **Exercise 5.** Write `completeness_in_bins(values, found, edges)`: `values` holds a property of each
