@@ -14,10 +14,10 @@ from course_utils.data.errors import DataError, DiskSpaceError, DownloadError, I
 from course_utils.data.galaxy10 import GALAXY10_CLASSES, load_galaxy10
 from course_utils.data.lenses import load_lenses
 from course_utils.data.mnist import load_mnist
-from course_utils.data.registry import REGISTRY, Dataset, Registry
+from course_utils.data.registry import REGISTRY, Dataset, Registry, active_registry, registry_override
 
 __all__ = [
     "load_mnist", "load_galaxy10", "load_lenses", "GALAXY10_CLASSES", "fetch", "cache_dir",
-    "REGISTRY", "Registry", "Dataset",
+    "REGISTRY", "Registry", "Dataset", "active_registry", "registry_override",
     "DataError", "DownloadError", "IntegrityError", "DiskSpaceError", "UnknownDatasetError",
 ]

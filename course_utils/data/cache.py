@@ -6,6 +6,7 @@ Only files whose SHA256 matches the registry are ever used.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,16 @@ def cache_dir(data_home: str | os.PathLike | None = None) -> Path:
 def cached_path(dataset: Dataset, data_home: str | os.PathLike | None = None) -> Path:
     """Where ``dataset`` lives in the cache (whether or not it is there)."""
     return cache_dir(data_home) / dataset.filename
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """``path`` as shown to students: the home folder as ``~`` and the temporary folder as ``$TMPDIR``,
+    so that printed paths (and the notebooks' stored outputs) name no user or machine."""
+    text = os.fspath(Path(path).expanduser().absolute())
+    for folder, shown in ((tempfile.gettempdir(), "$TMPDIR"), (str(Path.home()), "~")):
+        if folder not in ("", "/") and (text == folder or text.startswith(folder.rstrip(os.sep) + os.sep)):
+            return shown + text[len(folder.rstrip(os.sep)):]
+    return text
 
 
 def sha256_of(path: str | os.PathLike) -> str:

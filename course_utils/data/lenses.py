@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from course_utils.data.archives import archive_stem, extract_archive, is_archive
-from course_utils.data.cache import cache_dir, sha256_of
+from course_utils.data.cache import cache_dir, display_path, sha256_of
 from course_utils.data.offline import OFFLINE_ENV, announce_stand_in, offline_from_env
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def _from_folder(path: Path, *, n: int | None, data_home: str | os.PathLike | No
         if len(entries) == 1 and entries[0].is_dir():  # the archive wraps one top folder
             folder = entries[0]
     images, catalog = read_challenge_folder(folder, n=n)
-    where = f"{path} (extracted to {folder})" if folder != path else str(path)
+    where = f"{display_path(path)} (extracted to {display_path(folder)})" if folder != path else display_path(path)
     return Bunch(images=np.asarray(images, dtype=np.float32), catalog=catalog, bands=_bands(catalog),
                  source=f"lens stamps from {where}: {len(images):,} images", is_real=True)
 
