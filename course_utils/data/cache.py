@@ -33,12 +33,14 @@ def cached_path(dataset: Dataset, data_home: str | os.PathLike | None = None) ->
 
 
 def display_path(path: str | os.PathLike) -> str:
-    """``path`` as shown to students: the home folder as ``~`` and the temporary folder as ``$TMPDIR``,
-    so that printed paths (and the notebooks' stored outputs) name no user or machine."""
+    """``path`` as shown to students: the home folder as ``~`` and the temporary folder as ``$TMPDIR``
+    (the longer of the two that contains it), so that printed paths name no user or machine."""
     text = os.fspath(Path(path).expanduser().absolute())
-    for folder, shown in ((tempfile.gettempdir(), "$TMPDIR"), (str(Path.home()), "~")):
-        if folder not in ("", "/") and (text == folder or text.startswith(folder.rstrip(os.sep) + os.sep)):
-            return shown + text[len(folder.rstrip(os.sep)):]
+    for folder, shown in sorted(((tempfile.gettempdir(), "$TMPDIR"), (str(Path.home()), "~")),
+                                key=lambda pair: -len(pair[0])):
+        folder = folder.rstrip(os.sep)
+        if folder and (text == folder or text.startswith(folder + os.sep)):
+            return shown + text[len(folder):]
     return text
 
 
