@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ class RealData:
     files: dict[str, Path]
     markers: list[str]
     stand_in: list[str] = field(default_factory=lambda: ["STAND-IN"])
+    env: dict[str, str] = field(default_factory=dict)  # further environment variables for the kernel
 
 
 def write_mnist(path: Path, n_train: int = 600, n_test: int = 300) -> Path:
@@ -77,6 +79,29 @@ def write_galaxy10_decals(path: Path, n: int = 200, seed: int = 0) -> Path:
     return path
 
 
+def write_lens_challenge(path: Path, n: int = 120, seed: int = 7) -> Path:
+    """A ``.tar.gz`` of a folder in the ground-based challenge's layout (Metcalf et al. 2019): four bands
+    (u, g, r, i) of 101x101 pixels, ``Band<k>/image<SURVEY>_<BAND>-<ID>.fits``, and a classifications.csv
+    holding only the challenge's five columns (no simulator truth: no theta_E, no S/N)."""
+    from astropy.table import Table
+
+    from course_utils.sims import simulate_lenses, write_challenge_folder
+
+    rng = np.random.default_rng(seed)
+    images, truth = simulate_lenses(n, seed=seed)  # 64x64 in g, r, i
+    big = rng.normal(0.0, 1.0, (n, 101, 101, 4)).astype(np.float32)
+    big[:, 18:82, 18:82, 1:] += images
+    big[:, 18:82, 18:82, 0] += 0.3 * images[..., 0]  # a fainter u band
+    catalog = Table({"ID": np.arange(200_001, 200_001 + n), "is_lens": np.asarray(truth["is_lens"]),
+                     "einstein_area": np.asarray(truth["einstein_area"]),
+                     "numb_pix_lensed_image": rng.integers(0, 400, n),
+                     "flux_lensed_image_in_sigma": rng.uniform(0, 300, n)})
+    folder = write_challenge_folder(big, catalog, path.parent / "challenge", bands=["u", "g", "r", "i"], survey="KiDS")
+    with tarfile.open(path, "w:gz") as archive:
+        archive.add(folder, arcname="GroundBasedTraining")
+    return path
+
+
 def registry_file(path: Path, files: dict[str, Path], base_url: str) -> Path:
     """A $COURSE_DATA_REGISTRY file: each registry name -> the served file's URL, SHA256 and size."""
     entries = {name: {"url": f"{base_url.rstrip('/')}/{file.name}",
@@ -101,7 +126,15 @@ def lab03(folder: Path) -> RealData:
                      GALAXY10_CLASSES["sdss"][3]])  # a class name only SDSS has
 
 
+def lab04(folder: Path) -> RealData:
+    archive = write_lens_challenge(folder / "GroundBasedTraining.tar.gz")
+    return RealData({}, ["lens stamps from", "bands ('u', 'g', 'r', 'i') | images (120, 101, 101, 4)",
+                         "challenge_auroc =", "on 120 challenge stamps: TPR0"],
+                    stand_in=["No challenge stamps"], env={"COURSE_LENS_DATA": str(archive)})
+
+
 LABS: dict[str, Callable[[Path], RealData]] = {
     "solutions/02_mnist_cnn.ipynb": lab02,
     "solutions/03_galaxy_morphology.ipynb": lab03,
+    "solutions/04_strong_lenses.ipynb": lab04,
 }

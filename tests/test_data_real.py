@@ -55,11 +55,13 @@ def test_galaxy10_sdss_and_decals_files_are_read_with_their_own_classes(rehearsa
 
 
 @pytest.mark.parametrize("notebook", sorted(LABS))
-def test_every_lab_runs_its_real_data_branch(notebook, rehearsal, tmp_path):
+def test_every_lab_runs_its_real_data_branch(notebook, rehearsal, tmp_path, monkeypatch):
     """The lab, in the smoke profile, gets its real data from 127.0.0.1 and says so; no stand-in is used."""
     folder, serve = rehearsal
     data = LABS[notebook](folder)
     serve(data.files)
+    for name, value in data.env.items():
+        monkeypatch.setenv(name, value)
     result = execute.run_notebook(REPO / notebook, tmp_path / "executed.ipynb", tmp_path / "kernel.log",
                                   profile="smoke")
     assert result.status == "ok", f"{notebook} failed on real data: {result.error} (log: {tmp_path / 'kernel.log'})"
@@ -76,3 +78,20 @@ def printed(nb: nbformat.NotebookNode) -> str:
         for output in cell.get("outputs", []):
             parts.append(output.get("text", "") or output.get("data", {}).get("text/plain", ""))
     return "\n".join(parts)
+
+
+def test_challenge_stamps_are_matched_to_the_trained_bands_and_size(tmp_path):
+    from realdata import write_lens_challenge
+
+    from course_utils.data import load_lenses, match_stamps
+
+    challenge = load_lenses(write_lens_challenge(tmp_path / "challenge.tar.gz", n=6), data_home=tmp_path)
+    assert challenge.is_real and challenge.bands == ("u", "g", "r", "i") and challenge.images.shape == (6, 101, 101, 4)
+    assert "theta_E" not in challenge.catalog.colnames  # the challenge's own columns only
+    matched = match_stamps(challenge, ("g", "r", "i"), 64)
+    assert matched.shape == (6, 64, 64, 3) and matched.dtype == np.float32
+    np.testing.assert_array_equal(matched[..., 0], challenge.images[:, 18:82, 18:82, 1])  # g, centred
+    with pytest.raises(ValueError, match=r"not \['z'\]"):
+        match_stamps(challenge, ("g", "r", "z"), 64)
+    with pytest.raises(ValueError, match="smaller than the 128x128"):
+        match_stamps(challenge, ("g", "r", "i"), 128)

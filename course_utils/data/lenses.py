@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sklearn.utils import Bunch
 
 OFFLINE_DEFAULT_N = 2_000
+LENS_DATA_ENV = "COURSE_LENS_DATA"  # a challenge-layout folder or archive the labs evaluate on, if set
 HOW_TO_GET_REAL = ("pass path= a folder (or .zip/.tar.gz) laid out like the lens-finding challenge data "
                    "(FITS stamps plus a CSV catalog), e.g. load_lenses('data/lenses').")
 
@@ -50,6 +51,32 @@ def load_lenses(path: str | os.PathLike | None = None, *, n: int | None = None, 
     else:
         why = "no path to real data was given"
     return _simulated(n or OFFLINE_DEFAULT_N, seed=seed, why=why)
+
+
+def lens_data_path() -> Path | None:
+    """The challenge-layout folder or archive named by $COURSE_LENS_DATA, or None when it is not set."""
+    value = os.environ.get(LENS_DATA_ENV, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def match_stamps(lenses: Bunch, bands, size: int) -> np.ndarray:
+    """The stamps of ``lenses`` in the layout a network was trained on: float32 (n, size, size, len(bands)).
+
+    Channels are picked by band name (case-insensitive; the challenge's ground-based stamps have more
+    bands than ours), and each stamp is cut to its central size x size pixels. Raises ValueError
+    naming the missing bands, or when the stamps are smaller than ``size``.
+    """
+    have = [band.lower() for band in lenses.bands]
+    missing = [band for band in bands if band.lower() not in have]
+    if missing:
+        raise ValueError(f"the stamps have bands {tuple(lenses.bands)}, not {missing}: a network trained on "
+                         f"{tuple(bands)} needs all of them.")
+    height, width = lenses.images.shape[1:3]
+    if min(height, width) < size:
+        raise ValueError(f"the stamps are {height}x{width} pixels, smaller than the {size}x{size} the network takes.")
+    top, left = (height - size) // 2, (width - size) // 2
+    channels = [have.index(band.lower()) for band in bands]
+    return np.ascontiguousarray(lenses.images[:, top:top + size, left:left + size][..., channels], dtype=np.float32)
 
 
 def _from_folder(path: Path, *, n: int | None, data_home: str | os.PathLike | None) -> Bunch:
