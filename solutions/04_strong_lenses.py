@@ -505,6 +505,7 @@ for cut in (5, 10, 20, 50):
 # If you have stamps in the challenge's layout (its data, or survey cut-outs written the same way), set
 # `COURSE_LENS_DATA` to the folder or archive before starting Jupyter: the ResNet then scores them, after
 # picking our g, r and i bands by name and cutting each stamp to our 64×64 pixels.
+# How it scores on the challenge's own stamps has not been measured yet: the stored outputs are simulations only.
 
 # %%
 challenge_path = lens_data_path()
