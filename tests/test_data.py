@@ -47,6 +47,7 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("COURSE_DATA_MIRROR", raising=False)
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    monkeypatch.delenv("COURSE_DATA_REGISTRY", raising=False)
     monkeypatch.setattr(download, "RETRY_WAIT", 0.0)
 
 

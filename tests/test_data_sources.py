@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from dataclasses import replace
 
 import pytest
 from httpserver import FileServer
@@ -111,11 +112,25 @@ def test_a_record_that_disagrees_with_the_registry_is_said_and_the_file_not_kept
     assert not (tmp_path / "cache" / "galaxies.h5").exists()
 
 
-def test_a_registry_size_the_record_contradicts_fails_before_downloading(server):
+def test_a_registry_size_the_record_contradicts_is_said_and_the_file_not_kept(server, tmp_path):
     publish(server, size=len(PAYLOAD) + 1)
     with pytest.raises(IntegrityError, match=f"registry says {len(PAYLOAD):,} bytes, the record publishes"):
         fetch("galaxies", registry=Registry((entry(server.add("galaxies.h5", PAYLOAD)),)), progressbar=False)
-    assert server.requests["galaxies.h5"] == 0
+    assert not (tmp_path / "cache" / "galaxies.h5").exists()
+
+
+def test_an_approximate_registry_size_is_given_the_published_one(server, capsys):
+    publish(server)
+    approximate = replace(entry(server.add("galaxies.h5", PAYLOAD)), size=len(PAYLOAD) + 999, exact_size=False)
+    fetch("galaxies", registry=Registry((approximate,)), progressbar=False)
+    assert f"set size={len(PAYLOAD)}, exact_size=True" in capsys.readouterr().out
+
+
+def test_no_file_arrived_no_question_to_the_record(server):
+    publish(server)
+    with pytest.raises(DownloadError, match="HTTP 404"):
+        fetch("galaxies", registry=Registry((entry(server.url("nothing.h5")),)), progressbar=False)
+    assert server.requests[f"api/records/{RECORD}"] == 0  # an offline run never queries Zenodo
 
 
 def test_a_corrupted_transfer_is_still_retried_when_the_record_is_known(server):

@@ -120,18 +120,18 @@ def _try_source(dataset: Dataset, label: str, source: str, path: Path, *, attemp
                 progressbar: bool) -> _Failure | None:
     """Up to ``attempts`` downloads from one source; None on success, else why it failed.
 
-    From the origin, the Zenodo record (when the entry names one) is read first, and every arrived
-    file is compared with it; a disagreement with the registry raises IntegrityError at once.
+    From the origin, once a file has arrived, the Zenodo record (when the entry names one) is read and
+    the file compared with it; a disagreement with the registry raises IntegrityError at once. The
+    record is only asked then, so offline runs and mirrors never query Zenodo.
     """
-    published = _second_source(dataset, timeout) if label == "origin" and dataset.zenodo_record else None
-    if published and published.size and dataset.exact_size and published.size != dataset.size:
-        raise _disagreement(dataset, published, f"the registry says {dataset.size:,} bytes, the record "
-                                                f"publishes {published.size:,}")
-    failure = None
+    failure, published, asked = None, None, False
     for attempt in range(1, attempts + 1):
         problem, digests = _download_once(dataset, label, source, path, timeout=timeout, progressbar=progressbar)
-        if published and digests:
-            _compare(dataset, published, digests, path, sha256_ok=problem is None)
+        if digests and label == "origin" and dataset.zenodo_record:
+            if not asked:
+                published, asked = _second_source(dataset, timeout), True
+            if published:
+                _compare(dataset, published, digests, path, sha256_ok=problem is None)
         if problem is None:
             return None
         failure = _Failure(label, source, problem, attempt)
@@ -231,6 +231,13 @@ def _compare(dataset: Dataset, published: PublishedFile, digests: dict[str, str]
         raise _disagreement(dataset, published, f"the file matches the record's md5 ({published.md5}) but not "
                                                 f"the registry's SHA256 ({dataset.sha256}; it has SHA256 "
                                                 f"{digests['sha256']}): the registry's hash is wrong")
+    if record_ok and published.size and published.size != dataset.size:
+        if dataset.exact_size:
+            path.unlink(missing_ok=True)
+            raise _disagreement(dataset, published, f"the registry says {dataset.size:,} bytes, the record "
+                                                    f"publishes {published.size:,}: the registry's size is wrong")
+        _say(f"{dataset.filename}: {published.where} publishes its exact size, {published.size:,} bytes; the "
+             f"registry's {dataset.size:,} is approximate (maintainers: set size={published.size}, exact_size=True).")
 
 
 def _disagreement(dataset: Dataset, published: PublishedFile, what: str) -> IntegrityError:
