@@ -125,9 +125,11 @@ def _try_source(dataset: Dataset, label: str, source: str, path: Path, *, attemp
     record is only asked then, so offline runs and mirrors never query Zenodo.
     """
     failure, published, asked = None, None, False
+    cross_check = label == "origin" and dataset.zenodo_record is not None
     for attempt in range(1, attempts + 1):
-        problem, digests = _download_once(dataset, label, source, path, timeout=timeout, progressbar=progressbar)
-        if digests and label == "origin" and dataset.zenodo_record:
+        problem, digests = _download_once(dataset, label, source, path, timeout=timeout, progressbar=progressbar,
+                                          digests=cross_check)
+        if digests:
             if not asked:
                 published, asked = _second_source(dataset, timeout), True
             if published:
@@ -144,9 +146,9 @@ def _try_source(dataset: Dataset, label: str, source: str, path: Path, *, attemp
             break
         if problem.rate_limited:
             wait = problem.wait if problem.wait is not None else RATE_LIMIT_WAIT * attempt
-            asked = "as it asks (Retry-After)" if problem.wait is not None else "(it gave no Retry-After)"
+            because = "as it asks (Retry-After)" if problem.wait is not None else "(it gave no Retry-After)"
             _say(f"{dataset.filename} from the {label}: {problem.reason}; {RATE_LIMIT_ADVICE}. "
-                 f"Waiting {wait:g} s {asked}, then attempt {attempt + 1} of {attempts}.")
+                 f"Waiting {wait:g} s {because}, then attempt {attempt + 1} of {attempts}.")
         else:
             wait = RETRY_WAIT * attempt
             _say(f"{dataset.filename} from the {label}: attempt {attempt} of {attempts} failed ({problem.reason}); "
@@ -156,17 +158,19 @@ def _try_source(dataset: Dataset, label: str, source: str, path: Path, *, attemp
 
 
 def _download_once(dataset: Dataset, label: str, source: str, path: Path, *, timeout: float,
-                   progressbar: bool) -> tuple[_Problem | None, dict[str, str] | None]:
-    """One verified transfer into the cache: (None or why it failed, md5 and SHA256 of what arrived)."""
+                   progressbar: bool, digests: bool) -> tuple[_Problem | None, dict[str, str] | None]:
+    """One verified transfer into the cache: (None or why it failed, and with ``digests`` the md5 and
+    SHA256 of what arrived, None when nothing arrived)."""
     bar = LazyProgressBar(f"{dataset.filename} ({label})") if progressbar else None
-    downloader = Digests(_downloader(source, bar, timeout))
+    downloader = _downloader(source, bar, timeout)
+    recorder = Digests(downloader) if digests else None
     try:
         with _quiet_pooch():
             pooch.retrieve(source, known_hash=f"sha256:{dataset.sha256}", fname=path.name, path=path.parent,
-                           downloader=downloader)
-        return None, downloader.digests
+                           downloader=recorder or downloader)
+        return None, recorder and recorder.digests
     except Exception as exc:  # noqa: BLE001 - _explain names each failure or re-raises it
-        return _explain(exc, timeout, dataset), downloader.digests
+        return _explain(exc, timeout, dataset), recorder and recorder.digests
     finally:
         if bar is not None:
             bar.close()
@@ -310,7 +314,8 @@ def _explain(exc: Exception, timeout: float, dataset: Dataset) -> _Problem:
     import requests
 
     if isinstance(exc, ValueError):  # pooch's hash check
-        return _Problem("the file arrived with the wrong SHA256: corrupted or cut short on the way", True, bad_hash=True)
+        return _Problem("the file arrived with the wrong SHA256: corrupted or cut short on the way", True,
+                        bad_hash=True)
     if isinstance(exc, requests.HTTPError):
         response = exc.response
         status = response.status_code if response is not None else 0
