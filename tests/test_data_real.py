@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from httpserver import serve_folder
+from httpserver import closed_port_url, serve_folder
 from realdata import LABS, registry_file, write_galaxy10_decals, write_galaxy10_sdss, write_mnist
 
 from course_utils.data import GALAXY10_CLASSES, load_galaxy10, load_mnist
@@ -26,8 +26,9 @@ def rehearsal(tmp_path, monkeypatch):
     served = tmp_path / "served"
     served.mkdir()
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "cache"))
-    for name in ("COURSE_DATA_MIRROR", "COURSE_OFFLINE", "COURSE_ZENODO_API"):
+    for name in ("COURSE_DATA_MIRROR", "COURSE_OFFLINE"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COURSE_ZENODO_API", closed_port_url("api/records"))  # never the real Zenodo
     with serve_folder(served) as base_url:
         def serve(files):
             monkeypatch.setenv("COURSE_DATA_REGISTRY", str(registry_file(tmp_path / "registry.json", files, base_url)))
@@ -69,6 +70,7 @@ def test_every_lab_runs_its_real_data_branch(notebook, rehearsal, tmp_path, monk
     missing = [marker for marker in data.markers if marker not in text]
     assert not missing, f"{notebook} did not print {missing}: its real-data branch did not run"
     assert not [word for word in data.stand_in if word in text], f"{notebook} used its stand-in"
+    assert "Zenodo record" not in text  # the served files are not Zenodo's: no record is asked about them
 
 
 def printed(nb: nbformat.NotebookNode) -> str:

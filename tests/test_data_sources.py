@@ -145,7 +145,9 @@ def test_an_unreachable_record_falls_back_to_the_registry_alone(server, capsys):
     server.add(f"api/records/{RECORD}", b"", refusals=[(429, {"Retry-After": "1"})])
     path = fetch("galaxies", registry=Registry((entry(server.add("galaxies.h5", PAYLOAD)),)), progressbar=False)
     assert path.read_bytes() == PAYLOAD
-    assert "relying on the registry's SHA256 alone" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert f"Could not read Zenodo record {RECORD}" in said and "(HTTP 429)" in said
+    assert "relying on the registry's SHA256 alone" in said
 
 
 def test_a_mirror_download_does_not_ask_the_record(server, monkeypatch):
@@ -170,6 +172,7 @@ def test_a_registry_file_overrides_and_adds_entries(tmp_path, monkeypatch):
     registry_file = tmp_path / "registry.json"
     registry_file.write_text(json.dumps({
         "mnist": {"url": "http://127.0.0.1:1/mnist.npz", "sha256": "0" * 64, "size": 10},
+        "galaxy10_decals": {"url": "http://127.0.0.1:1/Galaxy10_DECals.h5", "sha256": "2" * 64, "size": 7},
         "extra": {"filename": "extra.csv", "url": "http://127.0.0.1:1/extra.csv", "sha256": "1" * 64, "size": 3},
     }))
     monkeypatch.setenv("COURSE_DATA_REGISTRY", str(registry_file))
@@ -177,6 +180,8 @@ def test_a_registry_file_overrides_and_adds_entries(tmp_path, monkeypatch):
     assert registry.get("mnist").url == "http://127.0.0.1:1/mnist.npz"
     assert registry.get("mnist").filename == "mnist.npz"  # kept from the course's entry
     assert registry.get("extra").filename == "extra.csv" and "galaxy10_sdss" in registry.names()
+    assert registry.get("galaxy10_sdss").zenodo_record == 10844811  # untouched entries keep their record
+    assert registry.get("galaxy10_decals").zenodo_record is None  # another file: Zenodo is not asked about it
     monkeypatch.delenv("COURSE_DATA_REGISTRY")
     assert active_registry().get("mnist").url.startswith("https://")
 

@@ -5,6 +5,7 @@
     load_lenses(path)          lens-finding challenge stamps from a folder, or simulated lenses
     match_stamps(lenses, ...)  those stamps cut and band-matched to what a network was trained on
     fetch(name)                the cached, SHA256-verified file of a registry entry
+    active_registry()          the registry, with the entries of the $COURSE_DATA_REGISTRY file
 
 Every loader says where its data came from (``source``, ``is_real``) and prints loudly when it
 uses a stand-in. The command line is ``python data_fetch.py`` (or ``python -m course_utils.data``).

@@ -385,7 +385,14 @@ def _final_error(dataset: Dataset, path: Path, failures: list[_Failure]) -> Data
 
 
 def _short(exc: Exception) -> str:
-    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    """A one-line reason for a failed request to the record."""
+    import requests
+
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return f"HTTP {exc.response.status_code}"
+    if isinstance(exc, requests.ConnectionError):
+        return "could not connect"
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:160]
 
 
 def _size(n_bytes: int) -> str:

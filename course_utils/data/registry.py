@@ -139,7 +139,8 @@ def active_registry() -> Registry:
     """``REGISTRY``, with the entries of the $COURSE_DATA_REGISTRY file added or replacing same-named ones.
 
     The file is JSON, ``{"mnist": {"url": ..., "sha256": ..., "size": ...}, ...}``; an entry that
-    replaces a known one keeps the fields it does not give (file name, description, record).
+    replaces a known one keeps the fields it does not give (file name, description), except that a new
+    ``url`` drops the Zenodo record unless the entry names one: the file there may be another file.
     """
     path = registry_override()
     if path is None:
@@ -158,6 +159,8 @@ def active_registry() -> Registry:
                             f"known: {sorted(known - {'name'})}.")
         try:
             base = REGISTRY.get(name) if name in REGISTRY.names() else None
+            if base and "url" in given:
+                given = {"zenodo_record": None, **given}
             dataset = replace(base, **given) if base else Dataset(name=name, **given)
         except (TypeError, ValueError) as exc:
             raise DataError(f"{path}: entry {name!r} is not a valid data set ({exc}).") from exc
