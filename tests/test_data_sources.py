@@ -188,6 +188,7 @@ def test_a_registry_file_overrides_and_adds_entries(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("content, problem", [
     ("{not json", "not a readable JSON registry file"),
+    ('["mnist"]', "expected a JSON object of entries"),
     ('{"mnist": {"md5": "x"}}', "unknown fields"),
     ('{"new": {"url": "http://x"}}', "not a valid data set"),
 ])

@@ -150,6 +150,9 @@ def active_registry() -> Registry:
     except (OSError, ValueError) as exc:
         raise DataError(f"{REGISTRY_ENV}={path} is not a readable JSON registry file ({exc}). "
                         f"Fix the file, or unset {REGISTRY_ENV} to use the course's own registry.") from exc
+    if not isinstance(entries, dict) or not all(isinstance(given, dict) for given in entries.values()):
+        raise DataError(f"{path}: expected a JSON object of entries, "
+                        '{"name": {"url": ..., "sha256": ..., "size": ...}, ...}.')
     known = {f.name for f in fields(Dataset)}
     registry = Registry(tuple(REGISTRY))
     for name, given in entries.items():
