@@ -76,7 +76,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from course_utils import metrics, plotting
 from course_utils.checks import check
-from course_utils.data import load_lenses
+from course_utils.data import lens_data_path, load_lenses, match_stamps
 from course_utils.diagrams import draw_model
 from course_utils.sims import simulate_lenses, write_challenge_folder
 from course_utils.sims.lenses import NON_LENS_KINDS, rgb_composite
@@ -505,6 +505,32 @@ for cut in (5, 10, 20, 50):
     kept = (y_test == 0) | (test_snr > cut)
     print(f"lenses with S/N > {cut:2d} ({np.sum(kept & (y_test == 1)):5d} of {np.sum(y_test == 1)}): "
           f"AUROC = {roc_auc_score(y_test[kept], resnet_scores[kept]):.3f}")
+
+# %% [markdown]
+# ### On the challenge's own stamps
+#
+# If you have stamps in the challenge's layout (its data, or survey cut-outs written the same way), set
+# `COURSE_LENS_DATA` to the folder or archive before starting Jupyter: the ResNet then scores them, after
+# picking our g, r and i bands by name and cutting each stamp to our 64×64 pixels.
+# How it scores on the challenge's own stamps has not been measured yet: the stored outputs are simulations only.
+
+# %%
+challenge_path = lens_data_path()
+if challenge_path is None:
+    print("No challenge stamps: set COURSE_LENS_DATA to a folder in the challenge's layout to score them here.")
+else:
+    challenge = load_lenses(challenge_path, n=SIZES["n_test"])
+    print(challenge.source, "| bands", challenge.bands, "| images", challenge.images.shape)
+    x_challenge = normalise_in_chunks(match_stamps(challenge, test_catalog.meta["bands"], x_test.shape[1]))
+    challenge_scores = resnet.predict(x_challenge, batch_size=256, verbose=0)[:, 0]
+    if "is_lens" in challenge.catalog.colnames:
+        y_challenge = np.asarray(challenge.catalog["is_lens"])
+        course_utils.record("challenge_auroc", roc_auc_score(y_challenge, challenge_scores))
+        print(f"on {len(y_challenge):,} challenge stamps: TPR0 = {tpr_at_fp(y_challenge, challenge_scores, 0):.3f}, "
+              f"TPR10 = {tpr_at_fp(y_challenge, challenge_scores, 10):.3f}")
+    else:
+        print(f"no is_lens column (a test set without answers): {np.mean(challenge_scores > 0):.1%} of the stamps "
+              "scored as lenses")
 
 # %% [markdown]
 # ## 7. Completeness against Einstein radius and S/N (2 points)

@@ -1,7 +1,8 @@
 """Throw-away HTTP servers on 127.0.0.1 for the data tests (no internet is ever touched).
 
 ``FileServer`` serves bytes the test gives it, counts the requests per file, and can misbehave:
-announce more bytes than it sends (a transfer cut short) or stall before answering.
+announce more bytes than it sends (a transfer cut short), stall before answering, or refuse the
+first requests with an HTTP error (e.g. 429 Too Many Requests with a Retry-After header).
 ``serve_folder`` serves a folder exactly as ``python -m http.server`` does.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 POLL_SECONDS = 0.05  # how often the server checks for shutdown
@@ -23,6 +24,7 @@ class _Served:
     data: bytes
     cut_after: int | None = None  # bytes actually sent although Content-Length says len(data)
     stall_seconds: float = 0.0  # wait before answering
+    refusals: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # (status, headers) for the first requests
 
 
 class FileServer:
@@ -36,9 +38,10 @@ class FileServer:
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_SECONDS,), daemon=True)
 
-    def add(self, name: str, data: bytes, *, cut_after: int | None = None, stall_seconds: float = 0.0) -> str:
-        """Serve ``data`` at /name and return its URL."""
-        self.files[name] = _Served(data, cut_after, stall_seconds)
+    def add(self, name: str, data: bytes, *, cut_after: int | None = None, stall_seconds: float = 0.0,
+            refusals: list[tuple[int, dict[str, str]]] = ()) -> str:
+        """Serve ``data`` at /name and return its URL; the first len(refusals) requests get those answers."""
+        self.files[name] = _Served(data, cut_after, stall_seconds, list(refusals))
         return self.url(name)
 
     def url(self, name: str = "") -> str:
@@ -68,6 +71,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_error(404, "Not Found")
             return
         time.sleep(served.stall_seconds)
+        if served.refusals:
+            status, headers = served.refusals.pop(0)
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            self.close_connection = True
+            return
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(len(served.data)))

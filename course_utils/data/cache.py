@@ -6,6 +6,7 @@ Only files whose SHA256 matches the registry are ever used.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,18 @@ def cache_dir(data_home: str | os.PathLike | None = None) -> Path:
 def cached_path(dataset: Dataset, data_home: str | os.PathLike | None = None) -> Path:
     """Where ``dataset`` lives in the cache (whether or not it is there)."""
     return cache_dir(data_home) / dataset.filename
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """``path`` as shown to students: the home folder as ``~`` and the temporary folder as ``$TMPDIR``
+    (the longer of the two that contains it), so that printed paths name no user or machine."""
+    text = os.fspath(Path(path).expanduser().absolute())
+    for folder, shown in sorted(((tempfile.gettempdir(), "$TMPDIR"), (str(Path.home()), "~")),
+                                key=lambda pair: -len(pair[0])):
+        folder = folder.rstrip(os.sep)
+        if folder and (text == folder or text.startswith(folder + os.sep)):
+            return shown + text[len(folder):]
+    return text
 
 
 def sha256_of(path: str | os.PathLike) -> str:

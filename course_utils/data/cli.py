@@ -16,7 +16,7 @@ from course_utils.data.cache import CACHE_ENV, cache_dir, cached_path, check_fil
 from course_utils.data.download import DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, fetch
 from course_utils.data.errors import DataError, DiskSpaceError, DownloadError, IntegrityError, UnknownDatasetError
 from course_utils.data.mirror import MIRROR_ENV, mirror_location, write_mirror
-from course_utils.data.registry import REGISTRY, Dataset, Registry
+from course_utils.data.registry import Dataset, Registry, active_registry
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_DOWNLOAD, EXIT_INTEGRITY, EXIT_DISK = 0, 1, 2, 3, 4, 5
 EXIT_CODES = {UnknownDatasetError: EXIT_USAGE, DownloadError: EXIT_DOWNLOAD, IntegrityError: EXIT_INTEGRITY,
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, *, registry: Registry | None = None) -> int:
     """Run one command; return the exit code."""
     args = build_parser().parse_args(argv)
-    registry = REGISTRY if registry is None else registry
+    registry = active_registry() if registry is None else registry
     try:
         if args.command == "list":
             return _list(registry, args)

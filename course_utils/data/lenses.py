@@ -12,13 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from course_utils.data.archives import archive_stem, extract_archive, is_archive
-from course_utils.data.cache import cache_dir, sha256_of
+from course_utils.data.cache import cache_dir, display_path, sha256_of
 from course_utils.data.offline import OFFLINE_ENV, announce_stand_in, offline_from_env
 
 if TYPE_CHECKING:
     from sklearn.utils import Bunch
 
 OFFLINE_DEFAULT_N = 2_000
+LENS_DATA_ENV = "COURSE_LENS_DATA"  # a challenge-layout folder or archive the labs evaluate on, if set
 HOW_TO_GET_REAL = ("pass path= a folder (or .zip/.tar.gz) laid out like the lens-finding challenge data "
                    "(FITS stamps plus a CSV catalog), e.g. load_lenses('data/lenses').")
 
@@ -52,6 +53,32 @@ def load_lenses(path: str | os.PathLike | None = None, *, n: int | None = None, 
     return _simulated(n or OFFLINE_DEFAULT_N, seed=seed, why=why)
 
 
+def lens_data_path() -> Path | None:
+    """The challenge-layout folder or archive named by $COURSE_LENS_DATA, or None when it is not set."""
+    value = os.environ.get(LENS_DATA_ENV, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def match_stamps(lenses: Bunch, bands, size: int) -> np.ndarray:
+    """The stamps of ``lenses`` in the layout a network was trained on: float32 (n, size, size, len(bands)).
+
+    Channels are picked by band name (case-insensitive; the challenge's ground-based stamps have more
+    bands than ours), and each stamp is cut to its central size x size pixels. Raises ValueError
+    naming the missing bands, or when the stamps are smaller than ``size``.
+    """
+    have = [band.lower() for band in lenses.bands]
+    missing = [band for band in bands if band.lower() not in have]
+    if missing:
+        raise ValueError(f"the stamps have bands {tuple(lenses.bands)}, not {missing}: a network trained on "
+                         f"{tuple(bands)} needs all of them.")
+    height, width = lenses.images.shape[1:3]
+    if min(height, width) < size:
+        raise ValueError(f"the stamps are {height}x{width} pixels, smaller than the {size}x{size} the network takes.")
+    top, left = (height - size) // 2, (width - size) // 2
+    channels = [have.index(band.lower()) for band in bands]
+    return np.ascontiguousarray(lenses.images[:, top:top + size, left:left + size][..., channels], dtype=np.float32)
+
+
 def _from_folder(path: Path, *, n: int | None, data_home: str | os.PathLike | None) -> Bunch:
     from sklearn.utils import Bunch
 
@@ -71,7 +98,7 @@ def _from_folder(path: Path, *, n: int | None, data_home: str | os.PathLike | No
         if len(entries) == 1 and entries[0].is_dir():  # the archive wraps one top folder
             folder = entries[0]
     images, catalog = read_challenge_folder(folder, n=n)
-    where = f"{path} (extracted to {folder})" if folder != path else str(path)
+    where = f"{display_path(path)} (extracted to {display_path(folder)})" if folder != path else display_path(path)
     return Bunch(images=np.asarray(images, dtype=np.float32), catalog=catalog, bands=_bands(catalog),
                  source=f"lens stamps from {where}: {len(images):,} images", is_real=True)
 

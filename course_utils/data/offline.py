@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from course_utils.data.cache import display_path
 from course_utils.data.download import fetch
 from course_utils.data.errors import DownloadError
 from course_utils.data.mirror import MIRROR_ENV
-from course_utils.data.registry import REGISTRY
+from course_utils.data.registry import active_registry
 
 OFFLINE_ENV = "COURSE_OFFLINE"
 
@@ -44,7 +45,7 @@ def real_file(name: str, *, offline: bool | None, data_home: str | os.PathLike |
 
 def describe_real(title: str, name: str, path: Path) -> str:
     """Where a real data set came from, in words: its origin URL and its verified cache file."""
-    return f"{title} from {REGISTRY.get(name).url} (SHA256 verified, cached at {path})"
+    return f"{title} from {active_registry().get(name).url} (SHA256 verified, cached at {display_path(path)})"
 
 
 def announce_stand_in(title: str, used: str, why: str, fetch_name: str | None, extra: str = "") -> None:

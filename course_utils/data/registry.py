@@ -2,15 +2,23 @@
 
 A ``Dataset`` is one file. ``REGISTRY`` holds the course's data sets; tests and instructors can
 add entries or swap them for a while (``REGISTRY.replaced(...)``), e.g. to point at a local server.
+A registry file named by $COURSE_DATA_REGISTRY (JSON: name -> url, sha256, size, ...) overrides or
+adds entries in every process that reads it, notebook kernels included (``active_registry``): CI
+rehearses the real-data path with it, and a school can name files of its own.
 """
 from __future__ import annotations
 
 import difflib
+import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
 
-from course_utils.data.errors import UnknownDatasetError
+from course_utils.data.errors import DataError, UnknownDatasetError
+
+REGISTRY_ENV = "COURSE_DATA_REGISTRY"
 
 
 @dataclass(frozen=True)
@@ -19,7 +27,8 @@ class Dataset:
 
     name: the short name used on the command line (``mnist``); filename: its name in the cache and
     in a mirror folder; url: the origin; sha256: 64 hex digits; size: bytes (exact unless
-    ``exact_size`` is False, then only used for display and the free-space check).
+    ``exact_size`` is False, then only used for display and the free-space check); zenodo_record:
+    the Zenodo record that publishes the file, whose own checksum is a second, independent check.
     """
 
     name: str
@@ -29,6 +38,7 @@ class Dataset:
     size: int
     description: str = ""
     exact_size: bool = True
+    zenodo_record: int | None = None
 
     def __post_init__(self) -> None:
         digest = self.sha256.lower()
@@ -102,6 +112,7 @@ GALAXY10_SDSS = Dataset(
     url="https://zenodo.org/records/10844811/files/Galaxy10.h5",
     sha256="969a6b1cefcc36e09fffa86febd2f699a4aa19b837ba0427f01b0bc6ded458af",
     size=210_234_548,
+    zenodo_record=10844811,
     description="Galaxy10 SDSS: 21,785 colour images of 69x69, 10 Galaxy Zoo classes",
 )
 GALAXY10_DECALS = Dataset(
@@ -111,7 +122,50 @@ GALAXY10_DECALS = Dataset(
     sha256="19aefc477c41bb7f77ff07599a6b82a038dc042f889a111b0d4d98bb755c1571",
     size=2_540_000_000,
     exact_size=False,  # published as "2.54 GB"; the SHA256 is the check
+    zenodo_record=10845026,
     description="Galaxy10 DECaLS: 17,736 colour images of 256x256, 10 Galaxy Zoo classes (read lazily)",
 )
 
 REGISTRY = Registry((MNIST, GALAXY10_SDSS, GALAXY10_DECALS))
+
+
+def registry_override() -> Path | None:
+    """The registry file named by $COURSE_DATA_REGISTRY, or None when it is not set."""
+    value = os.environ.get(REGISTRY_ENV, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def active_registry() -> Registry:
+    """``REGISTRY``, with the entries of the $COURSE_DATA_REGISTRY file added or replacing same-named ones.
+
+    The file is JSON, ``{"mnist": {"url": ..., "sha256": ..., "size": ...}, ...}``; an entry that
+    replaces a known one keeps the fields it does not give (file name, description), except that a new
+    ``url`` drops the Zenodo record unless the entry names one: the file there may be another file.
+    """
+    path = registry_override()
+    if path is None:
+        return REGISTRY
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{REGISTRY_ENV}={path} is not a readable JSON registry file ({exc}). "
+                        f"Fix the file, or unset {REGISTRY_ENV} to use the course's own registry.") from exc
+    if not isinstance(entries, dict) or not all(isinstance(given, dict) for given in entries.values()):
+        raise DataError(f"{path}: expected a JSON object of entries, "
+                        '{"name": {"url": ..., "sha256": ..., "size": ...}, ...}.')
+    known = {f.name for f in fields(Dataset)}
+    registry = Registry(tuple(REGISTRY))
+    for name, given in entries.items():
+        unknown = set(given) - known
+        if unknown:
+            raise DataError(f"{path}: entry {name!r} has unknown fields {sorted(unknown)}; "
+                            f"known: {sorted(known - {'name'})}.")
+        try:
+            base = REGISTRY.get(name) if name in REGISTRY.names() else None
+            if base and "url" in given:
+                given = {"zenodo_record": None, **given}
+            dataset = replace(base, **given) if base else Dataset(name=name, **given)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"{path}: entry {name!r} is not a valid data set ({exc}).") from exc
+        registry.add(dataset, replace=True)
+    return registry

@@ -1,7 +1,8 @@
 """Notebook tooling for course maintainers.
 
     python -m course_utils.notebooks sync            .py sources -> .ipynb (outputs kept), labs regenerated
-    python -m course_utils.notebooks check           fail when a pair is out of sync, a lab is stale or metadata is dirty
+    python -m course_utils.notebooks check           fail when a pair is out of sync, a lab is stale, metadata is
+                                                     dirty or a stored output names a machine path, a traceback, stderr
     python -m course_utils.notebooks run [--profile P] [--in-place] [NOTEBOOK ...]
                                                      execute notebooks; executed copies + summary under build/
     python -m course_utils.notebooks fork OWNER/REPO point badges, install cells and README at a fork
@@ -15,7 +16,7 @@ from pathlib import Path
 import nbformat
 from tqdm import tqdm
 
-from course_utils.notebooks import config, execute, hygiene, labgen, pairing
+from course_utils.notebooks import config, execute, hygiene, labgen, outputs, pairing
 from course_utils.runtime import choose_profile, detect_accelerator
 
 
@@ -61,6 +62,11 @@ def problems(root: Path) -> list[str]:
     for nb_path in sorted(p for d in (*config.NOTEBOOK_DIRS, config.LABS_DIR) for p in (root / d).glob("*.ipynb")):
         if not hygiene.is_clean(nbformat.read(nb_path, as_version=4)):
             found.append(f"{nb_path} carries editor metadata: run `python -m course_utils.notebooks sync`.")
+    for py in sources(root):
+        nb_path = py.with_suffix(".ipynb")
+        if nb_path.exists():
+            found += outputs.output_problems(nbformat.read(nb_path, as_version=4),
+                                             nb_path.relative_to(root).as_posix(), root)
     return found
 
 
