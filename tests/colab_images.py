@@ -61,21 +61,20 @@ class Resolution:
     error: str  # pip's complaint when it cannot resolve; "" otherwise
 
 
-def dry_run(image: str, requirement: str, *, constrained: bool = True) -> Resolution:
-    """Resolve ``requirement`` as pip would on ``image``'s Python, from scratch (``--ignore-installed``),
-    with the image's versions as constraints (or without), and sort pip's report against the image."""
+def dry_run(image: str, requirement: str, *, python: str | None = None) -> Resolution:
+    """Resolve ``requirement`` as pip would on ``image``'s Python (``python``, default the pyenv one), from
+    scratch (``--ignore-installed``), with the image's versions as constraints; sort pip's report by the image."""
     have = preinstalled(image)
-    python = IMAGES[image][1]
+    python = python or IMAGES[image][1]
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        command = [python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-                   "--report", str(report), requirement]
-        if constrained:
-            (Path(tmp) / "constraints.txt").write_text(constraints(image))
-            command += ["-c", str(Path(tmp) / "constraints.txt")]
+        command = [python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--report", str(report),
+                   requirement]
+        (Path(tmp) / "constraints.txt").write_text(constraints(image))
+        command += ["-c", str(Path(tmp) / "constraints.txt")]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
-            return Resolution({}, {}, done.stderr.strip() or done.stdout.strip())
+            return Resolution({}, {}, _conflict(done.stdout + done.stderr))
         items = json.loads(report.read_text())["install"]
     new, changed = {}, {}
     for item in items:
@@ -85,6 +84,15 @@ def dry_run(image: str, requirement: str, *, constrained: bool = True) -> Resolu
         elif have[name] != version.split("+")[0]:
             changed[name] = (have[name], version)
     return Resolution(new, changed, "")
+
+
+def _conflict(output: str) -> str:
+    """pip's own account of a failed resolution: the lines naming who asked for which version."""
+    lines = [line.strip() for line in output.splitlines() if line.strip() and not line.startswith("WARNING: Location")]
+    start = next((i for i, line in enumerate(lines) if line.startswith("The conflict is caused by")), None)
+    if start is None:
+        return "\n".join(lines[-15:])
+    return "\n".join(line for line in lines[start + 1:] if not line.startswith(("To fix", "1.", "2.", "ERROR")))
 
 
 if __name__ == "__main__":
