@@ -1,7 +1,8 @@
 # The course's tasks. A new machine needs only Python 3.10-3.13 and make:
 #   make course   set everything up, then execute every lecture and solution (profile fits the machine)
 #   make test     the whole test suite (unit tests, nbval on TensorFlow and on JAX, then every notebook in
-#                 copies of Colab's GPU and TPU images), smoke profile
+#                 copies of Colab's GPU and TPU images), smoke profile; needs Python 3.13 and 3.12 too
+#                 (COLAB_PYTHON for make, COLAB_PYTHON_313 / COLAB_PYTHON_312 for tests/test_colab_install.py)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
