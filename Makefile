@@ -42,7 +42,7 @@ test-colab-gpu test-colab-tpu: test-colab-%: .venv-colab-%/.installed  ## every 
 	rm -rf .venv-colab-$*
 	$(COLAB_PYTHON) -m venv .venv-colab-$*
 	$(COLAB_PYTHON) tests/colab_images.py constraints $* > .venv-colab-$*/constraints.txt
-	.venv-colab-$*/bin/python -m pip install --quiet -c .venv-colab-$*/constraints.txt "$(COLAB_BACKEND_$*)" -e ".[test]"
+	.venv-colab-$*/bin/python -m pip install --quiet --no-compile -c .venv-colab-$*/constraints.txt "$(COLAB_BACKEND_$*)" -e ".[test]"
 	.venv-colab-$*/bin/python -c "import importlib.util as u, sys; sys.exit('$*' == 'tpu' and u.find_spec('tensorflow') is not None and 'the TPU image has no TensorFlow')"
 	touch $@
 
