@@ -579,8 +579,10 @@ if "jax" in frameworks:
         return 0.5 * jnp.sum((y_target - output) ** 2)
 
     jax.config.update("jax_enable_x64", True)  # float64, like the NumPy arrays (JAX's default is float32)
-    grads = jax.grad(squared_error, argnums=(0, 1, 2, 3))(W1, W2, b1, b2)  # d/d(each of the 4 arguments)
+    with jax.default_device(jax.devices("cpu")[0]):  # on the CPU: a TPU computes in 32 bits at most
+        grads = jax.grad(squared_error, argnums=(0, 1, 2, 3))(W1, W2, b1, b2)  # d/d(each of the 4 arguments)
     autodiff["JAX jax.grad"] = by_parameter(*(np.asarray(g) for g in grads))
+    jax.config.update("jax_enable_x64", False)  # back to JAX's default for the Keras model below
 
 # %% [markdown]
 # The same numbers from each framework, next to the backward pass we wrote by hand:
@@ -617,8 +619,8 @@ for name in backprop.PARAMETERS:
 
 # %% [markdown]
 # All three agree. In practice you never write the backward pass yourself: Keras asks its backend
-# (TensorFlow's tape, JAX's `grad`). But when a gradient looks wrong, comparing with finite differences on a tiny
-# example, as here, is how you find out.
+# (TensorFlow's tape, JAX's `grad`). But when a gradient looks wrong, comparing with finite
+# differences on a tiny example, as here, is how you find out.
 #
 # ## 11. A real network: 784-16-16-10
 #
