@@ -1,13 +1,20 @@
 # The course's tasks. A new machine needs only Python 3.10-3.13 and make:
 #   make course   set everything up, then execute every lecture and solution (profile fits the machine)
-#   make test     the whole test suite (unit tests, nbval on TensorFlow and on JAX), smoke profile
+#   make test     the whole test suite (unit tests, nbval on TensorFlow and on JAX, then every notebook in
+#                 copies of Colab's GPU and TPU images), smoke profile; needs Python 3.13 and 3.12 too
+#                 (COLAB_PYTHON for make, COLAB_PYTHON_313 / COLAB_PYTHON_312 for tests/test_colab_install.py)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 NBVAL := --nbval-lax --sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 PROFILE ?=
+# Colab's images (tests/fixtures/colab/): Python 3.13, their versions as constraints, the package's core plus
+# the test tools, and the image's backend: TensorFlow on the GPU image; JAX alone on the TPU image (no TensorFlow).
+COLAB_PYTHON ?= /root/.pyenv/versions/3.13.0/bin/python
+COLAB_BACKEND_gpu := tensorflow==2.20.0
+COLAB_BACKEND_tpu := jax[cpu]==0.7.2
 
-.PHONY: course test lab notebooks check setup clean
+.PHONY: course test test-colab-gpu test-colab-tpu lab notebooks check setup clean
 
 course: setup  ## execute every notebook; executed copies and build/summary.md
 	$(PY) -m course_utils.notebooks run $(if $(PROFILE),--profile $(PROFILE))
@@ -20,10 +27,24 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
-test: setup  ## unit tests, then nbval over lectures and solutions (TensorFlow), then solutions on JAX
+test: setup  ## unit tests, nbval over lectures and solutions (TensorFlow), solutions on JAX, both Colab images
 	COURSE_PROFILE=smoke $(PY) -m pytest -n 2 --dist loadfile tests
 	COURSE_PROFILE=smoke $(PY) -m pytest -n 2 --dist loadfile $(NBVAL) lectures solutions
 	COURSE_PROFILE=smoke KERAS_BACKEND=jax $(PY) -m pytest -n 2 --dist loadfile $(NBVAL) solutions
+	$(MAKE) test-colab-gpu test-colab-tpu
+
+test-colab-gpu test-colab-tpu: test-colab-%: .venv-colab-%/.installed  ## every lecture and solution notebook in a copy of Colab's % image
+	COURSE_PROFILE=smoke PYDEVD_DISABLE_FILE_VALIDATION=1 .venv-colab-$*/bin/python -m pytest -n 2 --dist loadfile $(NBVAL) lectures solutions
+
+.PRECIOUS: .venv-colab-%/.installed
+# Rebuilt when pyproject.toml or the image changes; pip's cache makes a rebuild take a minute or two.
+.venv-colab-%/.installed: pyproject.toml tests/fixtures/colab/pip-freeze.%.txt tests/colab_images.py
+	rm -rf .venv-colab-$*
+	$(COLAB_PYTHON) -m venv .venv-colab-$*
+	$(COLAB_PYTHON) tests/colab_images.py constraints $* > .venv-colab-$*/constraints.txt
+	.venv-colab-$*/bin/python -m pip install --quiet --no-compile -c .venv-colab-$*/constraints.txt "$(COLAB_BACKEND_$*)" -e ".[test]"
+	.venv-colab-$*/bin/python -c "import importlib.util as u, sys; sys.exit('$*' == 'tpu' and u.find_spec('tensorflow') is not None and 'the TPU image has no TensorFlow')"
+	touch $@
 
 lab: setup  ## open JupyterLab on the course
 	$(VENV)/bin/jupyter lab
@@ -37,4 +58,4 @@ check: setup  ## pairs in sync, labs generated, metadata clean
 	$(PY) -m course_utils.notebooks check
 
 clean:
-	rm -rf build .pytest_cache
+	rm -rf build .pytest_cache .venv-colab-gpu .venv-colab-tpu

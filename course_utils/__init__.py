@@ -7,4 +7,5 @@ from course_utils.runtime import Runtime, setup
 from course_utils.report import record
 
 __all__ = ["Runtime", "setup", "record"]
-__version__ = "0.1.0"
+# The course's one version: pyproject.toml reads it, and the Colab install cell installs its release tag.
+__version__ = "0.2.0"

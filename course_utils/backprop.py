@@ -24,12 +24,12 @@ WEIGHTS = ("w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8")
 BIASES = ("b1", "b2")
 PARAMETERS = WEIGHTS + BIASES
 
-NOTES_PARAMS = {"w1": 0.15, "w2": 0.20, "w3": 0.25, "w4": 0.30,
+EXAMPLE_PARAMS = {"w1": 0.15, "w2": 0.20, "w3": 0.25, "w4": 0.30,
                 "w5": 0.40, "w6": 0.45, "w7": 0.50, "w8": 0.55,
                 "b1": 0.35, "b2": 0.60}
-NOTES_INPUTS = (0.05, 0.10)
-NOTES_TARGETS = (0.01, 0.99)
-NOTES_LEARNING_RATE = 0.5
+EXAMPLE_INPUTS = (0.05, 0.10)
+EXAMPLE_TARGETS = (0.01, 0.99)
+EXAMPLE_LEARNING_RATE = 0.5
 
 
 def sigmoid(z):
@@ -41,7 +41,7 @@ def _checked_params(params: Mapping[str, float]) -> Mapping[str, float]:
     missing = [name for name in PARAMETERS if name not in params]
     if missing:
         raise KeyError(f"params lacks {', '.join(missing)}: give all of {', '.join(PARAMETERS)} "
-                       "(course_utils.backprop.NOTES_PARAMS holds the worked example's values).")
+                       "(course_utils.backprop.EXAMPLE_PARAMS holds the worked example's values).")
     return params
 
 
@@ -120,7 +120,7 @@ def backward(params: Mapping[str, float], inputs: Sequence, targets: Sequence) -
 
 
 def gradient_descent_step(params: Mapping[str, float], gradients: Mapping[str, float],
-                          learning_rate: float = NOTES_LEARNING_RATE, *,
+                          learning_rate: float = EXAMPLE_LEARNING_RATE, *,
                           update_biases: bool = False) -> dict:
     """New parameters p - learning_rate * dE/dp, all computed from the same (old) gradients.
 

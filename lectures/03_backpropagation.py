@@ -42,7 +42,7 @@ import subprocess, sys
 
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "course-utils @ git+https://github.com/astro-dl-course/deep-learning-astronomy@main"], check=True)
+                    "course-utils @ git+https://github.com/astro-dl-course/deep-learning-astronomy@v0.2.0"], check=True)
 
 # %%
 import course_utils
@@ -259,8 +259,8 @@ compare_with_published([("w1 after the step", w1_new, "0.149780716")])  # Mazur'
 # implementation against it. First, it agrees with our hand calculation:
 
 # %%
-params = dict(backprop.NOTES_PARAMS)  # {"w1": 0.15, ..., "b2": 0.60}
-inputs, targets = backprop.NOTES_INPUTS, backprop.NOTES_TARGETS
+params = dict(backprop.EXAMPLE_PARAMS)  # {"w1": 0.15, ..., "b2": 0.60}
+inputs, targets = backprop.EXAMPLE_INPUTS, backprop.EXAMPLE_TARGETS
 values = backprop.forward(params, inputs, targets)
 gradients = backprop.backward(params, inputs, targets)
 assert np.allclose([values["E_total"], gradients["w5"], gradients["w1"]], [E_total, dE_dw5, dE_dw1], rtol=1e-12, atol=0)
@@ -271,7 +271,7 @@ assert np.allclose([values["E_total"], gradients["w5"], gradients["w1"]], [E_tot
 # `update_biases=True`).
 
 # %%
-updated = backprop.gradient_descent_step(params, gradients, learning_rate=backprop.NOTES_LEARNING_RATE)
+updated = backprop.gradient_descent_step(params, gradients, learning_rate=backprop.EXAMPLE_LEARNING_RATE)
 published_weights = {"w1": "0.149780716", "w2": "0.19956143", "w3": "0.24975114", "w4": "0.29950229",
                          "w5": "0.35891648", "w6": "0.408666186", "w7": "0.511301270", "w8": "0.561370121"}
 
@@ -338,8 +338,8 @@ def train(params, n_steps, update_biases):
     return params, {name: np.array(series) for name, series in history.items()}
 
 
-trained, history = train(backprop.NOTES_PARAMS, n_steps=10_000, update_biases=False)
-trained_with_biases, history_with_biases = train(backprop.NOTES_PARAMS, n_steps=10_000, update_biases=True)
+trained, history = train(backprop.EXAMPLE_PARAMS, n_steps=10_000, update_biases=False)
+trained_with_biases, history_with_biases = train(backprop.EXAMPLE_PARAMS, n_steps=10_000, update_biases=True)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -551,25 +551,71 @@ assert np.allclose(network[0].dL_dW, dE_dW1, rtol=1e-12) and np.allclose(network
 #
 # ## 10. Three ways to a gradient, one answer
 #
-# **Automatic differentiation.** TensorFlow records the operations of the forward pass on a
-# "tape" (`tf.GradientTape`) and plays them backwards, node by node, exactly as above. We write
-# only the forward pass (the layer equations, in double precision, `float64`) and ask for the
-# gradients. The shared biases are single numbers here, so TensorFlow also gives us
-# $\partial E/\partial b_1$ and $\partial E/\partial b_2$, which the worked example did not need.
+# **Automatic differentiation.** We write only the forward pass (the layer equations, in double
+# precision, `float64`) and let the framework work out the backward pass, node by node, exactly as
+# above. TensorFlow records the operations of the forward pass on a "tape" (`tf.GradientTape`) and
+# plays them backwards; JAX transforms the forward pass, a Python function, into the function that
+# returns its gradient (`jax.grad`). Keras runs on either. Colab's GPU runtime has both, its TPU
+# runtime only JAX: the cells below use each one that is installed, and must agree with each other
+# to 1e-8. The shared biases are single numbers here, so we also get $\partial E/\partial b_1$ and
+# $\partial E/\partial b_2$, which the worked example did not need.
 
 # %%
-import tensorflow as tf
+import importlib.util
 
-W1_var, W2_var = tf.Variable(W1), tf.Variable(W2)  # float64, like the NumPy arrays
-b1_var, b2_var = tf.Variable(b1, dtype=tf.float64), tf.Variable(b2, dtype=tf.float64)
-with tf.GradientTape() as tape:
-    hidden = tf.sigmoid(tf.linalg.matvec(W1_var, a0) + b1_var)
-    output = tf.sigmoid(tf.linalg.matvec(W2_var, hidden) + b2_var)
-    error = 0.5 * tf.reduce_sum((y_target - output) ** 2)
-grad_W1, grad_W2, grad_b1, grad_b2 = (g.numpy() for g in tape.gradient(error, [W1_var, W2_var, b1_var, b2_var]))
-autodiff = {"w1": grad_W1[0, 0], "w2": grad_W1[0, 1], "w3": grad_W1[1, 0], "w4": grad_W1[1, 1],
+frameworks = [name for name in ("tensorflow", "jax") if importlib.util.find_spec(name)]
+autodiff = {}  # "TensorFlow GradientTape" or "JAX jax.grad" -> {parameter name: dE/d(parameter)}
+
+
+def by_parameter(grad_W1, grad_W2, grad_b1, grad_b2):
+    """Name the gradient arrays' entries as the worked example does: w1..w8, b1, b2."""
+    return {"w1": grad_W1[0, 0], "w2": grad_W1[0, 1], "w3": grad_W1[1, 0], "w4": grad_W1[1, 1],
             "w5": grad_W2[0, 0], "w6": grad_W2[0, 1], "w7": grad_W2[1, 0], "w8": grad_W2[1, 1],
-            "b1": grad_b1, "b2": grad_b2}
+            "b1": float(grad_b1), "b2": float(grad_b2)}
+
+
+print("installed:", ", ".join(frameworks) or "neither TensorFlow nor JAX: pip install jax")
+
+# %%
+if "tensorflow" in frameworks:
+    import tensorflow as tf
+
+    W1_var, W2_var = tf.Variable(W1), tf.Variable(W2)  # float64, like the NumPy arrays
+    b1_var, b2_var = tf.Variable(b1, dtype=tf.float64), tf.Variable(b2, dtype=tf.float64)
+    with tf.GradientTape() as tape:
+        hidden = tf.sigmoid(tf.linalg.matvec(W1_var, a0) + b1_var)
+        output = tf.sigmoid(tf.linalg.matvec(W2_var, hidden) + b2_var)
+        error = 0.5 * tf.reduce_sum((y_target - output) ** 2)
+    grads = tape.gradient(error, [W1_var, W2_var, b1_var, b2_var])
+    autodiff["TensorFlow GradientTape"] = by_parameter(*(g.numpy() for g in grads))
+
+# %%
+if "jax" in frameworks:
+    import jax
+    import jax.numpy as jnp
+
+    def squared_error(W1, W2, b1, b2):
+        hidden = jax.nn.sigmoid(W1 @ a0 + b1)
+        output = jax.nn.sigmoid(W2 @ hidden + b2)
+        return 0.5 * jnp.sum((y_target - output) ** 2)
+
+    jax.config.update("jax_enable_x64", True)  # float64, like the NumPy arrays (JAX's default is float32)
+    with jax.default_device(jax.devices("cpu")[0]):  # on the CPU: a TPU computes in 32 bits at most
+        grads = jax.grad(squared_error, argnums=(0, 1, 2, 3))(W1, W2, b1, b2)  # d/d(each of the 4 arguments)
+    autodiff["JAX jax.grad"] = by_parameter(*(np.asarray(g) for g in grads))
+    jax.config.update("jax_enable_x64", False)  # back to JAX's default for the Keras model below
+
+# %% [markdown]
+# The same numbers from each framework, next to the backward pass we wrote by hand:
+
+# %%
+print(f"{'parameter':9s} {'backpropagation':>17s}" + "".join(f" {how:>24s}" for how in autodiff))
+for name in backprop.PARAMETERS:
+    print(f"{name:9s} {gradients[name]:+17.9e}" + "".join(f" {g[name]:+24.9e}" for g in autodiff.values()))
+found = list(autodiff.values())
+for g in found[1:]:  # TensorFlow and JAX agree with each other
+    np.testing.assert_allclose([g[n] for n in backprop.PARAMETERS], [found[0][n] for n in backprop.PARAMETERS],
+                               rtol=1e-8, atol=0)
 
 # %% [markdown]
 # **Finite differences.** The definition of the derivative, with a small step $h$:
@@ -582,17 +628,20 @@ numerical = backprop.finite_difference_gradients(params, inputs, targets)
 
 # %%
 # NBVAL_CHECK_OUTPUT
+assert autodiff, "automatic differentiation needs TensorFlow or JAX: pip install jax"
 print("parameter   backpropagation   autodiff agrees   finite differences agree   (to 1e-8 relative)")
 for name in backprop.PARAMETERS:
-    print(f"{name:9s} {gradients[name]:+17.9e} {np.isclose(autodiff[name], gradients[name], rtol=1e-8, atol=0)!s:>17s}"
+    agrees = all(np.isclose(g[name], gradients[name], rtol=1e-8, atol=0) for g in autodiff.values())
+    print(f"{name:9s} {gradients[name]:+17.9e} {agrees!s:>17s}"
           f" {np.isclose(numerical[name], gradients[name], rtol=1e-8, atol=0)!s:>26s}")
 for name in backprop.PARAMETERS:
-    np.testing.assert_allclose([autodiff[name], numerical[name]], gradients[name], rtol=1e-8, atol=0)
+    np.testing.assert_allclose([g[name] for g in autodiff.values()] + [numerical[name]], gradients[name],
+                               rtol=1e-8, atol=0)
 
 # %% [markdown]
-# All three agree. In practice you never write the backward pass yourself: Keras and TensorFlow
-# do it with the tape. But when a gradient looks wrong, comparing with finite differences on a tiny
-# example, as here, is how you find out.
+# All three agree. In practice you never write the backward pass yourself: Keras asks its backend
+# (TensorFlow's tape, JAX's `grad`). But when a gradient looks wrong, comparing with finite
+# differences on a tiny example, as here, is how you find out.
 #
 # ## 11. A real network: 784-16-16-10
 #
@@ -662,6 +711,6 @@ assert model.count_params() == n_weights + n_biases == 13_002
 # - Change the targets to (0.99, 0.01) and run sections 2–6 again: which weights now go up?
 # - Train with `learning_rate=5` in `train(...)`: does the error still fall smoothly?
 # - Replace the sigmoid by `np.tanh` in the layer equations of section 8 (its derivative is
-#   $1 - \tanh^2 z$) and check your new backward pass against `tf.GradientTape`.
+#   $1 - \tanh^2 z$) and check your new backward pass against `tf.GradientTape` or `jax.grad`.
 # - Lab 01 asks you to write the forward and backward pass yourself; its checks compare with
 #   `course_utils.backprop`.

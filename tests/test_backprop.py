@@ -4,13 +4,13 @@ import pytest
 
 from course_utils import backprop
 
-PARAMS, INPUTS, TARGETS = backprop.NOTES_PARAMS, backprop.NOTES_INPUTS, backprop.NOTES_TARGETS
+PARAMS, INPUTS, TARGETS = backprop.EXAMPLE_PARAMS, backprop.EXAMPLE_INPUTS, backprop.EXAMPLE_TARGETS
 
-# The values the notes print (seed 002, after Mazur's step-by-step example), with their digits.
-NOTES_FORWARD = {"net_h1": "0.3775", "out_h1": "0.593269992", "out_h2": "0.596884378",
+# The values the worked example prints (C. R. Bom's deck, after M. Mazur's step-by-step example), with their digits.
+PUBLISHED_FORWARD = {"net_h1": "0.3775", "out_h1": "0.593269992", "out_h2": "0.596884378",
                  "net_o1": "1.105905967", "out_o1": "0.75136507", "out_o2": "0.772928465",
                  "E_o1": "0.274811083", "E_o2": "0.023560026", "E_total": "0.298371109"}
-NOTES_UPDATED_WEIGHTS = {"w1": "0.149780716", "w2": "0.19956143", "w3": "0.24975114", "w4": "0.29950229",
+PUBLISHED_UPDATED_WEIGHTS = {"w1": "0.149780716", "w2": "0.19956143", "w3": "0.24975114", "w4": "0.29950229",
                          "w5": "0.35891648", "w6": "0.408666186", "w7": "0.511301270", "w8": "0.561370121"}
 
 
@@ -20,7 +20,7 @@ def rounded_as(value, printed):
 
 def test_forward_pass_reproduces_the_notes():
     values = backprop.forward(PARAMS, INPUTS, TARGETS)
-    for name, printed in NOTES_FORWARD.items():
+    for name, printed in PUBLISHED_FORWARD.items():
         assert rounded_as(values[name], printed) == printed, name
 
 
@@ -34,8 +34,8 @@ def test_chain_rule_factors_for_w5_reproduce_the_notes():
 
 def test_one_step_reproduces_the_notes_updated_weights_and_keeps_biases():
     gradients = backprop.backward(PARAMS, INPUTS, TARGETS)
-    updated = backprop.gradient_descent_step(PARAMS, gradients, backprop.NOTES_LEARNING_RATE)
-    for name, printed in NOTES_UPDATED_WEIGHTS.items():
+    updated = backprop.gradient_descent_step(PARAMS, gradients, backprop.EXAMPLE_LEARNING_RATE)
+    for name, printed in PUBLISHED_UPDATED_WEIGHTS.items():
         assert rounded_as(updated[name], printed) == printed, name
     assert (updated["b1"], updated["b2"]) == (PARAMS["b1"], PARAMS["b2"])
     assert f"{backprop.forward(updated, INPUTS, TARGETS)['E_total']:.9f}" == "0.291027774"

@@ -19,15 +19,28 @@ def badge(relpath: str, repository: str = config.REPOSITORY) -> str:
     return f"[![Open In Colab]({BADGE_IMAGE})]({url})"
 
 
+def install_url(repository: str = config.REPOSITORY, release: str = config.RELEASE) -> str:
+    """pip's URL of the course package at ``release`` (a git tag) of the GitHub ``repository``."""
+    return f"git+https://github.com/{repository}@{release}"
+
+
+def install_requirement(url: str | None = None) -> str:
+    """The requirement Colab's install cell passes to pip (``url`` defaults to the release's git URL).
+
+    The core dependencies only: what Colab preinstalls stays as it is (tests/test_colab_install.py).
+    """
+    return f"course-utils @ {url or install_url()}"
+
+
 def install_source(repository: str = config.REPOSITORY) -> str:
-    """Source of the first code cell: pip-installs the course package only inside Colab."""
+    """Source of the first code cell: pip-installs the course's release only inside Colab."""
     return (
         f"{INSTALL_MARKER} (elsewhere the README's set-up did it).\n"
         "import subprocess, sys\n"
         "\n"
         "if \"google.colab\" in sys.modules:\n"
         "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\",\n"
-        f"                    \"course-utils @ git+https://github.com/{repository}@{config.BRANCH}\"], check=True)"
+        f"                    \"{install_requirement(install_url(repository))}\"], check=True)"
     )
 
 
