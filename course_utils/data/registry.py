@@ -115,3 +115,8 @@ GALAXY10_DECALS = Dataset(
 )
 
 REGISTRY = Registry((MNIST, GALAXY10_SDSS, GALAXY10_DECALS))
+
+# PLAsTiCC's training set (Kessler et al. 2019), read by data.plasticc: the Zenodo record publishes the files'
+# checksums, which are read from it at download time (no SHA256 is known here).
+PLASTICC_TRAIN = dict(zenodo_record=2539456, files=("plasticc_train_metadata.csv.gz",
+                                                     "plasticc_train_lightcurves.csv.gz"))

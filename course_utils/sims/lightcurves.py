@@ -12,7 +12,8 @@ error model of Ivezić et al. 2019) and a few outliers. The result is padded to 
     band  (n, L) int8     passband in PLAsTiCC's numbering (0 u, 1 g, 2 r, 3 i, 4 z, 5 y; -1 where padded)
     mask  (n, L) bool     True for real epochs; the first ``n_epochs`` of each row
 
-with a catalog (astropy Table) of the truth: class, label, period (days, NaN when not periodic),
+plus label (n,) int, class_names, class_weights (PLAsTiCC's log-loss weight of each class), source, is_real, and
+a catalog (astropy Table) of the truth: class, label, period (days, NaN when not periodic),
 amplitude (peak-to-peak in r of the noise-free model, mag), mean_mag (r), n_epochs, n_bands, m5
 (5-sigma depth) and PLAsTiCC's target number for the class.
 
@@ -34,6 +35,10 @@ from astropy.table import Table
 
 PASSBANDS = ("u", "g", "r", "i", "z", "y")  # PLAsTiCC's passband numbering
 G, R = 1, 2
+PLASTICC_CLASSES = {  # PLAsTiCC training-set target -> class name (Kessler et al. 2019)
+    6: "uLens_single", 15: "TDE", 16: "EB", 42: "SN_II", 52: "SN_Iax", 53: "Mira", 62: "SN_Ibc", 64: "KN",
+    65: "M_dwarf", 67: "SN_Ia-91bg", 88: "AGN", 90: "SN_Ia", 92: "RR_Lyrae", 95: "SLSN_I"}
+PLASTICC_WEIGHTS = {15: 2.0, 64: 2.0, 99: 2.0}  # the challenge's log-loss weights; every other class 1
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ def simulate_light_curves(n: int, *, seed: int = 0, classes=None, n_epochs: tupl
 
     n_epochs: (low, high) number of epochs, drawn log-uniform per light curve; L = high.
     years: survey length; bands: passbands observed (PLAsTiCC numbers; g = 1, r = 2), each light curve
-    observed in one or, with probability one half, two of them. Returns a ``LightCurves`` bunch.
+    observed in one or, with probability one half, two of them. Returns a Bunch of the arrays above.
     """
     from sklearn.utils import Bunch
 
@@ -130,9 +135,24 @@ def simulate_light_curves(n: int, *, seed: int = 0, classes=None, n_epochs: tupl
         "n_bands": sum(np.any(mask & (band == b), axis=1) for b in set(bands)), "m5": m5,
     })
     catalog.meta["source"] = f"course_utils.sims.simulate_light_curves, seed {seed}"
+    used = f"{n:,} simulated light curves (course_utils.sims.simulate_light_curves, seed {seed})"
     return Bunch(time=np.where(mask, time, 0.0), mag=observed.astype(np.float32), err=err.astype(np.float32),
                  band=np.where(mask, band, -1).astype(np.int8), mask=mask, label=label,
-                 class_names=tuple(c.name for c in kinds), catalog=catalog)
+                 class_names=tuple(c.name for c in kinds),
+                 class_weights=np.array([PLASTICC_WEIGHTS.get(c.plasticc_target, 1.0) for c in kinds]),
+                 catalog=catalog, source=used, is_real=False)
+
+
+def keep_band(curves, band: int):
+    """The light curves of ``curves`` (a bunch as returned above) in one passband only, re-packed so each
+    row's epochs come first; L becomes the largest number of epochs in that band. Other keys are kept."""
+    keep = curves.mask & (curves.band == band)
+    order = np.argsort(~keep, axis=1, kind="stable")[:, : max(int(keep.sum(axis=1).max()), 1)]
+    packed = {key: np.take_along_axis(curves[key], order, axis=1) for key in ("time", "mag", "err", "band")}
+    mask = np.take_along_axis(keep, order, axis=1)
+    packed = {key: np.where(mask, value, -1 if key == "band" else 0).astype(value.dtype)
+              for key, value in packed.items()}
+    return type(curves)(**{**curves, **packed, "mask": mask})
 
 
 def observe_times(rng: np.random.Generator, count: np.ndarray, length: int, years: float):
