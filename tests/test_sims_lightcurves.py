@@ -123,3 +123,13 @@ def test_dmdt_images_equal_a_plain_histogram_of_all_pairs():
         np.testing.assert_allclose(images[row], counts / len(i), atol=1e-6)
     with pytest.raises(ValueError, match="sorted"):
         dmdt_images(lc.time[:, ::-1], lc.mag[:, ::-1])
+
+
+def test_keep_band_repacks_one_passband(population):
+    r = lightcurves.keep_band(population, 2)
+    assert np.all(r.band[r.mask] == 2) and np.all(r.mask[:, :-1] >= r.mask[:, 1:])
+    assert np.array_equal(r.mask.sum(1), (population.mask & (population.band == 2)).sum(1))
+    row = int(np.argmax((population.band == 1).any(axis=1)))  # a light curve with g epochs too
+    k = population.mask[row] & (population.band[row] == 2)
+    assert np.array_equal(r.mag[row][r.mask[row]], population.mag[row][k])
+    assert r.label is population.label and r.catalog is population.catalog
