@@ -163,14 +163,16 @@ def observe_times(rng: np.random.Generator, count: np.ndarray, length: int, year
     n = len(count)
     season = rng.uniform(150, 240, (n, 1))  # days per year the field is up
     start = rng.uniform(0, 365.25, (n, 1))
-    visible = rng.random((n, 2 * length)) * (years * season)  # candidates, uniform over the visible time
-    year = np.floor(visible / season)
-    night = np.floor(year * 365.25 + (visible - year * season) + start)
+    season32 = season.astype(np.float32)
+    visible = rng.random((n, 2 * length), dtype=np.float32) * (years * season32)  # uniform over the visible time
+    year = np.floor(visible / season32)
+    night = np.floor(year * np.float32(365.25) + (visible - year * season32) + start.astype(np.float32))
     kept = ~_weather(rng, night, years)
-    kept &= np.cumsum(kept, axis=1) <= count[:, None]  # candidates are in random order: keep the first ones
-    night = night + 0.5 + rng.triangular(-0.2, 0.0, 0.2, night.shape)  # local midnight at 0.5, +- 5 h at most
-    time = np.sort(np.where(kept, night, np.inf), axis=1)[:, :length]
-    mask = np.isfinite(time)  # rows where weather left too few nights keep fewer epochs
+    kept &= np.cumsum(kept, axis=1, dtype=np.int16) <= count[:, None]  # in random order: keep the first ones
+    night = np.sort(np.where(kept, night, np.inf), axis=1)[:, :length]  # whole nights, exact in float32
+    mask = np.isfinite(night)  # rows where weather left too few nights keep fewer epochs
+    offset = rng.random((n, length)) + rng.random((n, length)) - 1  # triangular on [-1, 1]
+    time = np.sort(np.where(mask, night + 0.5 + 0.2 * offset, np.inf), axis=1)  # local midnight +- 5 h
     return np.where(mask, time + 60_000.0, 0.0), mask, rng.uniform(20.5, 21.5, n)
 
 
