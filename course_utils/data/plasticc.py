@@ -65,7 +65,7 @@ def load_plasticc(*, n: int | None = None, offline: bool | None = None, seed: in
     curves = simulate_light_curves(n or OFFLINE_DEFAULT_N, seed=seed)
     announce_stand_in("PLAsTiCC light curves", curves.source, why, None,
                       extra="re-run with the network on; the files come from "
-                            f"doi:10.5281/zenodo.{PLASTICC_TRAIN['zenodo_record']} (about 70 MB).")
+                            f"doi:10.5281/zenodo.{PLASTICC_TRAIN['zenodo_record']}.")
     curves.source = "STAND-IN for PLAsTiCC: " + curves.source
     return curves
 
