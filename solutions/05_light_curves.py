@@ -340,10 +340,10 @@ def dmdt_cnn(input_shape, n_classes):
 check("lab05", "dmdt_cnn", dmdt_cnn)
 
 # %%
-def fit(model, x, y, epochs=SIZES["epochs"]):
+def fit(model, x, y, epochs=SIZES["epochs"], learning_rate=2e-3):
     """Adam with a cosine-decaying learning rate, cross-entropy; a tenth of the training set validates."""
     steps = epochs * math.ceil(0.9 * len(y) / SIZES["batch"])
-    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps)),
+    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(learning_rate, steps)),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model.fit(x, y, batch_size=SIZES["batch"], epochs=epochs, validation_split=0.1, verbose=2)
 
@@ -419,7 +419,7 @@ def conv1d_model(input_shape, n_classes, width):
 
 keras.utils.set_random_seed(runtime.seed)
 gru = gru_model(x_sequences.shape[1:], n_classes, SIZES["units"])
-gru_history = fit(gru, x_sequences[train], y_train, SIZES["rnn_epochs"])
+gru_history = fit(gru, x_sequences[train], y_train, SIZES["rnn_epochs"], learning_rate=5e-3)  # fewer, larger steps
 gru_probabilities = gru.predict(x_sequences[test], batch_size=512, verbose=0)
 keras.utils.set_random_seed(runtime.seed)
 conv1d = conv1d_model(x_sequences.shape[1:], n_classes, SIZES["width"])
@@ -478,6 +478,13 @@ print(classification_report(y_test, MODELS[best].argmax(1), labels=range(n_class
                             digits=3, zero_division=0))
 
 # %% [markdown]
+# Compare the networks with the forest. The forest is handed the period: its features include the peak of a
+# Lomb–Scargle periodogram over a fine grid of frequencies. The networks have to find it themselves, from
+# epochs taken about once a night, so a period shorter than a day shows only through the one-day aliases
+# and the few pairs of visits in one night. With few training light curves and little training (the smoke and
+# cpu profiles), hand-made features are hard to beat; the full profile's larger training set and longer
+# training are where the networks can catch up.
+#
 # Confusion matrices side by side (each row divided by its total: the diagonal is each class's recall). Which
 # pairs of classes does each model confuse? RRc and W UMa stars both vary almost sinusoidally in a few tenths
 # of a day (a contact binary's two equal minima make its light curve look like a pulsation at half the
@@ -577,9 +584,12 @@ plt.show()
 
 # %% [markdown]
 # Red cells argue for the class, blue ones against. (The last convolution's maps are half the size of the
-# image after the pooling, so each cell of the map covers 2 × 2 bins.) Read them against the mean images:
-# for the supernovae the decisive cells are large Δm at Δt of weeks; for the periodic stars the spread of Δm
-# at long Δt; for constant stars the narrow band around Δm = 0.
+# image after the pooling, so each cell of the map covers 2 × 2 bins.) Read them against the mean images
+# above them: which Δt columns (short on the left, years on the right) and which Δm rows (0 in the middle,
+# large changes at the top and bottom) decide each class? Do the maps of classes that the confusion matrix
+# mixes up look alike? Most pairs of epochs are months or years apart, so the right-hand columns hold most of
+# the counts; what sets apart a star whose period is shorter than a day has to come from the few columns of
+# the same night.
 #
 # ## Your score
 #
