@@ -64,10 +64,10 @@ def check_dmdt_few_epochs(dmdt_histogram) -> None:
 
 @question(LAB, "log_loss_unnormalised", points=1, target="plasticc_log_loss", hidden=True)
 def check_log_loss_unnormalised(plasticc_log_loss) -> None:
-    """Scores whose rows do not sum to 1 (the sum of two models' probabilities), and labels as a list."""
-    p = np.array([[0.9, 0.6, 0.5], [0.2, 1.4, 0.4], [1.0, 0.2, 0.8], [0.1, 0.1, 1.8]])
+    """Scores whose rows do not sum to 1."""
+    p = np.array([[0.45, 0.3, 0.25], [0.1, 0.7, 0.2], [0.5, 0.1, 0.4], [0.05, 0.05, 0.9]]) / 2
     y, w = np.array([0, 1, 2, 2]), np.array([1.0, 1.0, 2.0])
-    label = "rows summing to 2 (two models' probabilities added), weights 1, 1, 2"
+    label = "scores whose rows sum to 0.5, not 1, weights 1, 1, 2"
     got = _number(_guarded(plasticc_log_loss, "plasticc_log_loss", label, "", y, p, w),
                   f"plasticc_log_loss on {label}")
     expected = weighted_log_loss(y, p, w)
