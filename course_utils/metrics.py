@@ -145,3 +145,22 @@ def per_class_accuracy(y_true, y_pred, n_classes: int | None = None) -> np.ndarr
     per_class = counts.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(per_class > 0, np.diag(counts) / per_class, np.nan)
+
+
+def weighted_log_loss(y_true, probabilities, weights=None, eps: float = 1e-15) -> float:
+    """PLAsTiCC's metric (Malz et al. 2019): the log-loss averaged within each true class, then over classes
+    with ``weights`` (k,) (default all 1); classes absent from y_true do not count.
+
+    y_true (n,) integer labels 0 .. k-1; probabilities (n, k), each row renormalised after clipping to
+    [eps, 1 - eps]. Lower is better; guessing 1/k for everything scores ln k.
+    """
+    y_true, p = np.asarray(y_true), np.asarray(probabilities, dtype=float)
+    if p.ndim != 2 or y_true.shape != (len(p),):
+        raise ValueError(f"probabilities must be (n, k) and y_true (n,); got {p.shape} and {y_true.shape}.")
+    k = p.shape[1]
+    weights = np.ones(k) if weights is None else np.asarray(weights, dtype=float)
+    p = np.clip(p, eps, 1 - eps)
+    p = p / p.sum(axis=1, keepdims=True)
+    present = np.bincount(y_true, minlength=k) > 0
+    per_class = np.array([-np.mean(np.log(p[y_true == c, c])) if present[c] else 0.0 for c in range(k)])
+    return float(np.sum(weights * per_class * present) / np.sum(weights * present))

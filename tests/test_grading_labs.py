@@ -1,4 +1,4 @@
-"""The real labs 02-04 graded end to end: each solution scores full marks (self-checks and hidden checks)
+"""The real labs 02-05 graded end to end: each solution scores full marks (self-checks and hidden checks)
 and each generated lab scores zero; and the hidden checks fail on the lab's stubs and catch answers the
 self-checks let through. (Lab 01 is graded end to end in test_grading.py.)
 
@@ -21,7 +21,8 @@ from course_utils.grading import checkset, grader, probe
 from course_utils.notebooks import labgen
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = {"lab02": "02_mnist_cnn", "lab03": "03_galaxy_morphology", "lab04": "04_strong_lenses"}
+NOTEBOOKS = {"lab02": "02_mnist_cnn", "lab03": "03_galaxy_morphology", "lab04": "04_strong_lenses",
+             "lab05": "05_light_curves"}
 MEMORY_GB = 3  # per notebook; measured smoke peaks of the solutions: 1.0-1.3 GB
 
 
@@ -181,7 +182,29 @@ def lab04_slips() -> tuple[dict, dict[str, str]]:
     }
 
 
-SLIPS = {"lab02": lab02_slips, "lab03": lab03_slips, "lab04": lab04_slips}
+def lab05_slips() -> tuple[dict, dict[str, str]]:
+    def phase_fold(time, period, t0=0.0):  # flattens: right for one light curve, wrong for a batch
+        return np.mod((np.ravel(time) - t0) / period, 1.0)
+
+    def dmdt_histogram(time, mag, dt_edges, dm_edges):  # 0 / 0 for a light curve of one epoch
+        i, j = np.triu_indices(len(time), k=1)
+        counts = np.histogram2d(mag[j] - mag[i], time[j] - time[i], bins=[dm_edges, dt_edges])[0]
+        return counts / (len(time) * (len(time) - 1) / 2)
+
+    def plasticc_log_loss(y_true, probabilities, weights):  # clips but does not renormalise the rows
+        p = np.clip(probabilities, 1e-15, 1 - 1e-15)
+        classes = np.unique(y_true)
+        total = sum(weights[c] * -np.mean(np.log(p[y_true == c, c])) for c in classes)
+        return total / sum(weights[c] for c in classes)
+
+    return dict(phase_fold=phase_fold, dmdt_histogram=dmdt_histogram, plasticc_log_loss=plasticc_log_loss), {
+        "phase_fold_shapes": "no ravel",
+        "dmdt_few_epochs": "not NaN",
+        "log_loss_unnormalised": "divide each row by its sum",
+    }
+
+
+SLIPS = {"lab02": lab02_slips, "lab03": lab03_slips, "lab04": lab04_slips, "lab05": lab05_slips}
 
 
 @pytest.mark.parametrize("lab", SLIPS)

@@ -169,3 +169,9 @@ def active_registry() -> Registry:
             raise DataError(f"{path}: entry {name!r} is not a valid data set ({exc}).") from exc
         registry.add(dataset, replace=True)
     return registry
+
+
+# PLAsTiCC's training set (Kessler et al. 2019), read by data.plasticc: the Zenodo record publishes the files'
+# checksums, which are read from it at download time (no SHA256 is known here).
+PLASTICC_TRAIN = dict(zenodo_record=2539456, files=("plasticc_train_metadata.csv.gz",
+                                                     "plasticc_train_lightcurves.csv.gz"))
