@@ -22,15 +22,21 @@ _TITLE = ("# Benchmark results\n\nWritten by the scripts in this folder (`write_
 
 
 def machine() -> str:
-    """Short description of this machine: CPU model and core count."""
-    model = platform.processor() or platform.machine()
+    """Short description of this machine: CPU model, core count and the widest vector extension
+    (convolutions train about five times faster with AVX-512 than with AVX2 alone)."""
+    model, flags = platform.processor() or platform.machine(), set()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and not flags:
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
                 break
-    return f"{model}, {os.cpu_count()} cores"
+    vectors = next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"))
+                    if flag in flags), None)
+    return f"{model}, {os.cpu_count()} cores" + (f", {vectors}" if vectors else "")
 
 
 def format_value(value) -> str:
