@@ -1,6 +1,6 @@
 # The course's tasks. A new machine needs only Python 3.10-3.13 and make:
 #   make course   set everything up, then execute every lecture and solution (profile fits the machine)
-#   make test     the whole test suite (unit tests, nbval on TensorFlow and on JAX, then every notebook in
+#   make test     the whole test suite (unit tests, nbval on TensorFlow, then every notebook in
 #                 copies of Colab's GPU and TPU images), smoke profile; needs Python 3.13 and 3.12 too
 #                 (COLAB_PYTHON for make, COLAB_PYTHON_313 / COLAB_PYTHON_312 for tests/test_colab_install.py)
 PYTHON ?= python3
@@ -27,10 +27,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
-test: setup  ## unit tests, nbval over lectures and solutions (TensorFlow), solutions on JAX, both Colab images
+test: setup  ## unit tests, nbval over lectures and solutions (TensorFlow), both Colab images (the TPU one: JAX alone)
 	COURSE_PROFILE=smoke $(PY) -m pytest -n 2 --dist loadfile tests
 	COURSE_PROFILE=smoke $(PY) -m pytest -n 2 --dist loadfile $(NBVAL) lectures solutions
-	COURSE_PROFILE=smoke KERAS_BACKEND=jax $(PY) -m pytest -n 2 --dist loadfile $(NBVAL) solutions
 	$(MAKE) test-colab-gpu test-colab-tpu
 
 test-colab-gpu test-colab-tpu: test-colab-%: .venv-colab-%/.installed  ## every lecture and solution notebook in a copy of Colab's % image
