@@ -14,9 +14,7 @@ code is the same for the real and the simulated light curves.
 """
 from __future__ import annotations
 
-import json
 import os
-import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,13 +23,12 @@ import numpy as np
 from course_utils.data.cache import cache_dir
 from course_utils.data.offline import OFFLINE_ENV, announce_stand_in, offline_from_env
 from course_utils.data.registry import PLASTICC_TRAIN
+from course_utils.data.zenodo import record_files
 from course_utils.sims.lightcurves import PLASTICC_CLASSES, PLASTICC_WEIGHTS, simulate_light_curves
 
 if TYPE_CHECKING:
     from sklearn.utils import Bunch
 
-ZENODO_API_ENV = "COURSE_ZENODO_API"
-ZENODO_API = "https://zenodo.org/api/records"
 ZERO_POINT = 27.5
 OFFLINE_DEFAULT_N = 7_848  # as many as PLAsTiCC's training set
 
@@ -76,14 +73,16 @@ def fetch_published(filename: str, *, data_home=None, timeout: float = 60.0) -> 
     import pooch
 
     record = PLASTICC_TRAIN["zenodo_record"]
-    api = os.environ.get(ZENODO_API_ENV, "").strip().rstrip("/") or ZENODO_API
-    with urllib.request.urlopen(f"{api}/{record}", timeout=timeout) as reply:
-        published = {entry["key"]: entry for entry in json.load(reply)["files"]}
-    if filename not in published:
-        raise OSError(f"Zenodo record {record} has no file {filename!r} (it has {', '.join(published)}).")
+    try:
+        published = record_files(record, timeout=timeout)
+    except ValueError as error:  # an answer, but not a record: treated like no answer
+        raise OSError(f"Zenodo record {record}: {error}") from error
+    if filename not in published or published[filename].url is None:
+        raise OSError(f"Zenodo record {record} has no file {filename!r} with a checksum and an address "
+                      f"(it has {', '.join(published) or 'none'}).")
     entry = published[filename]
     folder = cache_dir(data_home) / "plasticc"
-    return Path(pooch.retrieve(entry["links"]["self"], known_hash=entry["checksum"], fname=filename, path=folder,
+    return Path(pooch.retrieve(entry.url, known_hash=f"md5:{entry.md5}", fname=filename, path=folder,
                                progressbar=False))
 
 
