@@ -2,12 +2,13 @@
 
 Each ``write_*`` function writes one file the way the published one is laid out (dataset names, dtypes,
 shapes per row), with few rows. ``LABS`` maps every lab notebook to a fixture function that writes its
-data into a folder and says what the notebook must print when its real-data branch ran: adding a lab
-is adding one function here. ``registry_file`` writes the $COURSE_DATA_REGISTRY file that points the
+data into a folder served at a base URL and says what the notebook must print when its real-data
+branch ran: adding a lab is adding one function here. ``registry_file`` writes the $COURSE_DATA_REGISTRY file that points the
 course's registry entries at a server on 127.0.0.1.
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import tarfile
@@ -113,12 +114,12 @@ def registry_file(path: Path, files: dict[str, Path], base_url: str) -> Path:
 
 # --- one fixture per lab notebook: write its real data, say what its real branch prints ---------------
 
-def lab02(folder: Path) -> RealData:
+def lab02(folder: Path, base_url: str) -> RealData:
     return RealData({"mnist": write_mnist(folder / "mnist.npz")},
                     ["data: MNIST from http://127.0.0.1", "x_train (600, 28, 28) uint8"])
 
 
-def lab03(folder: Path) -> RealData:
+def lab03(folder: Path, base_url: str) -> RealData:
     return RealData({"galaxy10_sdss": write_galaxy10_sdss(folder / "Galaxy10.h5")},
                     ["Galaxy10 SDSS from http://127.0.0.1", "600 of 640 images chosen at random",
                      "resized 69->32 px",
@@ -126,15 +127,53 @@ def lab03(folder: Path) -> RealData:
                      GALAXY10_CLASSES["sdss"][3]])  # a class name only SDSS has
 
 
-def lab04(folder: Path) -> RealData:
+def lab04(folder: Path, base_url: str) -> RealData:
     archive = write_lens_challenge(folder / "GroundBasedTraining.tar.gz")
     return RealData({}, ["lens stamps from", "bands ('u', 'g', 'r', 'i') | images (120, 101, 101, 4)",
                          "challenge_auroc =", "on 120 challenge stamps: TPR0"],
                     stand_in=["No challenge stamps"], env={"COURSE_LENS_DATA": str(archive)})
 
 
-LABS: dict[str, Callable[[Path], RealData]] = {
+# PLAsTiCC's target numbers (Kessler et al. 2019): the 14 classes of its training set.
+PLASTICC_TARGETS = (6, 15, 16, 42, 52, 53, 62, 64, 65, 67, 88, 90, 92, 95)
+
+
+def write_plasticc_record(folder: Path, base_url: str, n: int = 280, seed: int = 3) -> str:
+    """PLAsTiCC's two training-set files (the published columns) and the Zenodo record (API format, md5
+    checksums, links) that lists them, in ``folder``; returns the records API address to use."""
+    rng = np.random.default_rng(seed)
+    metadata = ["object_id,ra,decl,gal_l,gal_b,ddf,hostgal_specz,hostgal_photoz,hostgal_photoz_err,distmod,"
+                "mwebv,target"]
+    curves = ["object_id,mjd,passband,flux,flux_err,detected_bandwise"]
+    for i in range(n):
+        obj, target = 1000 + i, PLASTICC_TARGETS[i % len(PLASTICC_TARGETS)]
+        metadata.append(f"{obj},{rng.uniform(0, 360):.6f},{rng.uniform(-60, 0):.6f},0,0,0,0.1,0.1,0.01,40.0,0.02,"
+                        f"{target}")
+        for mjd in np.sort(rng.uniform(59580, 60500, int(rng.integers(20, 120)))):
+            flux = rng.normal(200, 80)  # some negative after difference imaging, as in the real file
+            curves.append(f"{obj},{mjd:.4f},{int(rng.integers(0, 6))},{flux:.6f},{abs(rng.normal(10, 2)):.6f},"
+                          f"{int(flux > 50)}")
+    files = {"plasticc_train_metadata.csv.gz": metadata, "plasticc_train_lightcurves.csv.gz": curves}
+    entries = []
+    for name, lines in files.items():
+        data = gzip.compress(("\n".join(lines) + "\n").encode())
+        (folder / name).write_bytes(data)
+        entries.append({"key": name, "size": len(data), "checksum": "md5:" + hashlib.md5(data).hexdigest(),
+                        "links": {"self": f"{base_url.rstrip('/')}/{name}"}})
+    (folder / "records").mkdir()
+    (folder / "records" / "2539456").write_text(json.dumps({"id": 2539456, "files": entries}))
+    return f"{base_url.rstrip('/')}/records"
+
+
+def lab05(folder: Path, base_url: str) -> RealData:
+    api = write_plasticc_record(folder, base_url)
+    return RealData({}, ["PLAsTiCC training set (280 objects) from", "'SLSN_I': 20", "'uLens_single': 20"],
+                    env={"COURSE_ZENODO_API": api})
+
+
+LABS: dict[str, Callable[[Path, str], RealData]] = {
     "solutions/02_mnist_cnn.ipynb": lab02,
     "solutions/03_galaxy_morphology.ipynb": lab03,
     "solutions/04_strong_lenses.ipynb": lab04,
+    "solutions/05_light_curves.ipynb": lab05,
 }

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from course_utils.data.cache import cache_dir
+from course_utils.data.cache import cache_dir, display_path
 from course_utils.data.offline import OFFLINE_ENV, announce_stand_in, offline_from_env
 from course_utils.data.registry import PLASTICC_TRAIN
 from course_utils.data.zenodo import record_files
@@ -132,7 +132,7 @@ def read_plasticc(metadata_path, lightcurves_path, *, n: int | None = None) -> B
     meta["n_epochs"] = count
     return Bunch(**out, mask=mask, label=label, class_names=tuple(PLASTICC_CLASSES[t] for t in targets),
                  class_weights=np.array([PLASTICC_WEIGHTS.get(t, 1.0) for t in targets]), catalog=meta,
-                 source=f"PLAsTiCC training set ({len(ids):,} objects) from {Path(lightcurves_path).parent}",
+                 source=f"PLAsTiCC training set ({len(ids):,} objects) from {display_path(Path(lightcurves_path).parent)}",
                  is_real=True)
 
 
