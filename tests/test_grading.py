@@ -102,7 +102,7 @@ def read_gradebook(out: Path) -> dict[str, dict[str, str]]:
 @pytest.fixture(scope="module")
 def fixture_env():
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GRADING_FIXTURE_DIR", str(FIXTURES))
+        mp.setenv("COURSE_GRADING_FIXTURE_DIR", str(FIXTURES))
         yield
 
 
