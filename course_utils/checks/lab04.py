@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from astropy.io import fits
 
+from course_utils.checks import toolkit
 from course_utils.checks.core import CheckFailed, question
 from course_utils.metrics import binned_completeness, tpr_at_fp
 
@@ -285,10 +286,9 @@ def _shape_text(shape) -> str:
 
 
 def _build_block(residual_block, input_shape, filters, stride, keras):
-    block_input = keras.Input(input_shape)
     label = f"an input of shape {_shape_text((None, *input_shape))} with filters={filters}, stride={stride}"
     try:
-        output = residual_block(block_input, filters, stride=stride)
+        block = toolkit.build_block(residual_block, f"with {label}", input_shape, filters, stride=stride)
     except ValueError as error:
         text = str(error)
         if "shape" in text.lower() and ("incompatible" in text.lower() or "broadcast" in text.lower()
@@ -301,6 +301,7 @@ def _build_block(residual_block, input_shape, filters, stride, keras):
                               f"channels changes, project the shortcut with a 1×1 Conv2D({filters}, "
                               f"strides={stride}).") from None
         raise
+    block_input, output = block.inputs[0], block.outputs[0]
     if not isinstance(output, keras.KerasTensor):
         raise CheckFailed(f"with {label} residual_block returned {type(output).__name__}; return the block's "
                           "output tensor (what the last layer returns when called on a tensor).")

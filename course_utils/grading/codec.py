@@ -1,7 +1,7 @@
 """Plain data between a student's kernel and the grader's judge: a strict codec that never unpickles or evals.
 
 ``encode(value)`` gives JSON-able data, ``decode(data)`` the value back. Carried as they are: None, bool, int,
-float, str, bytes, lists, tuples and dicts of carried values; NumPy arrays and scalars of numeric or bool
+float, str, bytes, file paths (pathlib), lists, tuples and dicts of carried values; NumPy arrays and scalars of numeric or bool
 dtypes (any byte order, so a big-endian FITS array stays big-endian); NumPy random generators (their bit
 generator's state); Keras models and layers as config + weights, rebuilt with Keras' safe deserialization.
 Tensors (TensorFlow, JAX) travel as NumPy arrays. Anything else arrives as an ``Opaque`` description named
@@ -16,6 +16,7 @@ import base64
 import math
 import re
 import sys
+from pathlib import Path, PurePath
 from typing import Any
 
 MAX_BYTES = 256 * 2**20  # array and bytes data in one message
@@ -80,6 +81,8 @@ def _encode(value, budget: _Budget, depth: int):
     if isinstance(value, (bytes, bytearray)):
         budget.spend(len(value), 0)
         return {"t": "bytes", "v": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, PurePath):
+        return {"t": "path", "v": _encode(str(value), budget, depth + 1)}
     if isinstance(value, (list, tuple)):
         return {"t": "list" if isinstance(value, list) else "tuple",
                 "v": [_encode(item, budget, depth + 1) for item in value]}
@@ -172,6 +175,8 @@ def _decode(data, budget: _Budget, depth: int):
     if tag == "bytes":
         raw = _base64(_field(data, "v", str), budget)
         return raw
+    if tag == "path":
+        return Path(_field(data, "v", str))
     if tag in ("list", "tuple"):
         items = [_decode(item, budget, depth + 1) for item in _field(data, "v", list)]
         return items if tag == "list" else tuple(items)

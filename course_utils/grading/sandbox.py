@@ -8,7 +8,9 @@ writes for the student's code to read). Nothing else exists inside: not the subm
 folder, the hidden checks (hidden even where they sit inside the package), nor the rest of the
 instructor's home. It also has no network, its own process namespace (nothing it starts outlives it; it
 cannot see the grader's processes), dies with the grader, and a bounded number of processes and threads.
-When the grader runs as root the sandbox runs as ``nobody`` (Linux applies no process limit to root).
+When the grader runs as root each running sandbox gets a user id of its own, unused on the system
+(``account``): Linux applies no process limit to root, and a limit per user id keeps one notebook's fork
+storm from using up the processes of the others.
 The judge (``judge``) runs in a sandbox of its own too, with the exchange folder writable.
 
 Without a sandbox (macOS, no user namespaces, bwrap missing) the grader still grades, says loudly that
@@ -25,13 +27,15 @@ import site
 import subprocess
 import sys
 import tempfile
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import course_utils
 
 SYSTEM_PATHS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-NOBODY = 65534
+FIRST_UID = 2**20  # sandbox user ids when the grader is root: far above any real account
 # Processes and threads one notebook may have: TensorFlow starts a few threads per core.
 MAX_PROCESSES = 256 + 32 * (os.cpu_count() or 1)
 PACKAGE_DIR = Path(course_utils.__file__).resolve().parent
@@ -50,16 +54,33 @@ class Isolation:
                 "and the submissions were verified unchanged after each notebook")
 
 
-AS_NOBODY = ("import os, sys; os.setgroups([]); os.setgid({0}); os.setuid({0}); "
-             "os.execv(sys.argv[1], sys.argv[1:])".format(NOBODY))
+AS_USER = "import os, sys; u = int(sys.argv[1]); os.setgroups([]); os.setgid(u); os.setuid(u); os.execv(sys.argv[2], sys.argv[2:])"
+_taken: set[int] = set()
+_lock = threading.Lock()
 
 
-def give_away(folder: Path) -> None:
-    """Hand ``folder`` and everything in it to ``nobody`` when the grader is root (the sandbox's user then)."""
+@contextmanager
+def account():
+    """A user id for one sandbox while it runs (root only; otherwise None: bwrap's user namespace suffices)."""
     if os.geteuid() != 0:
+        yield None
+        return
+    with _lock:
+        uid = next(u for u in range(FIRST_UID, FIRST_UID + 10_000) if u not in _taken)
+        _taken.add(uid)
+    try:
+        yield uid
+    finally:
+        with _lock:
+            _taken.discard(uid)
+
+
+def give_away(folder: Path, uid: int | None) -> None:
+    """Hand ``folder`` and everything in it to user (and group) ``uid`` (None: nothing to do)."""
+    if uid is None:
         return
     for path in [folder, *folder.rglob("*")]:
-        os.lchown(path, NOBODY, NOBODY)
+        os.lchown(path, uid, uid)
 
 
 def readable_paths(share: tuple[Path, ...] = ()) -> list[Path]:
@@ -78,17 +99,17 @@ def _under(path: Path, folders: list[Path]) -> bool:
 
 
 def command(argv: list[str], writable: list[Path], readonly: list[Path], secrets: list[Path],
-            share: tuple[Path, ...] = (), bwrap: str = "bwrap") -> list[str]:
+            share: tuple[Path, ...] = (), uid: int | None = None, bwrap: str = "bwrap") -> list[str]:
     """The bwrap command line that runs ``argv`` in the sandbox described in the module docstring, with
     ``writable`` and ``readonly`` folders at their own paths. ``secrets``: files or folders hidden even when
     they lie inside a readable path.
 
-    As root, bwrap sets the sandbox up with root's rights (so it can show a Python installed under /root)
-    and the process inside switches to ``nobody`` before anything else runs; otherwise bwrap runs as the
-    user, in a user namespace of its own in which no further namespace can be made.
+    As root (``uid`` from ``account``), bwrap sets the sandbox up with root's rights (so it can show a Python
+    installed under /root) and the process inside switches to ``uid`` before anything else runs; otherwise
+    bwrap runs as the user, in a user namespace of its own in which no further namespace can be made.
     """
     readable = readable_paths(share)
-    root = os.geteuid() == 0
+    root = uid is not None
     made: set[Path] = set()
 
     def folders_to(path: Path) -> list[str]:  # the mount point's parents, traversable by nobody
@@ -116,7 +137,7 @@ def command(argv: list[str], writable: list[Path], readonly: list[Path], secrets
     for path in readonly:
         args += [*folders_to(path), "--ro-bind", str(path), str(path)]
     args += ["--chdir", str(writable[0])] if writable else []
-    return args + ["--", *([sys.executable, "-c", AS_NOBODY] if root else []), *argv]
+    return args + ["--", *([sys.executable, "-c", AS_USER, str(uid)] if root else []), *argv]
 
 
 @functools.cache
@@ -131,14 +152,14 @@ def probe() -> Isolation:
         home, exchange = Path(folder) / "home", Path(folder) / "exchange"
         home.mkdir()
         exchange.mkdir()
-        Path(folder).chmod(0o755)
-        give_away(Path(folder))
-        argv = command([sys.executable, "-c", "import course_utils.grading.kernel_side"], [home], [exchange], [],
-                       bwrap=bwrap)
-        try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
-        except (OSError, subprocess.TimeoutExpired) as error:
-            return Isolation(False, f"bubblewrap could not start ({error})")
+        with account() as uid:
+            give_away(Path(folder), uid)
+            argv = command([sys.executable, "-c", "import course_utils.grading.kernel_side"], [home], [exchange], [],
+                           uid=uid, bwrap=bwrap)
+            try:
+                done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+            except (OSError, subprocess.TimeoutExpired) as error:
+                return Isolation(False, f"bubblewrap could not start ({error})")
     if done.returncode != 0:
         why = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
         return Isolation(False, f"bubblewrap could not start a sandbox here: {why}")

@@ -11,6 +11,7 @@ touches (measured here: 2.9 GB virtual for 0.8 GB resident after fitting a small
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -37,6 +38,7 @@ KERNEL_VARIABLES = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "VIRTUAL_ENV", "CO
                     "PYTHONHASHSEED")
 KERNEL_PREFIXES = ("LC_", "COURSE_", "KERAS_", "TF_", "XLA_", "JAX_", "CUDA_", "NVIDIA_", "OMP_", "MKL_",
                    "OPENBLAS_", "TPU_")
+STUDENT = {"USER": "student", "LOGNAME": "student"}  # the sandbox's user may have no account on the system
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ def kernel_environment(home: str, profile: str) -> dict[str, str]:
     from course_utils.data.cache import CACHE_ENV, cache_dir
 
     env = {k: v for k, v in os.environ.items() if k in KERNEL_VARIABLES or k.startswith(KERNEL_PREFIXES)}
-    env.update({"HOME": home, "COURSE_PROFILE": profile, "PIP_NO_INDEX": "1",
+    env.update({**STUDENT, "HOME": home, "COURSE_PROFILE": profile, "PIP_NO_INDEX": "1",
                 CACHE_ENV: str(cache_dir()), "PYTHONUSERBASE": site.getuserbase(),
                 "MPLCONFIGDIR": str(Path(home) / ".matplotlib"), "TMPDIR": str(Path(home) / "tmp")})
     return env
@@ -210,40 +212,47 @@ def run_notebook(notebook_json: str, limits: Limits, judge_job: dict, setting: S
     """Execute one notebook (JSON text) in its own runner process under ``limits``, then judge it with
     ``judge_job`` ({"lab", "sources", "hidden_module"})."""
     work = Path(tempfile.mkdtemp(prefix="course-grade-"))
+    start = time.monotonic()
+    with sandbox.account() if setting.isolation.sandboxed else contextlib.nullcontext() as uid:
+        try:
+            return _run(notebook_json, limits, judge_job, setting, cancel, work, uid, start)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(notebook_json: str, limits: Limits, judge_job: dict, setting: Setting, cancel, work: Path,
+         uid: int | None, start: float) -> Execution:
     home, exchange, judge_home = work / "home", work / "exchange", work / "judge"
     sandboxed = setting.isolation.sandboxed
     stopped, judges = threading.Event(), []
     outcome: dict = {}
-    start = time.monotonic()
-    try:
-        prepare_home(str(home))
-        exchange.mkdir()
-        prepare_home(str(judge_home))
-        runner_argv = [sys.executable, "-m", "course_utils.grading.runner"]
-        judge_argv = [sys.executable, "-m", "course_utils.grading.judge"]
-        if sandboxed:
-            sandbox.give_away(work)
-            runner_argv = sandbox.command(runner_argv, [home], [exchange], list(setting.secrets), setting.share)
-            judge_argv = sandbox.command(judge_argv, [judge_home, exchange], [], list(setting.secrets), setting.share)
-        judge_env = {**kernel_environment(str(judge_home), limits.profile), "TMPDIR": str(exchange)}
-        with tempfile.TemporaryFile() as errors:
-            runner = _Runner(runner_argv, home, limits, errors)
-            watch = threading.Thread(target=_watch, args=(runner.proc, limits, start, cancel, stopped, judges, outcome))
-            watch.start()
-            runner.send(json.dumps({"notebook": notebook_json, "cell_timeout": limits.cell_seconds,
-                                    "call_timeout": limits.call_seconds, "token": runner.token,
-                                    "max_processes": sandbox.MAX_PROCESSES if sandboxed else None}))
-            runner.notebook_done.wait()
-            results, judge_error = None, ""
-            notebook = runner.notebook
-            if notebook is not None and notebook.get("outcome") == "finished" and not stopped.is_set():
-                results, judge_error = _judge(runner, judge_argv, judge_env, judge_job, stopped, judges)
-            runner.close()
-            watch.join()
-            errors.seek(0)
-            runner_errors = errors.read().decode("utf-8", "replace")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    prepare_home(str(home))
+    exchange.mkdir()
+    prepare_home(str(judge_home))
+    runner_argv = [sys.executable, "-m", "course_utils.grading.runner"]
+    judge_argv = [sys.executable, "-m", "course_utils.grading.judge"]
+    if sandboxed:
+        sandbox.give_away(work, uid)
+        runner_argv = sandbox.command(runner_argv, [home], [exchange], list(setting.secrets), setting.share, uid)
+        judge_argv = sandbox.command(judge_argv, [judge_home, exchange], [], list(setting.secrets), setting.share,
+                                     uid)
+    judge_env = {**kernel_environment(str(judge_home), limits.profile), "TMPDIR": str(exchange)}
+    with tempfile.TemporaryFile() as errors:
+        runner = _Runner(runner_argv, home, limits, errors)
+        watch = threading.Thread(target=_watch, args=(runner.proc, limits, start, cancel, stopped, judges, outcome))
+        watch.start()
+        runner.send(json.dumps({"notebook": notebook_json, "cell_timeout": limits.cell_seconds,
+                                "call_timeout": limits.call_seconds, "token": runner.token,
+                                "max_processes": sandbox.MAX_PROCESSES if sandboxed else None}))
+        runner.notebook_done.wait()
+        results, judge_error = None, ""
+        notebook = runner.notebook
+        if notebook is not None and notebook.get("outcome") == "finished" and not stopped.is_set():
+            results, judge_error = _judge(runner, judge_argv, judge_env, judge_job, stopped, judges)
+        runner.close()
+        watch.join()
+        errors.seek(0)
+        runner_errors = errors.read().decode("utf-8", "replace")
     seconds, peak = time.monotonic() - start, outcome.get("peak", 0)
     if stopped.is_set():
         return Execution(outcome["stopped"], running_cell=runner.running_cell, judging=runner.notebook is not None,
