@@ -1,7 +1,7 @@
 """Grade a folder of lab notebooks downloaded from Colab.
 
     course-grade LAB SUBMISSIONS [--out DIR] [--profile smoke|cpu|full] [--jobs N]
-                 [--cell-timeout S] [--timeout S] [--memory-gb G] [--checks FILE] [--hidden FILE]
+                 [--cell-timeout S] [--call-timeout S] [--timeout S] [--memory-gb G] [--checks FILE] [--hidden FILE]
                  [--share DIR] [--no-sandbox]
 
 Every .ipynb under SUBMISSIONS is one student (named after the file). Writes DIR/gradebook.csv
@@ -42,6 +42,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_positive(float), metavar="S",
                    help="seconds one notebook may run in total (default by profile: "
                         + ", ".join(f"{k} {v[1]}" for k, v in grader.DEFAULT_SECONDS.items()) + ")")
+    p.add_argument("--call-timeout", type=_positive(float), metavar="S", default=grader.SECONDS_PER_CALL,
+                   help=f"seconds one call of a student's function by a check may run (default {grader.SECONDS_PER_CALL})")
     p.add_argument("--memory-gb", type=_positive(float), metavar="G",
                    help="GiB one notebook's processes may use (default by profile: "
                         + ", ".join(f"{k} {v:g}" for k, v in grader.DEFAULT_MEMORY_GB.items()) + ")")
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         if not folder.is_dir():
             p.error(f"--share {folder}: no such folder")
     options = grader.Options(profile=args.profile, cell_seconds=args.cell_timeout, total_seconds=args.timeout,
-                             memory_gb=args.memory_gb, jobs=args.jobs, isolate=not args.no_sandbox,
+                             memory_gb=args.memory_gb, call_seconds=args.call_timeout, jobs=args.jobs, isolate=not args.no_sandbox,
                              share=tuple(folder.resolve() for folder in args.share))
     out = args.out or Path(f"grades-{args.lab}")
     try:

@@ -35,13 +35,15 @@ class TamperedError(RuntimeError):
 
 @dataclass(frozen=True)
 class Options:
-    """How to run the notebooks: profile, limits (None: the profile's default), parallel jobs, whether to
+    """How to run the notebooks: profile, limits (None: the profile's default; ``call_seconds`` for one call
+    of a student's function by a check), parallel jobs, whether to
     use the sandbox (``isolate=False``: never, as where there is none) and folders the notebooks may read."""
 
     profile: str = "smoke"
     cell_seconds: float | None = None
     total_seconds: float | None = None
     memory_gb: float | None = None
+    call_seconds: float = SECONDS_PER_CALL
     jobs: int = 1
     isolate: bool = True
     share: tuple[Path, ...] = ()
@@ -53,7 +55,7 @@ class Options:
         cell, total = DEFAULT_SECONDS[self.profile]
         memory_gb = self.memory_gb or DEFAULT_MEMORY_GB[self.profile]
         return Limits(cell_seconds=self.cell_seconds or cell, total_seconds=self.total_seconds or total,
-                      memory_bytes=int(memory_gb * 2**30), profile=self.profile, call_seconds=SECONDS_PER_CALL)
+                      memory_bytes=int(memory_gb * 2**30), profile=self.profile, call_seconds=self.call_seconds)
 
 
 def grade_submission(submission: Submission, checks: CheckSet, limits: Limits, setting: Setting,
