@@ -527,3 +527,20 @@ def test_lab01_hidden_checks_catch_what_the_self_checks_miss():
     assert results["lab01.gd_table"]["passed"] is True
     assert results["lab01.gd_table_one_row"] == {
         "passed": False, "message": "gd_table(-0.5, 0.3, 1) has shape (3,); one iteration is one row, shape (1, 3)."}
+
+
+def test_without_a_sandbox_the_run_says_so_and_stops_when_a_submission_changes(tmp_path, fixture_env):
+    submitted = tmp_path / "submitted"
+    submitted.mkdir()
+    nbformat.write(solution_notebook(), submitted / "alice.ipynb")
+    options = grader.Options(cell_seconds=4, total_seconds=20, memory_gb=1, jobs=1, isolate=False, share=(FIXTURES,))
+    checks = fixture_checks()
+    grades = grader.grade_folder(checks, submitted, tmp_path / "grades", options, progress=False)
+    assert grades[0].total == 4 and read_gradebook(tmp_path / "grades")["alice"]["isolation"] == "NOT ISOLATED"
+    assert "WARNING: NOT ISOLATED (the sandbox was switched off)" in gradebook.summary(
+        checks, grades, "smoke", options.isolation())
+    victim = submitted / "alice.ipynb"
+    nbformat.write(with_cells(solution_notebook(), f"open({str(victim)!r}, 'a').write(' ')"), submitted / "zed.ipynb")
+    with pytest.raises(grader.TamperedError, match=r"while zed.s notebook ran .*/alice\.ipynb"):
+        grader.grade_folder(checks, submitted, tmp_path / "grades2", options, progress=False)
+    assert not (tmp_path / "grades2").exists()
