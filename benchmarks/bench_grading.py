@@ -90,7 +90,8 @@ def main() -> None:
             write_result(bench, "peak memory per notebook", peak, "GiB", notes)
             if jobs in before:
                 base_rate, base_seconds = before[jobs]
-                base_notes = f"{args.copies} notebooks, grader of {args.baseline} (checks inside the kernel), same machine"
+                base_notes = (f"{args.copies} notebooks, grader of {args.baseline} (checks inside the kernel), "
+                              "same machine")
                 write_result(bench, "baseline notebooks per minute", base_rate, "1/min", base_notes)
                 write_result(bench, "baseline mean seconds per notebook", base_seconds, "s", base_notes)
                 write_result(bench, "isolation cost per notebook", 100 * (per_notebook / base_seconds - 1), "%",

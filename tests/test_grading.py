@@ -31,8 +31,13 @@ from judging import judged
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "grading"
-FIXTURE_LIMITS = ["--cell-timeout", "4", "--call-timeout", "2", "--timeout", "20", "--memory-gb", "1", "--share", str(FIXTURES)]
+FIXTURE_LIMITS = ["--cell-timeout", "4", "--call-timeout", "2", "--timeout", "20", "--memory-gb", "1",
+                  "--share", str(FIXTURES)]
 PACKAGE = Path(sandbox.PACKAGE_DIR)
+# The hostile notebooks really attack (they edit the installed checks, overwrite submissions): they are graded
+# only where the sandbox works, never against a developer's unprotected checkout.
+ISOLATION = sandbox.probe()
+needs_sandbox = pytest.mark.skipif(not ISOLATION.sandboxed, reason=f"no sandbox here: {ISOLATION.reason}")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -168,10 +173,11 @@ def room(tmp_path_factory, fixture_env):
         "hank": with_cells(solution_notebook(), "import numpy as np\nhog = []\nwhile True:\n"
                                                 "    hog.append(np.ones(2**24))"),
         "ivan": with_cells(solution_notebook(), "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
-        "mallory": with_cells(generated_lab(), mallory_cell(out, submitted)),
         "kim": with_cells(solution_notebook(), "def square(x):\n    while True:\n        pass"),
-        **{name: hostile(name, generated_lab()) for name in HOSTILE_POINTS},
     }
+    if ISOLATION.sandboxed:
+        notebooks["mallory"] = with_cells(generated_lab(), mallory_cell(out, submitted))
+        notebooks.update({name: hostile(name, generated_lab()) for name in HOSTILE_POINTS})
     for student, nb in notebooks.items():
         nbformat.write(nb, submitted / f"{student}.ipynb")
     (submitted / "dave.ipynb").write_text(nbformat.writes(solution_notebook())[:300])  # cut mid-download
@@ -180,7 +186,8 @@ def room(tmp_path_factory, fixture_env):
     start = time.monotonic()
     with redirect_stdout(buffer):
         code = cli.main(["lab99", str(submitted), "--out", str(out), "--jobs", "2", "--checks",
-                         str(FIXTURES / "lab99.py"), "--hidden", str(FIXTURES / "hidden" / "lab99.py"), *FIXTURE_LIMITS])
+                         str(FIXTURES / "lab99.py"), "--hidden", str(FIXTURES / "hidden" / "lab99.py"),
+                         *FIXTURE_LIMITS])
     return dict(code=code, out=out, submitted=submitted, printed=buffer.getvalue(), before=before,
                 after=fingerprint(submitted, PACKAGE, FIXTURES), seconds=time.monotonic() - start,
                 rows=read_gradebook(out), base=base)
@@ -192,8 +199,8 @@ def room(tmp_path_factory, fixture_env):
 
 def test_solution_scores_full_marks_and_generated_lab_scores_zero(room):
     assert room["code"] == 0
-    assert room["rows"]["alice"] == {"student": "alice", "square": "2", "sum": "1", "square_zero": "1",
-                                     "total": "4", "status": "ok", "isolation": "sandbox"}
+    assert room["rows"]["alice"] == {"student": "alice", "square": "2", "sum": "1", "square_zero": "1", "total": "4",
+                                     "status": "ok", "isolation": "sandbox" if ISOLATION.sandboxed else "NOT ISOLATED"}
     assert room["rows"]["bob"]["total"] == "0" and room["rows"]["bob"]["status"] == "ok"
 
 
@@ -238,6 +245,7 @@ def test_dead_kernel_scores_zero(room):
     assert "kernel stopped (killed by SIGKILL) while cell 7" in (room["out"] / "feedback" / "ivan.md").read_text()
 
 
+@needs_sandbox
 def test_malicious_notebook_changes_no_other_grade(room):
     found = mallory_found((room["out"] / "feedback" / "mallory.md").read_text())
     # The attacks wrote only inside the sandbox: the submissions and the gradebook are the grader's own.
@@ -256,6 +264,7 @@ def test_malicious_notebook_changes_no_other_grade(room):
     assert found["daemon"] > 0 and running_with("'hacked'") == []
 
 
+@needs_sandbox
 @pytest.mark.parametrize("name", HOSTILE_POINTS)
 def test_hostile_notebook_earns_only_what_its_real_answers_earn(room, name):
     row = room["rows"][name]
@@ -268,15 +277,17 @@ def test_hostile_notebook_earns_only_what_its_real_answers_earn(room, name):
     assert running_with("sleep 617") == []
 
 
+@needs_sandbox
 def test_hostile_notebooks_saw_neither_submissions_nor_hidden_checks(room):
-    feedback = {name: (room["out"] / "feedback" / f"{name}.md").read_text() for name in ("steal_submissions", "read_hidden")}
+    feedback = {name: (room["out"] / "feedback" / f"{name}.md").read_text()
+                for name in ("steal_submissions", "read_hidden")}
     assert "notebooks seen: []" in feedback["steal_submissions"]
     assert "hidden checks found: []" in feedback["read_hidden"]
 
 
 def test_summary_names_every_status(room):
-    assert f"lab99 (smoke profile): {11 + len(HOSTILE_POINTS)} notebook(s)" in room["printed"]
-    assert "isolated: each notebook ran in a bubblewrap sandbox" in room["printed"]
+    assert f"lab99 (smoke profile): {len(room['rows'])} notebook(s)" in room["printed"]
+    assert ISOLATION.describe() in room["printed"]
     for status in ("ok", "cell-timeout", "timeout", "memory-limit", "kernel-died", "invalid-notebook", "wrong-lab"):
         assert status in room["printed"]
     print(f"graded the room of 10 in {room['seconds']:.1f} s")

@@ -43,7 +43,8 @@ def parser() -> argparse.ArgumentParser:
                    help="seconds one notebook may run in total (default by profile: "
                         + ", ".join(f"{k} {v[1]}" for k, v in grader.DEFAULT_SECONDS.items()) + ")")
     p.add_argument("--call-timeout", type=_positive(float), metavar="S", default=grader.SECONDS_PER_CALL,
-                   help=f"seconds one call of a student's function by a check may run (default {grader.SECONDS_PER_CALL})")
+                   help="seconds one call of a student's function by a check may run "
+                        f"(default {grader.SECONDS_PER_CALL})")
     p.add_argument("--memory-gb", type=_positive(float), metavar="G",
                    help="GiB one notebook's processes may use (default by profile: "
                         + ", ".join(f"{k} {v:g}" for k, v in grader.DEFAULT_MEMORY_GB.items()) + ")")
@@ -69,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         if not folder.is_dir():
             p.error(f"--share {folder}: no such folder")
     options = grader.Options(profile=args.profile, cell_seconds=args.cell_timeout, total_seconds=args.timeout,
-                             memory_gb=args.memory_gb, call_seconds=args.call_timeout, jobs=args.jobs, isolate=not args.no_sandbox,
+                             memory_gb=args.memory_gb, call_seconds=args.call_timeout, jobs=args.jobs,
+                             isolate=not args.no_sandbox,
                              share=tuple(folder.resolve() for folder in args.share))
     out = args.out or Path(f"grades-{args.lab}")
     try:

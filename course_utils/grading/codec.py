@@ -1,8 +1,8 @@
 """Plain data between a student's kernel and the grader's judge: a strict codec that never unpickles or evals.
 
 ``encode(value)`` gives JSON-able data, ``decode(data)`` the value back. Carried as they are: None, bool, int,
-float, str, bytes, file paths (pathlib), lists, tuples and dicts of carried values; NumPy arrays and scalars of numeric or bool
-dtypes (any byte order, so a big-endian FITS array stays big-endian); NumPy random generators (their bit
+float, str, bytes, file paths (pathlib), lists, tuples and dicts of carried values; NumPy arrays and
+scalars of numeric or bool dtypes (any byte order, so a big-endian FITS array stays big-endian); NumPy random generators (their bit
 generator's state); Keras models and layers as config + weights, rebuilt with Keras' safe deserialization.
 Tensors (TensorFlow, JAX) travel as NumPy arrays. Anything else arrives as an ``Opaque`` description named
 like its type, so a check's message reads as it would in the student's own kernel.
@@ -74,10 +74,6 @@ def _encode(value, budget: _Budget, depth: int):
         if isinstance(value, str):
             budget.spend(len(value), 0)
         return value if not (type(value) is float and not math.isfinite(value)) else {"t": "float", "v": repr(value)}
-    if isinstance(value, int):  # int subclasses (bool done above)
-        return int(value)
-    if isinstance(value, float):
-        return _encode(float(value), budget, depth)
     if isinstance(value, (bytes, bytearray)):
         budget.spend(len(value), 0)
         return {"t": "bytes", "v": base64.b64encode(bytes(value)).decode("ascii")}
@@ -99,6 +95,10 @@ def _encode(value, budget: _Budget, depth: int):
             bits = value.bit_generator
             return {"t": "rng", "bit_generator": type(bits).__name__,
                     "state": _encode(bits.state, budget, depth + 1)}
+    if isinstance(value, int):  # int and float subclasses (bool and NumPy scalars done above)
+        return int(value)
+    if isinstance(value, float):
+        return _encode(float(value), budget, depth)
     keras = sys.modules.get("keras")
     if keras is not None and isinstance(value, (keras.Model, keras.layers.Layer)):
         return _encode_keras(value, keras, budget, depth)

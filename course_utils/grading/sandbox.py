@@ -54,7 +54,8 @@ class Isolation:
                 "and the submissions were verified unchanged after each notebook")
 
 
-AS_USER = "import os, sys; u = int(sys.argv[1]); os.setgroups([]); os.setgid(u); os.setuid(u); os.execv(sys.argv[2], sys.argv[2:])"
+AS_USER = ("import os, sys; u = int(sys.argv[1]); os.setgroups([]); os.setgid(u); os.setuid(u); "
+           "os.execv(sys.argv[2], sys.argv[2:])")
 _taken: set[int] = set()
 _lock = threading.Lock()
 
@@ -121,7 +122,8 @@ def command(argv: list[str], writable: list[Path], readonly: list[Path], secrets
         return out
 
     args = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
-            *(["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] if root else ["--unshare-user", "--disable-userns"]),
+            *(["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] if root
+              else ["--unshare-user", "--disable-userns"]),
             "--die-with-parent", "--new-session", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     for path in readable:
         if path.is_symlink() and str(path) in SYSTEM_PATHS:  # merged /usr: /bin -> usr/bin
@@ -176,7 +178,8 @@ class Fingerprint:
     def _digests(self) -> dict[str, str]:
         digests = {}
         for root in self.paths:
-            files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+            files = ([root] if root.is_file() else
+                     sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [])
             for path in files:
                 if "__pycache__" in path.parts:
                     continue

@@ -1,8 +1,8 @@
 """A student's grade: the status of the run, points per question, and what to tell the student.
 
 Points come from the instructor's question list and the judge's verdicts (``judge``), which the
-notebook never sees, so nothing a notebook prints or does can change what a question is worth. A question that could not be
-verified (the run stopped, the notebook was of another lab) scores zero.
+notebook never sees, so nothing a notebook prints or does can change what a question is worth. A
+question that could not be verified (the run stopped, the notebook was of another lab) scores zero.
 """
 from __future__ import annotations
 
