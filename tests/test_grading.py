@@ -555,3 +555,28 @@ def test_without_a_sandbox_the_run_says_so_and_stops_when_a_submission_changes(t
     with pytest.raises(grader.TamperedError, match=r"while zed.s notebook ran .*/alice\.ipynb"):
         grader.grade_folder(checks, submitted, tmp_path / "grades2", options, progress=False)
     assert not (tmp_path / "grades2").exists()
+
+
+def test_toolkit_calls_go_through_the_remote_callable():
+    import keras
+    import numpy as np
+
+    from course_utils.checks import CheckFailed, toolkit
+    from course_utils.grading import remote
+    from judging import InProcess
+
+    def normalise(images):
+        images -= images.mean()  # in place
+        return images
+
+    def block(x, filters):
+        return keras.layers.ReLU()(keras.layers.Conv2D(filters, 3, padding="same")(x) + x)
+
+    channel = InProcess({"normalise": normalise, "block": block})
+    images = np.ones((2, 3))
+    with pytest.raises(CheckFailed, match="on two images: normalise changed its argument 1 in place"):
+        toolkit.call(remote.RemoteCallable(channel, "normalise"), "on two images", images)
+    assert (images == 1).all()  # the check's own array is untouched
+    model = toolkit.build_block(remote.RemoteCallable(channel, "block"), "with 4 filters", (8, 8, 4), 4)
+    assert isinstance(model, keras.Model) and tuple(model.outputs[0].shape) == (None, 8, 8, 4)
+    assert [type(op).__name__ for op in model.operations] == ["InputLayer", "Conv2D", "Add", "ReLU"]
