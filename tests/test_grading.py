@@ -171,7 +171,7 @@ def room(tmp_path_factory, fixture_env):
         "gina": with_cells(solution_notebook(), "import time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
                                                 "    except KeyboardInterrupt:\n        pass"),
         "hank": with_cells(solution_notebook(), "import numpy as np\nhog = []\nwhile True:\n"
-                                                "    hog.append(np.ones(2**24))"),
+                                                "    hog.append(np.ones(2**26))"),
         "ivan": with_cells(solution_notebook(), "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
         "kim": with_cells(solution_notebook(), "def square(x):\n    while True:\n        pass"),
     }

@@ -4,7 +4,7 @@ for each submission (inside the sandbox where there is one).
     python -m course_utils.grading.runner      (the job, then one request per line, on stdin)
 
 The first line on stdin is the job: {"notebook": notebook JSON, "cell_timeout": s, "call_timeout": s,
-"token": str}. The runner executes every cell with nbclient; a cell that raises does not stop the next
+"token": str, "max_processes": int or None (the sandbox's process limit, see ``processes.limit_processes``)}. The runner executes every cell with nbclient; a cell that raises does not stop the next
 ones, and a cell that runs past ``cell_timeout`` is interrupted and the notebook goes on. The kernel then
 stays alive: each further line on stdin is a request of the judge (see ``kernel_side``), run in the
 kernel by one small cell with ``call_timeout``; end of input ends the kernel. It reports on stdout, on

@@ -20,6 +20,7 @@ package and the submissions are unchanged.
 from __future__ import annotations
 
 import functools
+import glob
 import hashlib
 import os
 import shutil
@@ -134,6 +135,8 @@ def command(argv: list[str], writable: list[Path], readonly: list[Path], secrets
         secret = Path(secret).resolve()
         if secret.exists() and _under(secret, readable):
             args += ["--tmpfs", str(secret)] if secret.is_dir() else ["--ro-bind", "/dev/null", str(secret)]
+    for device in sorted(glob.glob("/dev/nvidia*")):  # GPUs, so a full-profile run can use them
+        args += ["--dev-bind", device, device]
     for path in writable:
         args += [*folders_to(path), "--bind", str(path), str(path)]
     for path in readonly:

@@ -173,7 +173,9 @@ class _Runner:
 
 def _judge(runner: _Runner, argv: list[str], env: dict, job: dict, stopped: threading.Event,
            judges: list) -> tuple[dict | None, str]:
-    """Start the judge, relay its calls to the runner and the replies back; return (results, why not)."""
+    """Start the judge (it loads the checks while the notebook's cells run); once the cells have run, relay its
+    calls to the runner and the replies back. Returns (results, why not); (None, "") when there is nothing to
+    judge (the notebook did not finish, or was stopped)."""
     with tempfile.TemporaryFile() as errors:
         judge = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, env=env,
                                  cwd=env["HOME"], text=True, start_new_session=True)
@@ -181,6 +183,9 @@ def _judge(runner: _Runner, argv: list[str], env: dict, job: dict, stopped: thre
         try:
             judge.stdin.write(json.dumps(job) + "\n")
             judge.stdin.flush()
+            runner.notebook_done.wait()
+            if (runner.notebook or {}).get("outcome") != "finished" or stopped.is_set():
+                return None, ""
             while line := judge.stdout.readline():
                 message = json.loads(line)
                 if "results" in message:
@@ -244,11 +249,8 @@ def _run(notebook_json: str, limits: Limits, judge_job: dict, setting: Setting, 
         runner.send(json.dumps({"notebook": notebook_json, "cell_timeout": limits.cell_seconds,
                                 "call_timeout": limits.call_seconds, "token": runner.token,
                                 "max_processes": sandbox.MAX_PROCESSES if sandboxed else None}))
-        runner.notebook_done.wait()
-        results, judge_error = None, ""
+        results, judge_error = _judge(runner, judge_argv, judge_env, judge_job, stopped, judges)
         notebook = runner.notebook
-        if notebook is not None and notebook.get("outcome") == "finished" and not stopped.is_set():
-            results, judge_error = _judge(runner, judge_argv, judge_env, judge_job, stopped, judges)
         runner.close()
         watch.join()
         errors.seek(0)
