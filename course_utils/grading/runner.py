@@ -82,7 +82,7 @@ def serve(client: NotebookClient, requests, call_timeout: float, report) -> None
         cell = nbformat.v4.new_code_cell(source)
         start = time.monotonic()
         try:
-            client.execute_cell(cell, -1)
+            client.execute_cell(cell, -1, store_history=False)
         except DeadKernelError:
             report(f"reply {json.dumps({'kernel_died': how_it_ended(kernel_returncode(client))})}")
             return
