@@ -11,6 +11,8 @@ from typing import Any
 
 from course_utils.checks.core import CheckFailed
 
+RETURN_A_TENSOR = "return the block's output tensor (what the last layer returns when called on a tensor)."
+
 
 def _changed(before: Any, after: Any) -> bool:
     import numpy as np
@@ -59,4 +61,8 @@ def build_block(fn, case: str, input_shape: tuple, *args, **kwargs):
     import keras
 
     inputs = keras.Input(tuple(input_shape))
-    return keras.Model(inputs, fn(inputs, *args, **kwargs))
+    output = fn(inputs, *args, **kwargs)
+    if not isinstance(output, keras.KerasTensor):
+        raise CheckFailed(f"{case} {getattr(fn, '__name__', 'the function')} returned {type(output).__name__}; "
+                          f"{RETURN_A_TENSOR}")
+    return keras.Model(inputs, output)

@@ -54,7 +54,10 @@ def answer(request: dict, namespace: dict) -> dict:
             import keras
 
             inputs = keras.Input(tuple(codec.decode(request["input_shape"])))
-            result = keras.Model(inputs, obj(inputs, *args, **kwargs))
+            output = obj(inputs, *args, **kwargs)
+            if not isinstance(output, keras.KerasTensor):
+                return {"not_a_tensor": type(output).__name__}
+            result = keras.Model(inputs, output)
         else:
             result = obj(*args, **kwargs)
     except (Exception, SystemExit) as error:  # the student's code raised: report it, the judge decides

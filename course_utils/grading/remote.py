@@ -150,6 +150,10 @@ class RemoteCallable:
                                      **self._encode_arguments(args, kwargs))
         if "raised" in reply:
             _raise_student_error(reply["raised"])
+        if "not_a_tensor" in reply:
+            from course_utils.checks.toolkit import RETURN_A_TENSOR
+
+            raise _check_failed()(f"{self.target} returned {str(reply['not_a_tensor'])[:100]}; {RETURN_A_TENSOR}")
         return _decoded(reply, "result", self.target)
 
 
