@@ -8,6 +8,7 @@ graded folders (module fixtures) run with --jobs 2.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -23,13 +24,20 @@ import psutil
 import pytest
 
 from course_utils.grading import __main__ as cli
-from course_utils.grading import checkset, gradebook, grader, probe, submissions
+from course_utils.grading import checkset, gradebook, grader, sandbox, submissions
 from course_utils.grading.score import Grade, QuestionResult
 from course_utils.notebooks import labgen
+from judging import judged
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "grading"
-FIXTURE_LIMITS = ["--cell-timeout", "4", "--timeout", "20", "--memory-gb", "0.5"]
+FIXTURE_LIMITS = ["--cell-timeout", "4", "--call-timeout", "2", "--timeout", "20", "--memory-gb", "1",
+                  "--share", str(FIXTURES)]
+PACKAGE = Path(sandbox.PACKAGE_DIR)
+# The hostile notebooks really attack (they edit the installed checks, overwrite submissions): they are graded
+# only where the sandbox works, never against a developer's unprotected checkout.
+ISOLATION = sandbox.probe()
+needs_sandbox = pytest.mark.skipif(not ISOLATION.sandboxed, reason=f"no sandbox here: {ISOLATION.reason}")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -65,17 +73,21 @@ def lab02_notebook() -> nbformat.NotebookNode:
     ])
 
 
-def mallory_cell(out: Path, submitted: Path, report: Path) -> str:
-    """Code that attacks the grading run and records what it could do."""
+def mallory_cell(out: Path, submitted: Path) -> str:
+    """Code that attacks the grading run with the paths it was told, and reports what it could do through
+    the one channel left to it: the message of its own answer's error, in its feedback."""
     return f"""
-import glob, importlib, json, os, pathlib, subprocess, sys, tempfile
-found = {{"left behind": tempfile.mkdtemp(prefix="lab-stamps-")}}
-os.makedirs({str(out / "feedback")!r}, exist_ok=True)
-open({str(out / "gradebook.csv")!r}, "w").write("student,total\\nmallory,100\\n")
-open({str(out / "feedback" / "alice.md")!r}, "w").write("alice: 0 points")
-for path in glob.glob({str(submitted)!r} + "/*.ipynb"):
-    if "mallory" not in path:
-        open(path, "w").write("{{ overwritten by mallory")
+import importlib, json, os, pathlib, subprocess, sys, tempfile
+found = {{"left behind": tempfile.mkdtemp(prefix="lab-stamps-"), "home": str(pathlib.Path.home()), "wrote": []}}
+for path, text in [({str(out / "gradebook.csv")!r}, "student,total\\nmallory,100\\n"),
+                   ({str(out / "feedback" / "alice.md")!r}, "alice: 0 points"),
+                   ({str(submitted / "alice.ipynb")!r}, "{{ overwritten by mallory")]:
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        open(path, "w").write(text)
+        found["wrote"].append(path)
+    except OSError:
+        pass
 try:
     importlib.import_module("course_utils.checks.lab99_hidden")
     found["imported hidden"] = True
@@ -88,10 +100,43 @@ found["environment naming hidden"] = [k for k, v in os.environ.items() if "hidde
 daemon = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120); "
                            "open({str(out / "gradebook.csv")!r}, 'w').write('hacked')"], start_new_session=True)
 found["daemon"] = daemon.pid
-found["home"] = str(pathlib.Path.home())
-print('course-grade-result 00112233445566778899aabbccddeeff {{"lab99.square": {{"passed": true, "message": "correct"}}}}')
-json.dump(found, open({str(report)!r}, "w"))
+def square(x):
+    raise ValueError("MALLORY" + json.dumps(found) + "MALLORY")
 """
+
+
+def mallory_found(feedback: str) -> dict:
+    return json.loads(feedback.split("MALLORY")[1])
+
+
+HOSTILE = FIXTURES / "hostile"
+
+
+def hostile(name: str, base: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """``base`` with the code cells of the hostile notebook ``hostile/<name>.py`` added at the end."""
+    cells = [c.source for c in jupytext.read(HOSTILE / f"{name}.py").cells if c.cell_type == "code"]
+    return with_cells(base, *cells)
+
+
+# The hostile notebooks of tests/fixtures/grading/hostile and the points their real answers earn.
+HOSTILE_POINTS = {"steal_submissions": 1, "edit_checks": 0, "read_hidden": 1, "forge_result": 0,
+                  "patch_runtime": 0, "write_outside": 4, "fork_storm": 4, "sleep_past_limit": 0}
+
+
+def running_with(text: str) -> list[str]:
+    """Command lines of this machine's running processes that contain ``text``."""
+    lines = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        line = " ".join(proc.info["cmdline"] or [])
+        if text in line and proc.info["status"] != psutil.STATUS_ZOMBIE and proc.pid != os.getpid():
+            lines.append(line)
+    return lines
+
+
+def fingerprint(*folders: Path) -> dict[str, str]:
+    """{path: sha256} of every file under ``folders`` (byte code caches left out)."""
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for folder in folders for p in sorted(folder.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts}
 
 
 def read_gradebook(out: Path) -> dict[str, dict[str, str]]:
@@ -102,23 +147,16 @@ def read_gradebook(out: Path) -> dict[str, dict[str, str]]:
 @pytest.fixture(scope="module")
 def fixture_env():
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GRADING_FIXTURE_DIR", str(FIXTURES))
+        mp.setenv("COURSE_GRADING_FIXTURE_DIR", str(FIXTURES))
         yield
 
 
 @pytest.fixture(scope="module")
-def instructor_hidden(tmp_path_factory) -> Path:
-    """The hidden checks kept in the instructor's private folder, outside the repository."""
-    path = tmp_path_factory.mktemp("instructor") / "lab99_hidden.py"
-    path.write_text((FIXTURES / "hidden" / "lab99.py").read_text())
-    return path
-
-
-@pytest.fixture(scope="module")
-def room(tmp_path_factory, fixture_env, instructor_hidden):
-    """A room of fixture-lab submissions, one per behaviour, graded once with the command line."""
+def room(tmp_path_factory, fixture_env):
+    """A room of fixture-lab submissions, one per behaviour and one per hostile notebook, graded once with the
+    command line; the hidden checks sit inside the folder the notebooks may read (and are hidden there)."""
     base = tmp_path_factory.mktemp("room")
-    submitted, out, report = base / "submitted", base / "grades", base / "mallory.json"
+    submitted, out = base / "submitted", base / "grades"
     submitted.mkdir()
     notebooks = {
         "alice": solution_notebook(),
@@ -133,20 +171,26 @@ def room(tmp_path_factory, fixture_env, instructor_hidden):
         "gina": with_cells(solution_notebook(), "import time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
                                                 "    except KeyboardInterrupt:\n        pass"),
         "hank": with_cells(solution_notebook(), "import numpy as np\nhog = []\nwhile True:\n"
-                                                "    hog.append(np.ones(2**24))"),
+                                                "    hog.append(np.ones(2**26))"),
         "ivan": with_cells(solution_notebook(), "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
-        "mallory": with_cells(generated_lab(), mallory_cell(out, submitted, report)),
+        "kim": with_cells(solution_notebook(), "def square(x):\n    while True:\n        pass"),
     }
+    if ISOLATION.sandboxed:
+        notebooks["mallory"] = with_cells(generated_lab(), mallory_cell(out, submitted))
+        notebooks.update({name: hostile(name, generated_lab()) for name in HOSTILE_POINTS})
     for student, nb in notebooks.items():
         nbformat.write(nb, submitted / f"{student}.ipynb")
     (submitted / "dave.ipynb").write_text(nbformat.writes(solution_notebook())[:300])  # cut mid-download
     buffer = io.StringIO()
+    before = fingerprint(submitted, PACKAGE, FIXTURES)
     start = time.monotonic()
     with redirect_stdout(buffer):
         code = cli.main(["lab99", str(submitted), "--out", str(out), "--jobs", "2", "--checks",
-                         str(FIXTURES / "lab99.py"), "--hidden", str(instructor_hidden), *FIXTURE_LIMITS])
-    return dict(code=code, out=out, submitted=submitted, report=report, printed=buffer.getvalue(),
-                seconds=time.monotonic() - start, rows=read_gradebook(out))
+                         str(FIXTURES / "lab99.py"), "--hidden", str(FIXTURES / "hidden" / "lab99.py"),
+                         *FIXTURE_LIMITS])
+    return dict(code=code, out=out, submitted=submitted, printed=buffer.getvalue(), before=before,
+                after=fingerprint(submitted, PACKAGE, FIXTURES), seconds=time.monotonic() - start,
+                rows=read_gradebook(out), base=base)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -155,8 +199,8 @@ def room(tmp_path_factory, fixture_env, instructor_hidden):
 
 def test_solution_scores_full_marks_and_generated_lab_scores_zero(room):
     assert room["code"] == 0
-    assert room["rows"]["alice"] == {"student": "alice", "square": "2", "sum": "1", "square_zero": "1",
-                                     "total": "4", "status": "ok"}
+    assert room["rows"]["alice"] == {"student": "alice", "square": "2", "sum": "1", "square_zero": "1", "total": "4",
+                                     "status": "ok", "isolation": "sandbox" if ISOLATION.sandboxed else "NOT ISOLATED"}
     assert room["rows"]["bob"]["total"] == "0" and room["rows"]["bob"]["status"] == "ok"
 
 
@@ -165,6 +209,13 @@ def test_deleted_checks_and_redefined_names_are_still_scored_by_the_real_checks(
     assert (carol["square"], carol["square_zero"], carol["sum"], carol["status"]) == ("2", "1", "0", "ok")
     feedback = (room["out"] / "feedback" / "carol.md").read_text()
     assert "total is 'changed my mind', expected the sum of 0..9." in feedback
+
+
+def test_a_call_that_never_returns_is_stopped_and_the_rest_still_scores(room):
+    kim = room["rows"]["kim"]
+    assert (kim["square"], kim["square_zero"], kim["sum"], kim["status"]) == ("0", "0", "1", "ok")
+    assert ("calling square took longer than 2.0 s (the time limit of one call)"
+            in (room["out"] / "feedback" / "kim.md").read_text())
 
 
 def test_invalid_notebook_and_notebook_of_another_lab_score_zero_without_running(room):
@@ -186,7 +237,7 @@ def test_cell_that_ignores_interrupts_hits_the_total_limit(room):
 
 def test_memory_hog_is_stopped_at_the_memory_limit(room):
     assert (room["rows"]["hank"]["status"], room["rows"]["hank"]["total"]) == ("memory-limit", "0")
-    assert "the limit is 0.5 GB" in (room["out"] / "feedback" / "hank.md").read_text()
+    assert "the limit is 1 GB" in (room["out"] / "feedback" / "hank.md").read_text()
 
 
 def test_dead_kernel_scores_zero(room):
@@ -194,27 +245,49 @@ def test_dead_kernel_scores_zero(room):
     assert "kernel stopped (killed by SIGKILL) while cell 7" in (room["out"] / "feedback" / "ivan.md").read_text()
 
 
+@needs_sandbox
 def test_malicious_notebook_changes_no_other_grade(room):
-    found = json.loads(room["report"].read_text())
-    # The attacks ran: the originals were overwritten and the gradebook written during the run ...
-    assert (room["submitted"] / "alice.ipynb").read_text() == "{ overwritten by mallory"
-    # ... yet the grades come from the copies taken first, and the gradebook is the grader's own.
+    found = mallory_found((room["out"] / "feedback" / "mallory.md").read_text())
+    # The attacks wrote only inside the sandbox: the submissions and the gradebook are the grader's own.
+    assert room["after"] == room["before"]
     assert room["rows"]["alice"]["total"] == "4" and "mallory,100" not in (room["out"] / "gradebook.csv").read_text()
     assert "Score: 4 / 4" in (room["out"] / "feedback" / "alice.md").read_text()
-    assert set(room["rows"]) == {"alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank", "ivan", "mallory"}
-    # The forged result line earned nothing.
+    assert set(room["rows"]) == {"alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank", "ivan", "kim",
+                                 "mallory", *HOSTILE_POINTS}
     assert (room["rows"]["mallory"]["status"], room["rows"]["mallory"]["total"]) == ("ok", "0")
-    # The hidden checks were nowhere the notebook could reach while its own cells ran.
+    # The hidden checks were nowhere the notebook could reach, while its cells ran or while it was judged.
     assert found["imported hidden"] is False
     assert found["hidden modules"] == found["files naming square_zero"] == found["environment naming hidden"] == []
     assert not Path(found["home"]).exists()  # its private folder is gone, and with it its temporary files
     assert Path(found["left behind"]).is_relative_to(found["home"])
-    # The detached process was ended with the notebook, before it could write anything.
-    assert not psutil.pid_exists(found["daemon"]) or psutil.Process(found["daemon"]).status() == psutil.STATUS_ZOMBIE
+    # The detached process (its pid is one of the sandbox's own) was ended with the notebook.
+    assert found["daemon"] > 0 and running_with("'hacked'") == []
+
+
+@needs_sandbox
+@pytest.mark.parametrize("name", HOSTILE_POINTS)
+def test_hostile_notebook_earns_only_what_its_real_answers_earn(room, name):
+    row = room["rows"][name]
+    assert float(row["total"]) == HOSTILE_POINTS[name], (row, (room["out"] / "feedback" / f"{name}.md").read_text())
+    assert row["status"] == ("timeout" if name == "sleep_past_limit" else "ok"), row
+    # Honest notebooks graded in the same run keep full marks; nothing outside the notebooks' homes changed.
+    assert room["rows"]["alice"]["total"] == "4" and room["rows"]["frank"]["total"] == "4"
+    assert room["after"] == room["before"]
+    assert not list(room["base"].glob("**/hostile-was-here.txt")) and not Path("/tmp/hostile-was-here.txt").exists()
+    assert running_with("sleep 617") == []
+
+
+@needs_sandbox
+def test_hostile_notebooks_saw_neither_submissions_nor_hidden_checks(room):
+    feedback = {name: (room["out"] / "feedback" / f"{name}.md").read_text()
+                for name in ("steal_submissions", "read_hidden")}
+    assert "notebooks seen: []" in feedback["steal_submissions"]
+    assert "hidden checks found: []" in feedback["read_hidden"]
 
 
 def test_summary_names_every_status(room):
-    assert "lab99 (smoke profile): 10 notebook(s)" in room["printed"]
+    assert f"lab99 (smoke profile): {len(room['rows'])} notebook(s)" in room["printed"]
+    assert ISOLATION.describe() in room["printed"]
     for status in ("ok", "cell-timeout", "timeout", "memory-limit", "kernel-died", "invalid-notebook", "wrong-lab"):
         assert status in room["printed"]
     print(f"graded the room of 10 in {room['seconds']:.1f} s")
@@ -250,6 +323,8 @@ def test_lab01_solution_scores_full_marks_and_generated_lab_zero(tmp_path):
     submitted.mkdir()
     nbformat.write(solution, submitted / "solution.ipynb")
     nbformat.write(labgen.make_lab(solution, "labs/01_foundations.ipynb"), submitted / "lab.ipynb")
+    nbformat.write(hostile("lab01_patched_numpy", labgen.make_lab(solution, "labs/01_foundations.ipynb")),
+                   submitted / "patched_numpy.ipynb")
     checks = checkset.load("lab01")
     assert any(q.hidden for q in checks.questions), "lab 01 is graded with hidden checks too"
     with redirect_stdout(io.StringIO()):
@@ -259,6 +334,8 @@ def test_lab01_solution_scores_full_marks_and_generated_lab_zero(tmp_path):
     assert rows["solution"]["status"] == "ok"
     assert float(rows["solution"]["total"]) == checks.max_points
     assert rows["lab"]["status"] == "ok" and float(rows["lab"]["total"]) == 0
+    # NumPy's comparisons patched in the kernel do not reach the judge: zeros earn zero.
+    assert rows["patched_numpy"]["status"] == "ok" and float(rows["patched_numpy"]["total"]) == 0
 
 
 # --------------------------------------------------------------------------------------------------
@@ -270,13 +347,6 @@ def fixture_checks(hidden: Path | None = None) -> checkset.CheckSet:
                          hidden_file=hidden or FIXTURES / "hidden" / "lab99.py")
 
 
-def run_probe(checks: checkset.CheckSet, namespace: dict, seconds: float = 5.0) -> dict | None:
-    buffer = io.StringIO()
-    with redirect_stdout(buffer):
-        probe.grade(checks.lab, checks.sources, checks.hidden_module, "nonce", namespace, seconds)
-    return checkset.read_result(buffer.getvalue(), "nonce")
-
-
 def test_a_hidden_question_not_marked_hidden_is_refused(tmp_path):
     unmarked = tmp_path / "lab99_hidden.py"
     unmarked.write_text((FIXTURES / "hidden" / "lab99.py").read_text().replace(", hidden=True", ""))
@@ -285,7 +355,7 @@ def test_a_hidden_question_not_marked_hidden_is_refused(tmp_path):
     assert [q.name for q in fixture_checks().questions if q.hidden] == ["square_zero"]
 
 
-def test_probe_uses_the_snapshot_not_the_patched_modules_or_the_edited_file(tmp_path):
+def test_judge_uses_the_snapshot_not_the_patched_modules_or_the_edited_file(tmp_path):
     checks_file = tmp_path / "lab99.py"
     checks_file.write_text((FIXTURES / "lab99.py").read_text())
     checks = checkset.load("lab99", checks_file=checks_file, hidden_file=FIXTURES / "hidden" / "lab99.py")
@@ -294,7 +364,7 @@ def test_probe_uses_the_snapshot_not_the_patched_modules_or_the_edited_file(tmp_
     patched = core.evaluate
     try:
         core.evaluate = lambda q, answer: (True, "correct")
-        results = run_probe(checks, {"square": lambda x: x * x, "total": 44})
+        results = judged(checks, {"square": lambda x: x * x, "total": 44})
     finally:
         core.evaluate = patched
     assert {qid: r["passed"] for qid, r in results.items()} == {
@@ -302,25 +372,84 @@ def test_probe_uses_the_snapshot_not_the_patched_modules_or_the_edited_file(tmp_
     assert sys.modules["course_utils.checks.core"] is core  # the grader's own imports are restored
 
 
-def test_probe_stops_a_question_that_never_returns():
-    def square(x):
-        while True:
-            pass
+def test_remote_calls_raise_the_students_exceptions_and_mirror_changed_arguments():
+    import numpy as np
 
-    start = time.monotonic()
-    results = run_probe(fixture_checks(), {"square": square, "total": 45}, seconds=0.5)
-    assert time.monotonic() - start < 5
-    assert results["lab99.square"] == {"passed": False, "message": "checking square took longer than 0.5 s: "
-                                                                   "does it finish quickly for every input?"}
-    assert results["lab99.sum"]["passed"] is True
+    from course_utils.grading import remote
+    from judging import InProcess
+
+    def scale(values, rng):
+        values *= 2  # in place, as a careless student might
+        rng.random()
+        raise_later = values.sum() < 0
+        if raise_later:
+            raise NotImplementedError
+        return values
+
+    class Mine(Exception):
+        pass
+
+    def mine():
+        raise Mine("my own")
+
+    channel = InProcess({"scale": scale, "mine": mine, "broken": lambda: 1 / 0, "seven": 7, "gone": None})
+    values, rng, twin = np.arange(3.0), np.random.default_rng(1), np.random.default_rng(1)
+    assert remote.RemoteCallable(channel, "scale")(values, rng).tolist() == [0.0, 2.0, 4.0]
+    assert values.tolist() == [0.0, 2.0, 4.0]  # as if it had run here
+    twin.random()
+    assert rng.random() == twin.random()  # the generator advanced as the student's call advanced it
+    with pytest.raises(NotImplementedError):
+        remote.RemoteCallable(channel, "scale")(-np.ones(2), rng)
+    with pytest.raises(ZeroDivisionError, match="division by zero"):
+        remote.RemoteCallable(channel, "broken")()
+    with pytest.raises(remote.RemoteError, match="my own") as raised:
+        remote.RemoteCallable(channel, "mine")()
+    assert type(raised.value).__name__ == "Mine"
+    assert remote.answer_for(channel, "seven") == 7 and remote.answer_for(channel, "gone") is Ellipsis
 
 
-def test_result_needs_exactly_one_line_with_this_runs_nonce():
-    line = 'course-grade-result abc {"lab99.square": {"passed": true, "message": "correct"}}'
-    assert checkset.read_result(f"noise\n{line}\n", "abc") == {"lab99.square": {"passed": True, "message": "correct"}}
-    assert checkset.read_result(line, "other") is None
-    assert checkset.read_result(f"{line}\n{line}", "abc") is None  # something printed a copy
-    assert checkset.read_result("course-grade-result abc {not json", "abc") is None
+def test_codec_carries_plain_data_and_refuses_everything_else():
+    import base64
+    import pickle
+
+    import numpy as np
+
+    from course_utils.grading import codec
+
+    big_endian = np.arange(6, dtype=">f4").reshape(2, 3)
+    value = {"a": [1, 2.5, None, True, "x", b"\x00"], 3: (np.int64(4), float("nan")), "image": big_endian,
+             "path": Path("/data/stamp.fits")}
+    back = codec.decode(json.loads(json.dumps(codec.encode(value))))
+    assert back["image"].dtype.str == ">f4" and np.array_equal(back["image"], big_endian)
+    assert back["a"] == value["a"] and back[3][0] == 4 and np.isnan(back[3][1]) and back["path"] == value["path"]
+    assert type(codec.decode(codec.encode(object()))).__name__ == "object"  # an opaque description, named alike
+    pickled = base64.b64encode(pickle.dumps(object())).decode()
+    for bad in ({"t": "pickle", "v": pickled}, {"t": "ndarray", "dtype": "|O8", "shape": [1], "v": pickled},
+                {"t": "ndarray", "dtype": "<f8", "shape": [10**9], "v": ""},
+                {"t": "ndarray", "dtype": "<f8", "shape": [2], "v": base64.b64encode(b"short").decode()},
+                {"t": "rng", "bit_generator": "os.system", "state": None}, [1, 2]):
+        with pytest.raises(codec.Undecodable):
+            codec.decode(bad)
+
+
+def test_codec_rebuilds_keras_models_safely():
+    import keras
+
+    from course_utils.grading import codec
+
+    inputs = keras.Input((4, 4, 2))
+    x = keras.layers.Conv2D(3, 1)(inputs)
+    model = keras.Model(inputs, keras.layers.ReLU()(x + keras.layers.Conv2D(3, 1)(inputs)))
+    rebuilt = codec.decode(json.loads(json.dumps(codec.encode(model))))
+    assert type(rebuilt).__name__ == "Functional" and rebuilt.count_params() == model.count_params()
+    assert all((a == b).all() for a, b in zip(rebuilt.get_weights(), model.get_weights()))
+    with_lambda = keras.Sequential([keras.Input((2,)), keras.layers.Lambda(lambda t: t * 2)])
+    with pytest.raises(codec.Undecodable, match="Lambda"):
+        codec.decode(json.loads(json.dumps(codec.encode(with_lambda))))
+    forged = codec.encode(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))
+    forged["config"]["config"]["layers"][1]["module"] = "os"
+    with pytest.raises(codec.Undecodable, match="not in Keras"):
+        codec.decode(forged)
 
 
 def test_load_rejects_unknown_labs_and_clashing_names(tmp_path):
@@ -362,8 +491,8 @@ def test_gradebook_replaces_what_was_there(tmp_path):
     grade = Grade("group2/bob", "ok", {q.qid: QuestionResult(q.name == "sum", 1.0 if q.name == "sum" else 0.0,
                                                              "msg") for q in checks.questions})
     gradebook.write(tmp_path, checks, [grade])
-    assert (tmp_path / "gradebook.csv").read_text() == ("student,square,sum,square_zero,total,status\n"
-                                                        "group2/bob,0,1,0,1,ok\n")
+    assert (tmp_path / "gradebook.csv").read_text() == ("student,square,sum,square_zero,total,status,isolation\n"
+                                                        "group2/bob,0,1,0,1,ok,sandbox\n")
     assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == ["group2__bob.md"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["feedback", "gradebook.csv"]
 
@@ -405,7 +534,49 @@ def test_lab01_hidden_checks_catch_what_the_self_checks_miss():
     table_cell = next(c.source for c in solution.cells if c.source.startswith("def gd_table"))
     exec("import numpy as np\n" + table_cell.replace("return np.array(rows)", "return np.array(rows).squeeze()"),
          namespace)
-    results = run_probe(checks, namespace)
+    results = judged(checks, namespace)
     assert results["lab01.gd_table"]["passed"] is True
     assert results["lab01.gd_table_one_row"] == {
         "passed": False, "message": "gd_table(-0.5, 0.3, 1) has shape (3,); one iteration is one row, shape (1, 3)."}
+
+
+def test_without_a_sandbox_the_run_says_so_and_stops_when_a_submission_changes(tmp_path, fixture_env):
+    submitted = tmp_path / "submitted"
+    submitted.mkdir()
+    nbformat.write(solution_notebook(), submitted / "alice.ipynb")
+    options = grader.Options(cell_seconds=4, total_seconds=20, memory_gb=1, jobs=1, isolate=False, share=(FIXTURES,))
+    checks = fixture_checks()
+    grades = grader.grade_folder(checks, submitted, tmp_path / "grades", options, progress=False)
+    assert grades[0].total == 4 and read_gradebook(tmp_path / "grades")["alice"]["isolation"] == "NOT ISOLATED"
+    assert "WARNING: NOT ISOLATED (the sandbox was switched off)" in gradebook.summary(
+        checks, grades, "smoke", options.isolation())
+    victim = submitted / "alice.ipynb"
+    nbformat.write(with_cells(solution_notebook(), f"open({str(victim)!r}, 'a').write(' ')"), submitted / "zed.ipynb")
+    with pytest.raises(grader.TamperedError, match=r"while zed.s notebook ran .*/alice\.ipynb"):
+        grader.grade_folder(checks, submitted, tmp_path / "grades2", options, progress=False)
+    assert not (tmp_path / "grades2").exists()
+
+
+def test_toolkit_calls_go_through_the_remote_callable():
+    import keras
+    import numpy as np
+
+    from course_utils.checks import CheckFailed, toolkit
+    from course_utils.grading import remote
+    from judging import InProcess
+
+    def normalise(images):
+        images -= images.mean()  # in place
+        return images
+
+    def block(x, filters):
+        return keras.layers.ReLU()(keras.layers.Conv2D(filters, 3, padding="same")(x) + x)
+
+    channel = InProcess({"normalise": normalise, "block": block})
+    images = np.ones((2, 3))
+    with pytest.raises(CheckFailed, match="on two images: normalise changed its argument 1 in place"):
+        toolkit.call(remote.RemoteCallable(channel, "normalise"), "on two images", images)
+    assert (images == 1).all()  # the check's own array is untouched
+    model = toolkit.build_block(remote.RemoteCallable(channel, "block"), "with 4 filters", (8, 8, 4), 4)
+    assert isinstance(model, keras.Model) and tuple(model.outputs[0].shape) == (None, 8, 8, 4)
+    assert [type(op).__name__ for op in model.operations] == ["InputLayer", "Conv2D", "Add", "ReLU"]

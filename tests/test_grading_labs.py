@@ -4,12 +4,10 @@ self-checks let through. (Lab 01 is graded end to end in test_grading.py.)
 
 The end-to-end tests run one grader per lab, solution and lab side by side (--jobs 2), in the smoke profile:
 the notebooks import TensorFlow and train tiny models, some tens of seconds per lab. The other tests call
-the probe on functions directly, without a kernel.
+the judge on functions of this process (tests/judging.py), without a kernel.
 """
 from __future__ import annotations
 
-import io
-from contextlib import redirect_stdout
 from pathlib import Path
 
 import jupytext
@@ -17,8 +15,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from course_utils.grading import checkset, grader, probe
+from course_utils.grading import checkset, grader
 from course_utils.notebooks import labgen
+from judging import judged
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = {"lab02": "02_mnist_cnn", "lab03": "03_galaxy_morphology", "lab04": "04_strong_lenses",
@@ -60,12 +59,9 @@ def test_solution_scores_full_marks_and_generated_lab_zero(lab, tmp_path):
 
 def scored(lab: str, namespace: dict) -> list[tuple[checkset.QuestionInfo, dict]]:
     """Every question of ``lab`` (hidden ones too) with its result {"passed", "message"} on ``namespace``, scored
-    by the grader's probe as in a kernel."""
+    by the grader's judge as in a graded run."""
     checks = checkset.load(lab)
-    buffer = io.StringIO()
-    with redirect_stdout(buffer):
-        probe.grade(lab, checks.sources, checks.hidden_module, "nonce", namespace, 30.0)
-    results = checkset.read_result(buffer.getvalue(), "nonce")
+    results = judged(checks, namespace)
     return [(q, results[q.qid]) for q in checks.questions]
 
 

@@ -32,6 +32,8 @@ from course_utils.checks.core import CheckFailed
 
 RTOL, ATOL = 1e-5, 1e-8  # float32 student code passes; NaN matches NaN
 ERROR_CHARS = 200  # of a crash's message, so that feedback fits the grader's cut
+RETURN_A_TENSOR = ("return the block's output tensor (what the last layer returns when called on a tensor), "
+                   "not a model or a layer.")
 
 
 class Crashed(CheckFailed):
@@ -212,10 +214,10 @@ def build_block(fn: Any, case: str, input_shape: Sequence[int], *args: Any, **kw
     An answer with ``build_block(input_shape, args, kwargs)`` (the grader's proxy) builds it itself."""
     import keras
 
-    if hasattr(fn, "build_block"):
-        return fn.build_block(tuple(input_shape), args, kwargs)
-    x = keras.Input(tuple(input_shape))
     try:
+        if hasattr(fn, "build_block"):
+            return fn.build_block(tuple(input_shape), args, kwargs)
+        x = keras.Input(tuple(input_shape))
         y = fn(x, *args, **kwargs)
     except (NotImplementedError, CheckFailed):
         raise
@@ -224,9 +226,7 @@ def build_block(fn: Any, case: str, input_shape: Sequence[int], *args: Any, **kw
     try:
         return keras.Model(x, y)
     except Exception:
-        raise CheckFailed(f"on {case} {_name(fn)} returned {type(y).__name__}; return the block's output "
-                          "tensor (what the last layer returns when called on a tensor), not a model or a "
-                          "layer.") from None
+        raise CheckFailed(f"on {case} {_name(fn)} returned {type(y).__name__}; {RETURN_A_TENSOR}") from None
 
 
 def diagnose(answers: Sequence[Any], mistakes: Iterable[tuple[str, Sequence[Any]]],

@@ -4,6 +4,7 @@ lab's checks plus hidden ones, write a gradebook and feedback.
     course-grade lab01 submissions/ --profile smoke --jobs 2      (or python -m course_utils.grading)
 
 Modules: ``grader`` (the whole folder), ``submissions`` (reading, which lab), ``checkset`` (the checks'
-snapshot and the grading cell), ``probe`` (runs in the student's kernel), ``supervise`` and ``runner``
-(one notebook under time and memory limits), ``processes``, ``score``, ``gradebook``.
+snapshot), ``supervise`` (one notebook under limits), ``sandbox`` (bubblewrap, or the unisolated fallback),
+``runner`` and ``kernel_side`` (the student's code, in the sandbox), ``judge`` and ``remote`` (the checks, where
+no student code runs), ``codec`` (plain data between the two), ``processes``, ``score``, ``gradebook``.
 """

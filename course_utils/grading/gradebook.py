@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from course_utils.grading.checkset import CheckSet
+from course_utils.grading.sandbox import Isolation
 from course_utils.grading.score import STATUSES, Grade
 
 GRADEBOOK = "gradebook.csv"
@@ -34,13 +35,14 @@ def feedback_name(student: str) -> str:
 
 
 def csv_text(checks: CheckSet, grades: list[Grade]) -> str:
-    """The gradebook: one row per student; points per question (named by question), total, status."""
+    """The gradebook: one row per student; points per question (named by question), total, status, and
+    whether the notebook ran in the sandbox ("sandbox") or not ("NOT ISOLATED")."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", *(q.name for q in checks.questions), "total", "status"])
+    writer.writerow(["student", *(q.name for q in checks.questions), "total", "status", "isolation"])
     for grade in sorted(grades, key=lambda g: g.student):
         writer.writerow([grade.student, *(f"{grade.results[q.qid].points:g}" for q in checks.questions),
-                         f"{grade.total:g}", grade.status])
+                         f"{grade.total:g}", grade.status, "sandbox" if grade.isolated else "NOT ISOLATED"])
     return out.getvalue()
 
 
@@ -82,13 +84,14 @@ def write(out_dir: Path, checks: CheckSet, grades: list[Grade]) -> Path:
     return gradebook
 
 
-def summary(checks: CheckSet, grades: list[Grade], profile: str) -> str:
-    """A few lines for the terminal: statuses, mean score, and how many passed each question."""
+def summary(checks: CheckSet, grades: list[Grade], profile: str, isolation: Isolation) -> str:
+    """A few lines for the terminal: isolation, statuses, mean score, and how many passed each question."""
     n = len(grades)
     statuses = Counter(g.status for g in grades)
     mean = sum(g.total for g in grades) / n if n else 0.0
     hidden = sum(q.hidden for q in checks.questions)
     lines = [f"{checks.lab} ({profile} profile): {n} notebook(s), mean score {mean:.2f} / {checks.max_points:g}",
+             ("" if isolation.sandboxed else "WARNING: ") + isolation.describe(),
              "status: " + ", ".join(f"{status} {count}" for status, count in statuses.most_common()),
              f"hidden checks: {hidden} question(s) from {checks.hidden_path}" if checks.hidden_path else
              "hidden checks: none (pass --hidden FILE to add them)"]

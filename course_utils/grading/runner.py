@@ -1,19 +1,23 @@
-"""Execute one notebook in a fresh kernel: the process the grader starts for each submission.
+"""Execute one notebook in a fresh kernel, then run the judge's calls in it: the process the grader starts
+for each submission (inside the sandbox where there is one).
 
-    python -m course_utils.grading.runner < job.json
+    python -m course_utils.grading.runner      (the job, then one request per line, on stdin)
 
-The job (JSON on stdin): {"notebook": notebook JSON, "cell_timeout": s, "last_cell_timeout": s,
-"token": str}. Started in a private temporary folder (its working directory and HOME), the runner
-executes every cell with nbclient; a cell that raises does not stop the next ones, and a cell that
-runs past ``cell_timeout`` is interrupted and the notebook goes on. It reports on stdout, on lines
-starting with the token (which the kernel never sees, so nothing the notebook prints can pass for them):
+The first line on stdin is the job: {"notebook": notebook JSON, "cell_timeout": s, "call_timeout": s,
+"token": str, "max_processes": int or None (the sandbox's process limit, see ``processes.limit_processes``)}. The runner executes every cell with nbclient; a cell that raises does not stop the next
+ones, and a cell that runs past ``cell_timeout`` is interrupted and the notebook goes on. The kernel then
+stays alive: each further line on stdin is a request of the judge (see ``kernel_side``), run in the
+kernel by one small cell with ``call_timeout``; end of input ends the kernel. It reports on stdout, on
+lines starting with the token (which the kernel never sees, so nothing the notebook prints can pass for them):
 
-    <token> cell <index>          before each cell runs
-    <token> result <json>         at the end: {"outcome", "detail", "cells", "last_output"}
+    <token> cell <index>          before each of the notebook's cells runs
+    <token> notebook <json>       after the last one: {"outcome", "detail", "cells"}
+    <token> reply <json>          one per request: {"ok": reply} | {"timeout": s} | {"failed": why}
+                                  | {"kernel_died": how}
 
 outcome is "finished", "kernel-died" (detail: how the kernel process ended) or "error"; cells lists
-the cells that raised, as {"index", "error", "timed_out"}; last_output is the text the last cell
-printed. The kernel's own stdout and stderr are discarded (never mixed into these lines).
+the cells that raised, as {"index", "error", "timed_out"}. The kernel's own stdout and stderr are
+discarded (never mixed into these lines).
 """
 from __future__ import annotations
 
@@ -36,14 +40,9 @@ import psutil  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 from nbclient.exceptions import DeadKernelError  # noqa: E402
 
-from course_utils.grading import processes  # noqa: E402
+from course_utils.grading import kernel_side, processes  # noqa: E402
 
 ERROR_CHARS = 300
-
-
-def stdout_text(cell: nbformat.NotebookNode) -> str:
-    return "".join(out.get("text", "") for out in cell.get("outputs", [])
-                   if out.get("output_type") == "stream" and out.get("name") == "stdout")
 
 
 def how_it_ended(returncode: int | None) -> str:
@@ -58,51 +57,89 @@ def how_it_ended(returncode: int | None) -> str:
     return f"exited with code {returncode}"
 
 
-def execute(job: dict, report) -> dict:
-    """Run the job's notebook; ``report(line)`` receives the progress lines. Returns the result dict."""
+def reply_of(cell: nbformat.NotebookNode, seconds: float, limit: float) -> dict:
+    """What a call cell answered: the last output of kernel_side's MIME type, else why there is none."""
+    replies = [out["data"][kernel_side.MIME] for out in cell.get("outputs", [])
+               if out.get("output_type") == "display_data" and kernel_side.MIME in out.get("data", {})]
+    if replies:
+        try:
+            reply = json.loads(replies[-1])
+        except (TypeError, ValueError):
+            reply = None
+        return {"ok": reply} if isinstance(reply, dict) else {"failed": "the reply is not a JSON object"}
+    errors = [out for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+    if errors and errors[-1].get("ename") == "KeyboardInterrupt" and seconds >= limit:
+        return {"timeout": limit}
+    if errors:
+        return {"failed": f"{errors[-1].get('ename')}: {errors[-1].get('evalue', '')}"[:ERROR_CHARS]}
+    return {"failed": "the kernel printed no reply"}
+
+
+def serve(client: NotebookClient, requests, call_timeout: float, report) -> None:
+    """Run each request line of ``requests`` in the kernel by a call cell; report each reply."""
+    for line in requests:
+        source = f"__import__('course_utils.grading.kernel_side', fromlist=['serve']).serve({line.strip()!r})"
+        cell = nbformat.v4.new_code_cell(source)
+        start = time.monotonic()
+        try:
+            client.execute_cell(cell, -1, store_history=False)
+        except DeadKernelError:
+            report(f"reply {json.dumps({'kernel_died': how_it_ended(kernel_returncode(client))})}")
+            return
+        report(f"reply {json.dumps(reply_of(cell, time.monotonic() - start, call_timeout))}")
+
+
+def kernel_returncode(client: NotebookClient) -> int | None:
+    process = getattr(client.km.provisioner, "process", None) if client.km else None
+    return process.poll() if process is not None else None
+
+
+def execute(job: dict, report, requests) -> None:
+    """Run the job's notebook, report its outcome, then serve ``requests`` (lines) in the same kernel."""
     nb = nbformat.reads(job["notebook"], as_version=4)
-    cell_timeout, last_timeout = job["cell_timeout"], job["last_cell_timeout"]
-    last = len(nb.cells) - 1
+    limit = {"seconds": job["cell_timeout"]}
     started: dict[int, float] = {}
     failed: list[dict] = []
 
     def on_cell_execute(cell, cell_index):
-        started[cell_index] = time.monotonic()
-        report(f"cell {cell_index}")
+        if cell_index >= 0:
+            started[cell_index] = time.monotonic()
+            report(f"cell {cell_index}")
 
     def on_cell_executed(cell, cell_index, execute_reply):
         content = (execute_reply or {}).get("content", {})
-        if content.get("status") != "error":
+        if cell_index < 0 or content.get("status") != "error":
             return
-        limit = last_timeout if cell_index == last else cell_timeout
         timed_out = (content.get("ename") == "KeyboardInterrupt"
-                     and time.monotonic() - started[cell_index] >= limit)
+                     and time.monotonic() - started[cell_index] >= limit["seconds"])
         error = f"{content.get('ename', 'Error')}: {content.get('evalue', '')}".strip().rstrip(":")
         failed.append({"index": cell_index, "error": error[:ERROR_CHARS], "timed_out": timed_out})
 
-    ended: list[int | None] = []
-
-    def on_notebook_error(notebook):  # runs before nbclient cleans the dead kernel up
-        process = getattr(client.km.provisioner, "process", None) if client.km else None
-        ended.append(process.poll() if process is not None else None)
-
     client = NotebookClient(
         nb, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
-        timeout=cell_timeout, timeout_func=lambda cell: last_timeout if cell is nb.cells[last] else cell_timeout,
+        timeout=job["cell_timeout"], timeout_func=lambda cell: limit["seconds"],
         startup_timeout=120, iopub_timeout=60,  # a busy machine delivers outputs late: wait, do not drop them
         record_timing=False, shutdown_kernel="immediate",
-        on_cell_execute=on_cell_execute, on_cell_executed=on_cell_executed, on_notebook_error=on_notebook_error,
+        on_cell_execute=on_cell_execute, on_cell_executed=on_cell_executed,
         resources={"metadata": {"path": str(Path.cwd())}})
-    result = {"outcome": "finished", "detail": "", "cells": failed, "last_output": ""}
+    result = {"outcome": "finished", "detail": "", "cells": failed}
+    told = False
     try:
-        client.execute(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except DeadKernelError:
-        result.update(outcome="kernel-died", detail=how_it_ended(ended[0] if ended else None))
+        with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+            try:
+                for index, cell in enumerate(nb.cells):
+                    client.execute_cell(cell, index)
+            except DeadKernelError:
+                result.update(outcome="kernel-died", detail=how_it_ended(kernel_returncode(client)))
+            report(f"notebook {json.dumps(result)}")
+            told = True
+            if result["outcome"] == "finished":
+                limit["seconds"] = job["call_timeout"]
+                serve(client, requests, job["call_timeout"], report)
     except Exception as error:  # the kernel could not start, or nbclient failed: report, do not crash
-        result.update(outcome="error", detail=f"{type(error).__name__}: {error}"[:ERROR_CHARS])
-    if result["outcome"] == "finished" and last >= 0:
-        result["last_output"] = stdout_text(nb.cells[last])
-    return result
+        if not told:
+            result.update(outcome="error", detail=f"{type(error).__name__}: {error}"[:ERROR_CHARS])
+            report(f"notebook {json.dumps(result)}")
 
 
 def end_with_grader() -> None:
@@ -121,18 +158,20 @@ def end_with_grader() -> None:
 
 
 def main() -> int:
-    job = json.load(sys.stdin)
+    job = json.loads(sys.stdin.readline())
     token = job["token"]
+    out = sys.stdout
 
     def report(line: str) -> None:
-        print(f"{token} {line}", flush=True)
+        out.write(f"{token} {line}\n")
+        out.flush()
 
+    processes.limit_processes(job["max_processes"])
     processes.adopt_orphans()
     end_with_grader()
-    result = execute(job, report)
+    execute(job, report, sys.stdin)
     processes.end_descendants(psutil.Process())
     processes.reap_children()
-    report(f"result {json.dumps(result)}")
     return 0
 
 

@@ -1,14 +1,14 @@
 """A student's grade: the status of the run, points per question, and what to tell the student.
 
-Points come from the instructor's question list; the notebook only reports which questions passed,
-so nothing a notebook prints can change what a question is worth. A question that could not be
-verified (the run stopped, the notebook was of another lab) scores zero.
+Points come from the instructor's question list and the judge's verdicts (``judge``), which the
+notebook never sees, so nothing a notebook prints or does can change what a question is worth. A
+question that could not be verified (the run stopped, the notebook was of another lab) scores zero.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from course_utils.grading import checkset, submissions
+from course_utils.grading import submissions
 from course_utils.grading.checkset import CheckSet
 from course_utils.grading.supervise import Execution, Limits
 
@@ -18,7 +18,6 @@ STATUSES = {
     "timeout": "stopped at the total time limit; nothing could be verified",
     "memory-limit": "stopped for using more memory than allowed; nothing could be verified",
     "kernel-died": "the Python kernel crashed or was killed; nothing could be verified",
-    "no-result": "ran, but the grading step reported no result (it failed, or its output was altered)",
     "invalid-notebook": "the file is not a readable notebook; not run",
     "wrong-lab": "the notebook belongs to another lab; not run",
     "grader-error": "the grader could not run the notebook (see the detail); not scored",
@@ -43,6 +42,7 @@ class Grade:
     cell_errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
     peak_memory: int = 0
+    isolated: bool = True  # run in the sandbox (False: without one, see sandbox.Isolation)
 
     @property
     def total(self) -> float:
@@ -60,7 +60,8 @@ def rejected(student: str, checks: CheckSet, status: str, detail: str) -> Grade:
 
 
 def _stopped_detail(execution: Execution, notebook, limits: Limits) -> str:
-    where = ("while " + submissions.describe_cell(notebook, execution.running_cell) + " was running"
+    where = ("while its answers were being checked (its functions called by the checks)" if execution.judging else
+             "while " + submissions.describe_cell(notebook, execution.running_cell) + " was running"
              if execution.running_cell is not None else "before its first cell ran")
     if execution.outcome == "timeout":
         return (f"Stopped after {limits.total_seconds:g} s (the total time limit) {where}. Make sure every "
@@ -75,32 +76,22 @@ def _stopped_detail(execution: Execution, notebook, limits: Limits) -> str:
     return f"The grader could not run this notebook: {execution.detail}"
 
 
-def from_execution(student: str, checks: CheckSet, notebook, execution: Execution, nonce: str,
-                   limits: Limits) -> Grade:
-    """Score a notebook that was run (its last cell is the grading cell): points from the grading
-    cell's result, status from the run."""
-    grading_cell = len(notebook.cells) - 1
+def from_execution(student: str, checks: CheckSet, notebook, execution: Execution, limits: Limits) -> Grade:
+    """Score a notebook that was run: points from the judge's results, status from the run."""
     errors = [f"{submissions.describe_cell(notebook, c['index'])}: "
               + ("interrupted after the per-cell time limit" if c["timed_out"] else c["error"])
-              for c in execution.cells if c["index"] < grading_cell]
+              for c in execution.cells]
     base = dict(cell_errors=errors, seconds=execution.seconds, peak_memory=execution.peak_memory)
     if execution.outcome != "finished":
         status = {"timeout": "timeout", "memory-limit": "memory-limit",
                   "kernel-died": "kernel-died"}.get(execution.outcome, "grader-error")
         return Grade(student, status, unverified(checks, f"not checked: {STATUSES[status]}"),
                      _stopped_detail(execution, notebook, limits), **base)
-    reported = checkset.read_result(execution.last_output, nonce)
-    if reported is None:
-        raised = [c["error"] for c in execution.cells if c["index"] == grading_cell]
-        return Grade(student, "no-result", unverified(checks, f"not checked: {STATUSES['no-result']}"),
-                     "The notebook ran, but the grading step printed no result: something in the notebook "
-                     "interferes with printing or with the course_utils.checks modules"
-                     + (f" (the grading step raised {raised[0]})." if raised else "."), **base)
     results = {}
     for q in checks.questions:
-        answer = reported.get(q.qid)
+        answer = execution.results.get(q.qid)
         if not isinstance(answer, dict) or not isinstance(answer.get("message"), str):
-            results[q.qid] = QuestionResult(False, 0.0, "not checked: the grading step skipped this question")
+            results[q.qid] = QuestionResult(False, 0.0, "not checked: the judge skipped this question")
             continue
         passed = answer.get("passed") is True
         results[q.qid] = QuestionResult(passed, q.points if passed else 0.0, answer["message"])

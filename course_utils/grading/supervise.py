@@ -1,18 +1,21 @@
-"""Run one notebook under limits: a runner process in a private folder, watched for time and memory.
+"""Run and judge one notebook under limits: its runner (in the sandbox where there is one), watched for
+time and memory, and its judge, whose calls this module relays to the runner and back.
 
-Each notebook gets a new temporary folder as working directory and HOME (so what it writes "at
-home" lands there and is deleted afterwards), its own runner process and kernel, and the kernel
-environment the instructor chose (COURSE_PROFILE). A watchdog samples the resident memory of the
-whole process tree (runner, kernel, anything the kernel started) every ``POLL_SECONDS`` and ends
-the tree when it passes the memory limit or the total time limit. A memory limit through
-RLIMIT_AS is not used: TensorFlow reserves far more virtual memory than it touches (measured
-here: 2.9 GB virtual for 0.8 GB resident after fitting a small CNN).
+Each notebook gets a new temporary folder holding its HOME (what it writes "at home" lands there; its
+temporary folder is inside), the judge's exchange folder (files a check writes for the student's code
+to read; read-only for the kernel) and the judge's own home; all of it is deleted afterwards. A watchdog
+samples the resident memory of the runner's whole process tree (runner, kernel, anything the kernel
+started) every ``POLL_SECONDS`` and ends the tree, and the judge, at the memory limit or the total time
+limit. A memory limit through RLIMIT_AS is not used: TensorFlow reserves far more virtual memory than it
+touches (measured here: 2.9 GB virtual for 0.8 GB resident after fitting a small CNN).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import queue
 import secrets
 import shutil
 import site
@@ -26,46 +29,62 @@ from pathlib import Path
 
 import psutil
 
-from course_utils.grading import processes
+from course_utils.grading import codec, processes, sandbox
 
 POLL_SECONDS = 0.2
-# Per-user folders the kernel must not share with the instructor: unset, they default under HOME.
-USER_FOLDER_VARIABLES = ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
-                         "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "IPYTHONDIR",
-                         "MPLCONFIGDIR", "KERAS_HOME")
+MAX_LINE = 3 * codec.MAX_BYTES // 2 + 2**20  # one reply of the runner: base64 data and JSON around it
+# The instructor's environment variables the notebooks see (anything else, tokens and keys included, stays out).
+KERNEL_VARIABLES = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "VIRTUAL_ENV", "CONDA_PREFIX", "LD_LIBRARY_PATH",
+                    "PYTHONHASHSEED")
+KERNEL_PREFIXES = ("LC_", "COURSE_", "KERAS_", "TF_", "XLA_", "JAX_", "CUDA_", "NVIDIA_", "OMP_", "MKL_",
+                   "OPENBLAS_", "TPU_")
+STUDENT = {"USER": "student", "LOGNAME": "student"}  # the sandbox's user may have no account on the system
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-cell and total wall time (s), memory of the notebook's process tree (bytes), profile."""
+    """Per-cell, per-call and total wall time (s), memory of the notebook's process tree (bytes), profile."""
 
     cell_seconds: float
     total_seconds: float
     memory_bytes: int
     profile: str
+    call_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Where notebooks run: the isolation, what to hide inside the sandbox, the folders it may read."""
+
+    isolation: sandbox.Isolation
+    secrets: tuple[Path, ...] = ()
+    share: tuple[Path, ...] = ()
 
 
 @dataclass
 class Execution:
     """What happened to one notebook.
 
-    outcome: "finished", "timeout" (total limit), "memory-limit", "kernel-died", "error" (the runner
-    failed) or "cancelled" (the grading run was interrupted).
+    outcome: "finished", "timeout" (total limit), "memory-limit", "kernel-died", "error" (the runner or the
+    judge failed) or "cancelled" (the grading run was interrupted).
     running_cell: index of the cell that was running when the notebook was stopped (or None).
-    cells: the cells that raised, as {"index", "error", "timed_out"}. last_output: what the last cell printed.
+    cells: the cells that raised, as {"index", "error", "timed_out"}.
+    results: the judge's {question id: {"passed", "message"}} (None when it did not judge).
     """
 
     outcome: str
     detail: str = ""
     running_cell: int | None = None
     cells: list[dict] = field(default_factory=list)
-    last_output: str = ""
+    results: dict | None = None
+    judging: bool = False  # stopped after the notebook's cells, while the judge was calling its functions
     seconds: float = 0.0
     peak_memory: int = 0
 
 
 def kernel_environment(home: str, profile: str) -> dict[str, str]:
-    """The grader's environment with HOME and the temporary folder moved into ``home``, and the profile set.
+    """The kernel's environment: the instructor's locale, path and course/Keras settings only, with HOME and
+    the temporary folder moved into ``home``, and the profile set.
 
     Whatever a notebook leaves in HOME or in its temporary folder (lab 04 writes a folder of FITS files)
     goes when ``home`` is removed, even if the notebook failed half-way. The data cache and the user's
@@ -74,8 +93,8 @@ def kernel_environment(home: str, profile: str) -> dict[str, str]:
     """
     from course_utils.data.cache import CACHE_ENV, cache_dir
 
-    env = {k: v for k, v in os.environ.items() if k not in USER_FOLDER_VARIABLES}
-    env.update({"HOME": home, "COURSE_PROFILE": profile, "PIP_NO_INDEX": "1",
+    env = {k: v for k, v in os.environ.items() if k in KERNEL_VARIABLES or k.startswith(KERNEL_PREFIXES)}
+    env.update({**STUDENT, "HOME": home, "COURSE_PROFILE": profile, "PIP_NO_INDEX": "1",
                 CACHE_ENV: str(cache_dir()), "PYTHONUSERBASE": site.getuserbase(),
                 "MPLCONFIGDIR": str(Path(home) / ".matplotlib"), "TMPDIR": str(Path(home) / "tmp")})
     return env
@@ -92,75 +111,175 @@ def _font_lists() -> tuple[Path, ...]:
 def prepare_home(home: str) -> None:
     """Make the kernel's temporary folder, and give its new HOME a copy of the font lists (so matplotlib
     starts as fast as usual)."""
-    (Path(home) / "tmp").mkdir()
+    (Path(home) / "tmp").mkdir(parents=True)
     config = Path(home) / ".matplotlib"
     config.mkdir()
     for font_list in _font_lists():
         shutil.copy(font_list, config / font_list.name)
 
 
-def _read_reports(stream, token: str, sink: dict) -> None:
-    """Collect the runner's token-tagged lines: the running cell and the final result."""
-    prefix = f"{token} "
-    for raw in stream:
-        line = raw.decode("utf-8", "replace").rstrip("\n")
-        if not line.startswith(prefix):
-            continue
-        kind, _, rest = line[len(prefix):].partition(" ")
-        if kind == "cell":
-            sink["running_cell"] = int(rest)
-        elif kind == "result":
-            sink["result"] = json.loads(rest)
+class _Runner:
+    """The runner process and what it reported: the running cell, the notebook's outcome, the replies."""
 
+    def __init__(self, argv: list[str], home: Path, limits: Limits, errors):
+        self.token = secrets.token_hex(16)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, cwd=home,
+                                     env=kernel_environment(str(home), limits.profile),
+                                     start_new_session=True)  # Ctrl-C reaches the grader only; it ends the trees
+        self.running_cell: int | None = None
+        self.notebook: dict | None = None
+        self.notebook_done = threading.Event()
+        self.replies: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
 
-def run_notebook(notebook_json: str, limits: Limits, last_cell_seconds: float,
-                 cancel: threading.Event | None = None) -> Execution:
-    """Execute one notebook (JSON text) in its own runner process under ``limits``."""
-    token = secrets.token_hex(16)
-    job = json.dumps({"notebook": notebook_json, "cell_timeout": limits.cell_seconds,
-                      "last_cell_timeout": last_cell_seconds, "token": token})
-    home = tempfile.mkdtemp(prefix="course-grade-")
-    reports: dict = {}
-    start = time.monotonic()
-    try:
-        prepare_home(home)
-        with tempfile.TemporaryFile() as errors:
-            proc = subprocess.Popen([sys.executable, "-m", "course_utils.grading.runner"],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
-                                    cwd=home, env=kernel_environment(home, limits.profile),
-                                    start_new_session=True)  # Ctrl-C reaches the grader only; it ends the trees
-            reader = threading.Thread(target=_read_reports, args=(proc.stdout, token, reports), daemon=True)
-            reader.start()
+    def _read(self) -> None:
+        prefix = f"{self.token} "
+        while line := self.proc.stdout.readline(MAX_LINE):
+            if not line.endswith(b"\n"):  # longer than any reply can be: skip the rest of it
+                while (rest := self.proc.stdout.readline(MAX_LINE)) and not rest.endswith(b"\n"):
+                    pass
+                continue
+            text = line.decode("utf-8", "replace").rstrip("\n")
+            if not text.startswith(prefix):
+                continue
+            kind, _, rest = text[len(prefix):].partition(" ")
             try:
-                proc.stdin.write(job.encode())
-                proc.stdin.close()
-            except BrokenPipeError:
-                pass  # the runner died at once; its stderr says why
-            stopped, peak = _watch(proc, limits, start, cancel)
-            reader.join(timeout=10)
-            errors.seek(0)
-            runner_errors = errors.read().decode("utf-8", "replace")
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
-    seconds = time.monotonic() - start
-    if stopped:
-        return Execution(stopped, running_cell=reports.get("running_cell"), seconds=seconds, peak_memory=peak)
-    result = reports.get("result")
-    if result is None:
+                if kind == "cell":
+                    self.running_cell = int(rest)
+                elif kind == "notebook":
+                    self.notebook = json.loads(rest)
+                    self.notebook_done.set()
+                elif kind == "reply":
+                    self.replies.put(rest)
+            except ValueError:
+                pass
+        self.notebook_done.set()
+        self.replies.put(None)  # the runner is gone
+
+    def send(self, text: str) -> bool:
+        try:
+            self.proc.stdin.write(text.encode() + b"\n")
+            self.proc.stdin.flush()
+            return True
+        except (BrokenPipeError, ValueError, OSError):
+            return False
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+
+
+def _judge(runner: _Runner, argv: list[str], env: dict, job: dict, stopped: threading.Event,
+           judges: list) -> tuple[dict | None, str]:
+    """Start the judge (it loads the checks while the notebook's cells run); once the cells have run, relay its
+    calls to the runner and the replies back. Returns (results, why not); (None, "") when there is nothing to
+    judge (the notebook did not finish, or was stopped)."""
+    with tempfile.TemporaryFile() as errors:
+        judge = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, env=env,
+                                 cwd=env["HOME"], text=True, start_new_session=True)
+        judges.append(judge)
+        try:
+            judge.stdin.write(json.dumps(job) + "\n")
+            judge.stdin.flush()
+            runner.notebook_done.wait()
+            if (runner.notebook or {}).get("outcome") != "finished" or stopped.is_set():
+                return None, ""
+            while line := judge.stdout.readline():
+                message = json.loads(line)
+                if "results" in message:
+                    return message, ""
+                reply = None
+                if runner.send(json.dumps(message)):
+                    while reply is None and not stopped.is_set():
+                        try:
+                            reply = runner.replies.get(timeout=POLL_SECONDS) or json.dumps(
+                                {"kernel_died": "the runner ended"})
+                        except queue.Empty:
+                            pass
+                if stopped.is_set():
+                    return None, ""
+                judge.stdin.write((reply or json.dumps({"kernel_died": "the runner ended"})) + "\n")
+                judge.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass
+        finally:
+            judge.kill()
+            judge.wait()
+        errors.seek(0)
+        tail = errors.read().decode("utf-8", "replace").strip().splitlines()[-3:]
+    return None, " | ".join(tail) or f"the judge exited with code {judge.returncode}"
+
+
+def run_notebook(notebook_json: str, limits: Limits, judge_job: dict, setting: Setting,
+                 cancel: threading.Event | None = None) -> Execution:
+    """Execute one notebook (JSON text) in its own runner process under ``limits``, then judge it with
+    ``judge_job`` ({"lab", "sources", "hidden_module"})."""
+    work = Path(tempfile.mkdtemp(prefix="course-grade-"))
+    start = time.monotonic()
+    with sandbox.account() if setting.isolation.sandboxed else contextlib.nullcontext() as uid:
+        try:
+            return _run(notebook_json, limits, judge_job, setting, cancel, work, uid, start)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(notebook_json: str, limits: Limits, judge_job: dict, setting: Setting, cancel, work: Path,
+         uid: int | None, start: float) -> Execution:
+    home, exchange, judge_home = work / "home", work / "exchange", work / "judge"
+    sandboxed = setting.isolation.sandboxed
+    stopped, judges = threading.Event(), []
+    outcome: dict = {}
+    prepare_home(str(home))
+    exchange.mkdir()
+    prepare_home(str(judge_home))
+    runner_argv = [sys.executable, "-m", "course_utils.grading.runner"]
+    judge_argv = [sys.executable, "-m", "course_utils.grading.judge"]
+    if sandboxed:
+        sandbox.give_away(work, uid)
+        runner_argv = sandbox.command(runner_argv, [home], [exchange], list(setting.secrets), setting.share, uid)
+        judge_argv = sandbox.command(judge_argv, [judge_home, exchange], [], list(setting.secrets), setting.share,
+                                     uid)
+    judge_env = {**kernel_environment(str(judge_home), limits.profile), "TMPDIR": str(exchange)}
+    with tempfile.TemporaryFile() as errors:
+        runner = _Runner(runner_argv, home, limits, errors)
+        watch = threading.Thread(target=_watch, args=(runner.proc, limits, start, cancel, stopped, judges, outcome))
+        watch.start()
+        runner.send(json.dumps({"notebook": notebook_json, "cell_timeout": limits.cell_seconds,
+                                "call_timeout": limits.call_seconds, "token": runner.token,
+                                "max_processes": sandbox.MAX_PROCESSES if sandboxed else None}))
+        results, judge_error = _judge(runner, judge_argv, judge_env, judge_job, stopped, judges)
+        notebook = runner.notebook
+        runner.close()
+        watch.join()
+        errors.seek(0)
+        runner_errors = errors.read().decode("utf-8", "replace")
+    seconds, peak = time.monotonic() - start, outcome.get("peak", 0)
+    if stopped.is_set():
+        return Execution(outcome["stopped"], running_cell=runner.running_cell, judging=runner.notebook is not None,
+                         seconds=seconds, peak_memory=peak)
+    if notebook is None:
         tail = runner_errors.strip().splitlines()[-3:]
-        return Execution("error", detail=" | ".join(tail) or f"the runner exited with code {proc.returncode}",
-                         running_cell=reports.get("running_cell"), seconds=seconds, peak_memory=peak)
-    return Execution(result["outcome"], detail=result["detail"], cells=result["cells"],
-                     last_output=result["last_output"],
-                     running_cell=reports.get("running_cell") if result["outcome"] != "finished" else None,
-                     seconds=seconds, peak_memory=peak)
+        return Execution("error", detail=" | ".join(tail) or f"the runner exited with code {runner.proc.returncode}",
+                         running_cell=runner.running_cell, seconds=seconds, peak_memory=peak)
+    base = dict(cells=notebook.get("cells", []), seconds=seconds, peak_memory=peak)
+    if notebook.get("outcome") != "finished":
+        return Execution(notebook.get("outcome", "error"), detail=notebook.get("detail", ""),
+                         running_cell=runner.running_cell, **base)
+    if results is None:
+        return Execution("error", detail=f"the judge failed: {judge_error}", **base)
+    if results.get("dead"):
+        return Execution("kernel-died", detail=results["dead"], judging=True, **base)
+    return Execution("finished", results=results["results"], **base)
 
 
-def _watch(proc: subprocess.Popen, limits: Limits, start: float,
-           cancel: threading.Event | None) -> tuple[str, int]:
-    """Wait for the runner; end its tree at a limit. Returns (why it was stopped or "", peak bytes)."""
+def _watch(proc: subprocess.Popen, limits: Limits, start: float, cancel: threading.Event | None,
+           stopped: threading.Event, judges: list, outcome: dict) -> None:
+    """Wait for the runner; at a limit end its tree and the judge, set ``stopped`` and outcome["stopped"].
+    outcome["peak"]: the tree's peak resident memory (bytes)."""
     root = psutil.Process(proc.pid)
-    peak, stopped = 0, ""
+    peak = 0
     while True:
         try:
             proc.wait(timeout=POLL_SECONDS)
@@ -169,14 +288,15 @@ def _watch(proc: subprocess.Popen, limits: Limits, start: float,
             pass
         rss = processes.tree_rss(root)
         peak = max(peak, rss)
-        if rss > limits.memory_bytes:
-            stopped = "memory-limit"
-        elif time.monotonic() - start > limits.total_seconds:
-            stopped = "timeout"
-        elif cancel is not None and cancel.is_set():
-            stopped = "cancelled"
-        if stopped:
+        why = ("memory-limit" if rss > limits.memory_bytes else
+               "timeout" if time.monotonic() - start > limits.total_seconds else
+               "cancelled" if cancel is not None and cancel.is_set() else "")
+        if why:
+            outcome["stopped"] = why
+            stopped.set()
             processes.end_descendants(root, include_root=True)
+            for judge in judges:
+                judge.kill()
             proc.wait()
             break
-    return stopped, peak
+    outcome["peak"] = peak
