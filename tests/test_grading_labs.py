@@ -91,11 +91,6 @@ def lab02_slips() -> tuple[dict, dict[str, str]]:
     def prepare(images):  # one image at a time: fine for any batch but an empty one
         return np.stack([image[..., None] for image in images]).astype("float32") / 255
 
-    def confusion_counts(y_true, y_pred, n_classes=10):  # counts as floats
-        counts = np.zeros((n_classes, n_classes))
-        np.add.at(counts, (y_true, y_pred), 1)
-        return counts
-
     def most_confident_mistakes(y_true, probabilities, k):  # [-k:] keeps everything when k = 0
         predicted = probabilities.argmax(axis=1)
         wrong = np.flatnonzero(predicted != y_true)
@@ -104,12 +99,11 @@ def lab02_slips() -> tuple[dict, dict[str, str]]:
     def fgsm(x, gradient, epsilon):  # assumes MNIST-shaped batches
         return np.clip(x + epsilon * np.sign(gradient), 0, 1).reshape(-1, 28, 28, 1)
 
-    return dict(prepare=prepare, confusion_counts=confusion_counts,
-                most_confident_mistakes=most_confident_mistakes, fgsm=fgsm), {
-        "prepare_edge_batches": "prepare on an empty batch, shape (0, 28, 28) failed with ValueError",
-        "confusion_other_classes": "dtype float64; counts are integers",
+    # (confusion_counts's slips, floats or a matrix sized by the classes that occur, are caught by the self-check)
+    return dict(prepare=prepare, most_confident_mistakes=most_confident_mistakes, fgsm=fgsm), {
+        "prepare_edge_batches": "calling prepare on an empty batch, shape (0, 28, 28) raised ValueError",
         "mistakes_edge_cases": "k = 0: the result has shape (10,), expected (0,)",
-        "fgsm_other_shapes": "fgsm on 3 colour images of shape (8, 8, 3), ε = 0.05 failed with ValueError",
+        "fgsm_other_shapes": "calling fgsm on 3 colour images of shape (8, 8, 3), ε = 0.05 raised ValueError",
     }
 
 
@@ -137,7 +131,7 @@ def lab03_slips() -> tuple[dict, dict[str, str]]:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(hits > 0, hits / np.bincount(y_true, minlength=n_classes), np.nan)
 
-    def most_confident_mistakes(probabilities, y_true, k):  # [-k:] keeps everything when k = 0
+    def most_confident_mistakes(y_true, probabilities, k):  # [-k:] keeps everything when k = 0
         predicted = probabilities.argmax(axis=1)
         wrong = np.flatnonzero(predicted != y_true)
         return wrong[np.argsort(probabilities.max(axis=1)[wrong])[-k:][::-1]]
@@ -173,7 +167,7 @@ def lab04_slips() -> tuple[dict, dict[str, str]]:
 
     return dict(read_stamp=read_stamp, normalise_stamps=normalise_stamps, tpr_at_fp=tpr_at_fp), {
         "read_stamp_other_files": "your bands come out in the order g, i, r",
-        "normalise_other_shapes": "failed with IndexError",
+        "normalise_other_shapes": "raised IndexError",
         "tpr_at_fp_logits": "your TPR is 0, expected 1",
     }
 
