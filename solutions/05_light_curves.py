@@ -563,7 +563,7 @@ plt.show()
 
 # %%
 last_conv = [layer for layer in cnn.layers if isinstance(layer, layers.Conv2D)][-1]
-feature_model = keras.Model(cnn.inputs, last_conv.output)
+feature_model = keras.Model(cnn.inputs[0], last_conv.output)  # one input tensor, called with one array
 weights_out = cnn.layers[-1].get_weights()[0]  # (channels, n_classes)
 fig, axes = plt.subplots(2, n_classes, figsize=(1.9 * n_classes, 4.2), squeeze=False)
 for c in range(n_classes):
