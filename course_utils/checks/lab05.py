@@ -3,8 +3,7 @@ ready for class-activation maps, the inputs of a recurrent network, and PLAsTiCC
 
 Each question runs the student's code on hand-made cases (worked out on paper) and on fresh ones, compares
 with a reference (NumPy, ``course_utils.metrics``), and, when one of the common mistakes listed below
-reproduces the answer, names it. Student code is called through ``_call``, one small helper, so a shared
-toolkit can replace it later. Keras is imported only inside the CNN check, so importing this module does
+reproduces the answer, names it. Student code is called through the check toolkit (a crash names its case). Keras is imported only inside the CNN check, so importing this module does
 not choose a Keras backend.
 """
 from __future__ import annotations
@@ -14,34 +13,14 @@ from typing import Any
 import numpy as np
 
 from course_utils.checks.core import CheckFailed, question
+from course_utils.checks.toolkit import array, call, number, sentence
 from course_utils.metrics import weighted_log_loss
 
 LAB = "lab05"
 
 
 # ---------------------------------------------------------------------------------------------------
-# Shared helpers (kept small: a shared check toolkit can replace them)
-
-
-def _call(function, *args):
-    """``function(*args)``, each array argument a copy, so the caller's stay untouched."""
-    return function(*(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args))
-
-
-def _to_array(value: Any, what: str) -> np.ndarray:
-    if value is None:
-        raise CheckFailed(f"{what} returned None: is a `return` missing?")
-    try:
-        return np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise CheckFailed(f"{what} should return an array of numbers; it returned {type(value).__name__}.") from None
-
-
-def _number(value: Any, what: str) -> float:
-    array = _to_array(value, what)
-    if array.size != 1:
-        raise CheckFailed(f"{what} should return one number; it returned an array of shape {array.shape}.")
-    return float(array.reshape(()))
+# Lab-specific helpers (calls, coercion and sentences come from the check toolkit)
 
 
 def _same(answer, expected, atol=1e-6) -> bool:
@@ -55,10 +34,6 @@ def _matching_hint(answer, mistakes) -> str | None:
         if _same(answer, result):
             return hint
     return None
-
-
-def _sentence(hint: str) -> str:
-    return hint if hint.endswith(("?", ".")) else hint + "."
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -87,7 +62,7 @@ def _fold_variants(time, period, t0):
 def check_phase_fold(phase_fold) -> None:
     """phase_fold(time, period, t0) -> phase in [0, 1) of each time."""
     for label, time, period, t0, fresh in _fold_cases():
-        got = _to_array(_call(phase_fold, time, period, t0), f"phase_fold on {label}")
+        got = array(call(phase_fold, label, time, period, t0), f"phase_fold on {label}")
         expected = np.mod((time - t0) / period, 1.0)
         if got.shape != expected.shape:
             raise CheckFailed(f"on {label} your phases have shape {got.shape}, expected {expected.shape}: one phase "
@@ -101,7 +76,7 @@ def check_phase_fold(phase_fold) -> None:
             hint = "a time before t0 gives a negative phase: use np.mod (or %), which returns values in [0, 1)"
         hint = hint or ("the hand-made cases pass but this one does not: is something hard-coded?" if fresh else FOLD_RULE)
         raise CheckFailed(f"on {label} your phases are {np.round(got[:4], 4).tolist()}, expected "
-                          f"{np.round(expected[:4], 4).tolist()} — {_sentence(hint)}")
+                          f"{np.round(expected[:4], 4).tolist()} — {sentence(hint)}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -165,7 +140,7 @@ def check_dmdt_histogram(dmdt_histogram) -> None:
     for label, time, mag, dt_edges, dm_edges, fresh in _dmdt_cases():
         dt_edges = DT_EDGES if dt_edges is None else dt_edges
         dm_edges = DM_EDGES if dm_edges is None else dm_edges
-        got = _to_array(_call(dmdt_histogram, time, mag, dt_edges, dm_edges), f"dmdt_histogram on {label}")
+        got = array(call(dmdt_histogram, label, time, mag, dt_edges, dm_edges), f"dmdt_histogram on {label}")
         expected = _dmdt_reference(time, mag, dt_edges, dm_edges)
         if got.shape != expected.shape:
             hint = (" — rows are dm bins, columns dt bins: np.histogram2d(dm, dt, bins=[dm_edges, dt_edges])"
@@ -181,7 +156,7 @@ def check_dmdt_histogram(dmdt_histogram) -> None:
                         else DMDT_RULE)
         raise CheckFailed(f"on {label} your image differs from the expected one (sum {got.sum():.4g}, expected "
                           f"{expected.sum():.4g}; first differing cell {tuple(int(v) for v in np.argwhere(~np.isclose(got, expected))[0])}) "
-                          f"— {_sentence(hint)}")
+                          f"— {sentence(hint)}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -279,8 +254,8 @@ def _sequence_cases():
 def check_sequence_inputs(sequence_inputs) -> None:
     """sequence_inputs(time, mag, err, mask) (n, L) -> float32 (n, L, 3)."""
     for label, time, mag, err, mask, fresh in _sequence_cases():
-        result = _call(sequence_inputs, time, mag, err, mask)
-        got = _to_array(result, f"sequence_inputs on {label}")
+        result = call(sequence_inputs, label, time, mag, err, mask)
+        got = array(result, f"sequence_inputs on {label}")
         expected = _sequence_reference(time, mag, err, mask)
         if got.shape != expected.shape:
             hint = (": stack the three channels on a last axis, np.stack([...], axis=-1)"
@@ -300,7 +275,7 @@ def check_sequence_inputs(sequence_inputs) -> None:
         channel = int(np.argwhere(~np.isclose(got, expected, atol=1e-4))[0][-1])
         hint = hint or ("the hand-made cases pass but this one does not: is something hard-coded?" if fresh
                         else SEQUENCE_RULE)
-        raise CheckFailed(f"on {label} channel {channel} differs from the expected one — {_sentence(hint)}")
+        raise CheckFailed(f"on {label} channel {channel} differs from the expected one — {sentence(hint)}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -356,7 +331,7 @@ def check_plasticc_log_loss(plasticc_log_loss) -> None:
     """plasticc_log_loss(y_true, probabilities, weights) -> one number, PLAsTiCC's metric."""
     for label, y, p, w, fresh in _log_loss_cases():
         with np.errstate(divide="ignore", invalid="ignore"):
-            got = _number(_call(plasticc_log_loss, y, p, w), f"plasticc_log_loss on {label}")
+            got = number(call(plasticc_log_loss, label, y, p, w), f"plasticc_log_loss on {label}")
         expected = weighted_log_loss(y, p, w)
         if np.isclose(got, expected, rtol=1e-6):
             continue
@@ -367,4 +342,4 @@ def check_plasticc_log_loss(plasticc_log_loss) -> None:
         hint = _matching_hint(got, mistakes)
         hint = hint or ("the hand-made cases pass but this one does not: is something hard-coded?" if fresh
                         else LOG_LOSS_RULE)
-        raise CheckFailed(f"on {label} your log-loss is {got:.6g}, expected {expected:.6g} — {_sentence(hint)}")
+        raise CheckFailed(f"on {label} your log-loss is {got:.6g}, expected {expected:.6g} — {sentence(hint)}")

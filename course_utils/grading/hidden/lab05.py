@@ -11,19 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.checks.core import CheckFailed, question
-from course_utils.checks.lab05 import _call, _number, _to_array, _dmdt_reference
+from course_utils.checks.lab05 import _dmdt_reference
+from course_utils.checks.toolkit import array, attempt, call, number
 from course_utils.metrics import weighted_log_loss
 
 LAB = "lab05"
-
-
-def _guarded(function, name: str, label: str, hint: str, *args):
-    """``function(*args)``; a crash on this case becomes a CheckFailed naming the case."""
-    try:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return _call(function, *args)
-    except (TypeError, ValueError, IndexError, ZeroDivisionError, AttributeError) as error:
-        raise CheckFailed(f"{name} on {label} failed with {type(error).__name__}: {error} — {hint}.") from None
 
 
 @question(LAB, "phase_fold_shapes", points=1, target="phase_fold", hidden=True)
@@ -32,14 +24,14 @@ def check_phase_fold_shapes(phase_fold) -> None:
     time = np.array([[60000.1, 60001.7, 60010.2], [60003.0, 60003.4, 60100.9]])
     period = np.array([[0.57], [3.2]])
     label = "times of shape (2, 3) (two light curves) with one period per row, shape (2, 1), t0 = 60000"
-    got = _to_array(_guarded(phase_fold, "phase_fold", label, "work on the arrays as given, element by element "
+    got = array(attempt(phase_fold, label, "work on the arrays as given, element by element "
                              "with broadcasting", time, period, 60000.0), f"phase_fold on {label}")
     expected = np.mod((time - 60000.0) / period, 1.0)
     if got.shape != expected.shape or not np.allclose(got, expected, atol=1e-6):
         raise CheckFailed(f"on {label} your phases have shape {got.shape}, expected {expected.shape} with "
                           f"{np.round(expected, 4).tolist()}: keep the shape of `time` (no ravel, no loop over a "
                           "1-D array), so that NumPy broadcasts the periods.")
-    single = _number(_guarded(phase_fold, "phase_fold", "a single time 2.5 d, P = 2 d", "a single number is an "
+    single = number(attempt(phase_fold, "a single time 2.5 d, P = 2 d", "a single number is an "
                               "array of shape ()", 2.5, 2.0), "phase_fold on a single time")
     if not np.isclose(single, 0.25):
         raise CheckFailed(f"for a single time of 2.5 d at P = 2 d your phase is {single:.4g}, expected 0.25.")
@@ -52,7 +44,7 @@ def check_dmdt_few_epochs(dmdt_histogram) -> None:
     for label, time, mag in (("a light curve of one epoch (no pair at all)", np.array([60000.0]), np.array([17.2])),
                              ("two epochs 3 days apart, fading by 0.4 mag", np.array([0.0, 3.0]),
                               np.array([17.0, 17.4]))):
-        got = _to_array(_guarded(dmdt_histogram, "dmdt_histogram", label, "with fewer than two epochs there is no "
+        got = array(attempt(dmdt_histogram, label, "with fewer than two epochs there is no "
                                  "pair: every cell is 0", time, mag, dt_edges, dm_edges),
                         f"dmdt_histogram on {label}")
         expected = _dmdt_reference(time, mag, dt_edges, dm_edges)
@@ -68,7 +60,7 @@ def check_log_loss_unnormalised(plasticc_log_loss) -> None:
     p = np.array([[0.45, 0.3, 0.25], [0.1, 0.7, 0.2], [0.5, 0.1, 0.4], [0.05, 0.05, 0.9]]) / 2
     y, w = np.array([0, 1, 2, 2]), np.array([1.0, 1.0, 2.0])
     label = "scores whose rows sum to 0.5, not 1, weights 1, 1, 2"
-    got = _number(_guarded(plasticc_log_loss, "plasticc_log_loss", label, "", y, p, w),
+    got = number(call(plasticc_log_loss, label, y, p, w),
                   f"plasticc_log_loss on {label}")
     expected = weighted_log_loss(y, p, w)
     if not np.isclose(got, expected, rtol=1e-6):
