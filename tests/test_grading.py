@@ -31,7 +31,8 @@ from judging import judged
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "grading"
-FIXTURE_LIMITS = ["--cell-timeout", "4", "--call-timeout", "2", "--timeout", "20", "--memory-gb", "1",
+# Cells get 8 s: a hostile cell that walks folders must finish on a loaded CI machine, as its real one would.
+FIXTURE_LIMITS = ["--cell-timeout", "8", "--call-timeout", "2", "--timeout", "30", "--memory-gb", "1",
                   "--share", str(FIXTURES)]
 PACKAGE = Path(sandbox.PACKAGE_DIR)
 # The hostile notebooks really attack (they edit the installed checks, overwrite submissions): they are graded
@@ -232,7 +233,7 @@ def test_endless_cell_is_interrupted_and_the_rest_still_scores(room):
 
 def test_cell_that_ignores_interrupts_hits_the_total_limit(room):
     assert (room["rows"]["gina"]["status"], room["rows"]["gina"]["total"]) == ("timeout", "0")
-    assert "Stopped after 20 s (the total time limit) while cell" in (room["out"] / "feedback" / "gina.md").read_text()
+    assert "Stopped after 30 s (the total time limit) while cell" in (room["out"] / "feedback" / "gina.md").read_text()
 
 
 def test_memory_hog_is_stopped_at_the_memory_limit(room):
@@ -515,7 +516,8 @@ def test_default_memory_limit_fits_every_lab_with_room_to_spare():
     rows = [line.split("|") for line in (ROOT / "benchmarks" / "results.md").read_text().splitlines()]
     peaks = {row[1].strip(): float(row[3]) for row in rows
              if len(row) > 4 and row[1].strip().endswith("(cpu profile)") and row[2].strip() == "peak memory"}
-    assert {name.split()[0][:2] for name in peaks} == {"01", "02", "03", "04"}
+    labs = {path.name[:2] for path in (ROOT / "solutions").glob("[0-9][0-9]_*.py")}
+    assert {name.split()[0][:2] for name in peaks} == labs
     limit = grader.Options(profile="cpu").limits().memory_bytes / 2**30
     assert all(limit >= 1.25 * peak for peak in peaks.values()), (limit, peaks)
 
@@ -574,8 +576,8 @@ def test_toolkit_calls_go_through_the_remote_callable():
 
     channel = InProcess({"normalise": normalise, "block": block})
     images = np.ones((2, 3))
-    with pytest.raises(CheckFailed, match="on two images: normalise changed its argument 1 in place"):
-        toolkit.call(remote.RemoteCallable(channel, "normalise"), "on two images", images)
+    with pytest.raises(CheckFailed, match="normalise changed its first argument passed to it on two images"):
+        toolkit.call(remote.RemoteCallable(channel, "normalise"), "two images", images)
     assert (images == 1).all()  # the check's own array is untouched
     model = toolkit.build_block(remote.RemoteCallable(channel, "block"), "with 4 filters", (8, 8, 4), 4)
     assert isinstance(model, keras.Model) and tuple(model.outputs[0].shape) == (None, 8, 8, 4)
