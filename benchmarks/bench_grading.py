@@ -50,21 +50,6 @@ def grade_copies(copies: int, jobs: int, profile: str) -> tuple[float, list]:
     return seconds, grades
 
 
-def vector_extensions() -> str:
-    """The CPU's vector extensions that matter for NumPy and TensorFlow ("AVX-512 (avx512f, ...)", "AVX2", ...)."""
-    cpuinfo = Path("/proc/cpuinfo")
-    flags = set()
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
-    avx512 = sorted(f for f in flags if f.startswith("avx512"))
-    if avx512:
-        return "AVX-512 (" + ", ".join(avx512) + ")"
-    return "AVX2" if "avx2" in flags else "no AVX2"
-
-
 def baseline_rows(checkout: Path, copies: int, jobs: list[int], profile: str) -> dict[int, tuple[float, float]]:
     """{jobs: (notebooks per minute, mean seconds per notebook)} printed by ``checkout``'s own benchmark."""
     done = subprocess.run([str(checkout / ".venv" / "bin" / "python"), "benchmarks/bench_grading.py", "--no-write",
@@ -98,9 +83,8 @@ def main() -> None:
                     f"{per_notebook:.1f} | {peak:.2f} |")
         if not args.no_write:
             bench = f"grading lab 01 ({args.profile} profile, --jobs {jobs})"
-            notes = (f"{args.copies} notebooks, load average {load:.1f} at the start, machine shared with other "
-                     f"engineers' work; {'bubblewrap sandbox' if grades[0].isolated else 'not isolated'}, judge outside "
-                     f"the kernel; {vector_extensions()}")
+            notes = (f"{args.copies} notebooks, load average {load:.1f} at the start; "
+                     f"{'bubblewrap sandbox' if grades[0].isolated else 'not isolated'}, judge outside the kernel")
             write_result(bench, "notebooks per minute", 60 * args.copies / seconds, "1/min", notes)
             write_result(bench, "mean seconds per notebook", per_notebook, "s", notes)
             write_result(bench, "peak memory per notebook", peak, "GiB", notes)

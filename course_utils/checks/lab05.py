@@ -8,7 +8,6 @@ not choose a Keras backend.
 """
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 

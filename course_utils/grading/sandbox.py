@@ -40,6 +40,9 @@ FIRST_UID = 2**20  # sandbox user ids when the grader is root: far above any rea
 # Processes and threads one notebook may have: TensorFlow starts a few threads per core.
 MAX_PROCESSES = 256 + 32 * (os.cpu_count() or 1)
 PACKAGE_DIR = Path(course_utils.__file__).resolve().parent
+# The interpreter that runs the runner and the judge, ".." removed: inside the sandbox only the bound folders
+# exist, so a path such as venv/../.venv/bin/python (a benchmark started from benchmarks/) would not resolve.
+PYTHON = os.path.normpath(sys.executable)
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,7 @@ def command(argv: list[str], writable: list[Path], readonly: list[Path], secrets
     for path in readonly:
         args += [*folders_to(path), "--ro-bind", str(path), str(path)]
     args += ["--chdir", str(writable[0])] if writable else []
-    return args + ["--", *([sys.executable, "-c", AS_USER, str(uid)] if root else []), *argv]
+    return args + ["--", *([PYTHON, "-c", AS_USER, str(uid)] if root else []), *argv]
 
 
 @functools.cache
@@ -159,7 +162,7 @@ def probe() -> Isolation:
         exchange.mkdir()
         with account() as uid:
             give_away(Path(folder), uid)
-            argv = command([sys.executable, "-c", "import course_utils.grading.kernel_side"], [home], [exchange], [],
+            argv = command([PYTHON, "-c", "import course_utils.grading.kernel_side"], [home], [exchange], [],
                            uid=uid, bwrap=bwrap)
             try:
                 done = subprocess.run(argv, capture_output=True, text=True, timeout=60)

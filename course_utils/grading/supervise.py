@@ -20,7 +20,6 @@ import secrets
 import shutil
 import site
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -234,8 +233,8 @@ def _run(notebook_json: str, limits: Limits, judge_job: dict, setting: Setting, 
     prepare_home(str(home))
     exchange.mkdir()
     prepare_home(str(judge_home))
-    runner_argv = [sys.executable, "-m", "course_utils.grading.runner"]
-    judge_argv = [sys.executable, "-m", "course_utils.grading.judge"]
+    runner_argv = [sandbox.PYTHON, "-m", "course_utils.grading.runner"]
+    judge_argv = [sandbox.PYTHON, "-m", "course_utils.grading.judge"]
     if sandboxed:
         sandbox.give_away(work, uid)
         runner_argv = sandbox.command(runner_argv, [home], [exchange], list(setting.secrets), setting.share, uid)
