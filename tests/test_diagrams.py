@@ -1,10 +1,5 @@
 """course_utils.diagrams: every layer is drawn once, branches sit side by side, shortcuts are arcs,
 on TensorFlow and on JAX (the other backend runs this file again in a subprocess)."""
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -12,6 +7,7 @@ matplotlib.use("Agg")
 import keras  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
+from backends import other_backend_test  # noqa: E402
 from keras import layers  # noqa: E402
 
 from course_utils.diagrams import draw_graph, draw_model, model_graph  # noqa: E402
@@ -122,13 +118,4 @@ def test_sequential_model_with_input():
     assert "Dense 3 + relu\n3" in [t.get_text() for t in drawing.ax.texts]
 
 
-@pytest.mark.skipif(os.environ.get("COURSE_DIAGRAMS_RERUN") == "1", reason="already the rerun")
-def test_the_other_backend():
-    other = "jax" if keras.backend.backend() == "tensorflow" else "tensorflow"
-    pytest.importorskip(other)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(Path(__file__))],
-        env={**os.environ, "KERAS_BACKEND": other, "COURSE_DIAGRAMS_RERUN": "1"},
-        capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:]
-    assert "1 skipped" in done.stdout and "failed" not in done.stdout
+test_the_other_backend = other_backend_test(__file__)

@@ -2,13 +2,9 @@
 
 The tests run on the process's Keras backend; ``test_the_other_backend`` runs this file again on the other one.
 """
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from backends import other_backend_test
 
 import keras
 
@@ -144,13 +140,4 @@ def test_loss_gradient_of_a_confident_binary_prediction():
     np.testing.assert_allclose(gradient, expected, rtol=1e-3)
 
 
-@pytest.mark.skipif(os.environ.get("COURSE_GRADIENTS_RERUN") == "1", reason="already the rerun")
-def test_the_other_backend():
-    other = "jax" if keras.backend.backend() == "tensorflow" else "tensorflow"
-    pytest.importorskip(other)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(Path(__file__))],
-        env={**os.environ, "KERAS_BACKEND": other, "COURSE_GRADIENTS_RERUN": "1"},
-        capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:]
-    assert "1 skipped" in done.stdout and "failed" not in done.stdout
+test_the_other_backend = other_backend_test(__file__)
