@@ -56,8 +56,8 @@ def test_unfinished_lab_leaves_no_stamps_on_disk(tmp_path, monkeypatch):
     lab = nbformat.read(SOLUTION.parents[1] / "labs" / "04_strong_lenses.ipynb", as_version=4)
     writer = next(cell for cell in lab.cells if "write_challenge_folder(images" in cell.source)
     writer.source += '\nprint("stamps written to", folder)'
-    lab, status, error = execute(lab, SOLUTION.parent, tmp_path / "kernel.log", profile="smoke")
-    assert status == "error" and "NotImplementedError" in error
+    lab, report, _ = execute(lab, SOLUTION.parent, tmp_path / "kernel.log", profile="smoke")
+    assert report.outcome == "cell-error" and "NotImplementedError" in report.detail
     written = [line.split("stamps written to ")[1] for output in writer.outputs
                for line in output.get("text", "").splitlines() if "stamps written to" in line]
     assert len(written) == 1 and Path(written[0]).parent == scratch  # the lab wrote its stamps there ...

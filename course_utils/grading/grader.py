@@ -17,7 +17,8 @@ from course_utils.grading import gradebook, sandbox, score, submissions
 from course_utils.grading.checkset import CheckSet
 from course_utils.grading.score import Grade
 from course_utils.grading.submissions import Submission
-from course_utils.grading.supervise import Limits, Setting, run_notebook
+from course_utils.grading.supervise import Setting, run_notebook
+from course_utils.notebooks.execute import Limits
 
 # Per-cell and total time limits (s) when the instructor gives none: a smoke run takes seconds,
 # a cpu run minutes per lab, a full run on a CPU machine can take an hour.
@@ -55,10 +56,10 @@ class Options:
         cell, total = DEFAULT_SECONDS[self.profile]
         memory_gb = self.memory_gb or DEFAULT_MEMORY_GB[self.profile]
         return Limits(cell_seconds=self.cell_seconds or cell, total_seconds=self.total_seconds or total,
-                      memory_bytes=int(memory_gb * 2**30), profile=self.profile, call_seconds=self.call_seconds)
+                      memory_bytes=int(memory_gb * 2**30), call_seconds=self.call_seconds)
 
 
-def grade_submission(submission: Submission, checks: CheckSet, limits: Limits, setting: Setting,
+def grade_submission(submission: Submission, checks: CheckSet, limits: Limits, profile: str, setting: Setting,
                      cancel: threading.Event | None = None) -> Grade:
     """Grade one submission; a broken notebook gets its status, never an exception."""
     if submission.notebook is None:
@@ -71,14 +72,14 @@ def grade_submission(submission: Submission, checks: CheckSet, limits: Limits, s
                               f"This notebook is {other}, not {checks.lab}: submit the {checks.lab} notebook.")
     notebook = nbformat.from_dict(submission.notebook)
     job = {"lab": checks.lab, "sources": checks.sources, "hidden_module": checks.hidden_module}
-    execution = run_notebook(nbformat.writes(notebook), limits, job, setting, cancel)
+    execution = run_notebook(nbformat.writes(notebook), limits, profile, job, setting, cancel)
     return score.from_execution(submission.student, checks, notebook, execution, limits)
 
 
-def _grade_safely(submission: Submission, checks: CheckSet, limits: Limits, setting: Setting,
+def _grade_safely(submission: Submission, checks: CheckSet, limits: Limits, profile: str, setting: Setting,
                   cancel: threading.Event) -> Grade:
     try:
-        return grade_submission(submission, checks, limits, setting, cancel)
+        return grade_submission(submission, checks, limits, profile, setting, cancel)
     except Exception as error:  # a grader bug on one notebook must not stop the room
         return score.rejected(submission.student, checks, "grader-error", f"{type(error).__name__}: {error}")
 
@@ -104,7 +105,7 @@ def grade_folder(checks: CheckSet, folder: Path, out_dir: Path, options: Options
     grades = []
     with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool, \
             tqdm(total=len(staged), unit="notebook", desc=f"grading {checks.lab}", disable=not progress) as bar:
-        futures = [pool.submit(_grade_safely, s, checks, limits, setting, cancel) for s in staged]
+        futures = [pool.submit(_grade_safely, s, checks, limits, options.profile, setting, cancel) for s in staged]
         try:
             for future in as_completed(futures):
                 grade = future.result()

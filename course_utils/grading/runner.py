@@ -4,8 +4,10 @@ for each submission (inside the sandbox where there is one).
     python -m course_utils.grading.runner      (the job, then one request per line, on stdin)
 
 The first line on stdin is the job: {"notebook": notebook JSON, "cell_timeout": s, "call_timeout": s,
-"token": str, "max_processes": int or None (the sandbox's process limit, see ``processes.limit_processes``)}. The runner executes every cell with nbclient; a cell that raises does not stop the next
-ones, and a cell that runs past ``cell_timeout`` is interrupted and the notebook goes on. The kernel then
+"token": str, "max_processes": int or None (the sandbox's process limit, see ``processes.limit_processes``)}.
+The runner executes every cell with the course's execution service (``course_utils.notebooks.execute``, with
+keep_going): a cell that raises does not stop the next ones, and a cell that runs past ``cell_timeout`` is
+interrupted and the notebook goes on. The kernel then
 stays alive: each further line on stdin is a request of the judge (see ``kernel_side``), run in the
 kernel by one small cell with ``call_timeout``; end of input ends the kernel. It reports on stdout, on
 lines starting with the token (which the kernel never sees, so nothing the notebook prints can pass for them):
@@ -15,8 +17,8 @@ lines starting with the token (which the kernel never sees, so nothing the noteb
     <token> reply <json>          one per request: {"ok": reply} | {"timeout": s} | {"failed": why}
                                   | {"kernel_died": how}
 
-outcome is "finished", "kernel-died" (detail: how the kernel process ended) or "error"; cells lists
-the cells that raised, as {"index", "error", "timed_out"}. The kernel's own stdout and stderr are
+outcome is an ``execute.Outcome``: "ok", "kernel-died" (detail: how the kernel process ended) or "error"; cells
+lists the cells that raised, as {"index", "error", "timed_out"}. The kernel's own stdout and stderr are
 discarded (never mixed into these lines).
 """
 from __future__ import annotations
@@ -24,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -37,24 +38,11 @@ sys.modules.setdefault("rfc3987_syntax", None)
 
 import nbformat  # noqa: E402
 import psutil  # noqa: E402
-from nbclient import NotebookClient  # noqa: E402
 from nbclient.exceptions import DeadKernelError  # noqa: E402
 
-from course_utils.grading import kernel_side, processes  # noqa: E402
-
-ERROR_CHARS = 300
-
-
-def how_it_ended(returncode: int | None) -> str:
-    """A dead kernel's exit status in words ("killed by SIGKILL", "exited with code 1")."""
-    if returncode is None:
-        return "it stopped answering"
-    if returncode < 0:
-        try:
-            return f"killed by {signal.Signals(-returncode).name}"
-        except ValueError:
-            return f"killed by signal {-returncode}"
-    return f"exited with code {returncode}"
+from course_utils.grading import kernel_side  # noqa: E402
+from course_utils.notebooks import processes  # noqa: E402
+from course_utils.notebooks.execute import ERROR_CHARS, Limits, Outcome, Session, how_it_ended, kernel  # noqa: E402
 
 
 def reply_of(cell: nbformat.NotebookNode, seconds: float, limit: float) -> dict:
@@ -75,71 +63,36 @@ def reply_of(cell: nbformat.NotebookNode, seconds: float, limit: float) -> dict:
     return {"failed": "the kernel printed no reply"}
 
 
-def serve(client: NotebookClient, requests, call_timeout: float, report) -> None:
+def serve(session: Session, requests, report) -> None:
     """Run each request line of ``requests`` in the kernel by a call cell; report each reply."""
     for line in requests:
         source = f"__import__('course_utils.grading.kernel_side', fromlist=['serve']).serve({line.strip()!r})"
-        cell = nbformat.v4.new_code_cell(source)
         start = time.monotonic()
         try:
-            client.execute_cell(cell, -1, store_history=False)
+            cell = session.run_cell(source)
         except DeadKernelError:
-            report(f"reply {json.dumps({'kernel_died': how_it_ended(kernel_returncode(client))})}")
+            report(f"reply {json.dumps({'kernel_died': how_it_ended(session.kernel_returncode())})}")
             return
-        report(f"reply {json.dumps(reply_of(cell, time.monotonic() - start, call_timeout))}")
-
-
-def kernel_returncode(client: NotebookClient) -> int | None:
-    process = getattr(client.km.provisioner, "process", None) if client.km else None
-    return process.poll() if process is not None else None
+        report(f"reply {json.dumps(reply_of(cell, time.monotonic() - start, session.limits.call_seconds))}")
 
 
 def execute(job: dict, report, requests) -> None:
     """Run the job's notebook, report its outcome, then serve ``requests`` (lines) in the same kernel."""
     nb = nbformat.reads(job["notebook"], as_version=4)
-    limit = {"seconds": job["cell_timeout"]}
-    started: dict[int, float] = {}
-    failed: list[dict] = []
-
-    def on_cell_execute(cell, cell_index):
-        if cell_index >= 0:
-            started[cell_index] = time.monotonic()
-            report(f"cell {cell_index}")
-
-    def on_cell_executed(cell, cell_index, execute_reply):
-        content = (execute_reply or {}).get("content", {})
-        if cell_index < 0 or content.get("status") != "error":
-            return
-        timed_out = (content.get("ename") == "KeyboardInterrupt"
-                     and time.monotonic() - started[cell_index] >= limit["seconds"])
-        error = f"{content.get('ename', 'Error')}: {content.get('evalue', '')}".strip().rstrip(":")
-        failed.append({"index": cell_index, "error": error[:ERROR_CHARS], "timed_out": timed_out})
-
-    client = NotebookClient(
-        nb, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
-        timeout=job["cell_timeout"], timeout_func=lambda cell: limit["seconds"],
-        startup_timeout=120, iopub_timeout=60,  # a busy machine delivers outputs late: wait, do not drop them
-        record_timing=False, shutdown_kernel="immediate",
-        on_cell_execute=on_cell_execute, on_cell_executed=on_cell_executed,
-        resources={"metadata": {"path": str(Path.cwd())}})
-    result = {"outcome": "finished", "detail": "", "cells": failed}
+    limits = Limits(cell_seconds=job["cell_timeout"], call_seconds=job["call_timeout"])
     told = False
     try:
-        with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
-            try:
-                for index, cell in enumerate(nb.cells):
-                    client.execute_cell(cell, index)
-            except DeadKernelError:
-                result.update(outcome="kernel-died", detail=how_it_ended(kernel_returncode(client)))
-            report(f"notebook {json.dumps(result)}")
+        with kernel(nb, Path.cwd(), limits, keep_going=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    on_cell=lambda index: report(f"cell {index}")) as session:
+            result = session.run_notebook()
+            report(f"notebook {json.dumps({'outcome': result.outcome, 'detail': result.detail, 'cells': result.failures})}")
             told = True
-            if result["outcome"] == "finished":
-                limit["seconds"] = job["call_timeout"]
-                serve(client, requests, job["call_timeout"], report)
+            if result.outcome == Outcome.OK:
+                serve(session, requests, report)
     except Exception as error:  # the kernel could not start, or nbclient failed: report, do not crash
         if not told:
-            result.update(outcome="error", detail=f"{type(error).__name__}: {error}"[:ERROR_CHARS])
-            report(f"notebook {json.dumps(result)}")
+            detail = f"{type(error).__name__}: {error}"[:ERROR_CHARS]
+            report(f"notebook {json.dumps({'outcome': Outcome.ERROR, 'detail': detail, 'cells': []})}")
 
 
 def end_with_grader() -> None:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from course_utils.grading import submissions
 from course_utils.grading.checkset import CheckSet
-from course_utils.grading.supervise import Execution, Limits
+from course_utils.grading.supervise import Execution
+from course_utils.notebooks.execute import Limits, Outcome
 
 STATUSES = {
     "ok": "ran to the end; every question was scored",
@@ -63,14 +64,14 @@ def _stopped_detail(execution: Execution, notebook, limits: Limits) -> str:
     where = ("while its answers were being checked (its functions called by the checks)" if execution.judging else
              "while " + submissions.describe_cell(notebook, execution.running_cell) + " was running"
              if execution.running_cell is not None else "before its first cell ran")
-    if execution.outcome == "timeout":
+    if execution.outcome == Outcome.TIMEOUT:
         return (f"Stopped after {limits.total_seconds:g} s (the total time limit) {where}. Make sure every "
                 "cell finishes (no endless loop, no waiting for input) and that the notebook runs within "
                 "the limit from a fresh start.")
-    if execution.outcome == "memory-limit":
+    if execution.outcome == Outcome.MEMORY_LIMIT:
         return (f"Stopped for using {execution.peak_memory / 2**30:.2f} GB of memory {where}; "
                 f"the limit is {limits.memory_bytes / 2**30:g} GB. Use smaller arrays or batches there.")
-    if execution.outcome == "kernel-died":
+    if execution.outcome == Outcome.KERNEL_DIED:
         return (f"The Python kernel stopped ({execution.detail}) {where}. Run the notebook from a fresh "
                 "start (Runtime > Restart session and run all) to see which cell crashes it.")
     return f"The grader could not run this notebook: {execution.detail}"
@@ -82,9 +83,9 @@ def from_execution(student: str, checks: CheckSet, notebook, execution: Executio
               + ("interrupted after the per-cell time limit" if c["timed_out"] else c["error"])
               for c in execution.cells]
     base = dict(cell_errors=errors, seconds=execution.seconds, peak_memory=execution.peak_memory)
-    if execution.outcome != "finished":
-        status = {"timeout": "timeout", "memory-limit": "memory-limit",
-                  "kernel-died": "kernel-died"}.get(execution.outcome, "grader-error")
+    if execution.outcome != Outcome.OK:
+        stopped = (Outcome.TIMEOUT, Outcome.MEMORY_LIMIT, Outcome.KERNEL_DIED)  # their grade statuses: the same words
+        status = execution.outcome.value if execution.outcome in stopped else "grader-error"
         return Grade(student, status, unverified(checks, f"not checked: {STATUSES[status]}"),
                      _stopped_detail(execution, notebook, limits), **base)
     results = {}

@@ -3,10 +3,10 @@ time and memory, and its judge, whose calls this module relays to the runner and
 
 Each notebook gets a new temporary folder holding its HOME (what it writes "at home" lands there; its
 temporary folder is inside), the judge's exchange folder (files a check writes for the student's code
-to read; read-only for the kernel) and the judge's own home; all of it is deleted afterwards. A watchdog
-samples the resident memory of the runner's whole process tree (runner, kernel, anything the kernel
-started) every ``POLL_SECONDS`` and ends the tree, and the judge, at the memory limit or the total time
-limit. A memory limit through RLIMIT_AS is not used: TensorFlow reserves far more virtual memory than it
+to read; read-only for the kernel) and the judge's own home; all of it is deleted afterwards. The execution
+service's watchdog (``execute.Watchdog``) samples the memory of the runner's whole process tree (runner,
+kernel, anything the kernel started; proportional set size where psutil offers it) and ends the tree, and the
+judge, at the memory limit or the total time limit. A memory limit through RLIMIT_AS is not used: TensorFlow reserves far more virtual memory than it
 touches (measured here: 2.9 GB virtual for 0.8 GB resident after fitting a small CNN).
 """
 from __future__ import annotations
@@ -28,9 +28,9 @@ from pathlib import Path
 
 import psutil
 
-from course_utils.grading import codec, processes, sandbox
-
-POLL_SECONDS = 0.2
+from course_utils.grading import codec, sandbox
+from course_utils.notebooks import processes
+from course_utils.notebooks.execute import POLL_SECONDS, Limits, Outcome, Watchdog
 MAX_LINE = 3 * codec.MAX_BYTES // 2 + 2**20  # one reply of the runner: base64 data and JSON around it
 # The instructor's environment variables the notebooks see (anything else, tokens and keys included, stays out).
 KERNEL_VARIABLES = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "VIRTUAL_ENV", "CONDA_PREFIX", "LD_LIBRARY_PATH",
@@ -38,17 +38,6 @@ KERNEL_VARIABLES = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "VIRTUAL_ENV", "CO
 KERNEL_PREFIXES = ("LC_", "COURSE_", "KERAS_", "TF_", "XLA_", "JAX_", "CUDA_", "NVIDIA_", "OMP_", "MKL_",
                    "OPENBLAS_", "TPU_")
 STUDENT = {"USER": "student", "LOGNAME": "student"}  # the sandbox's user may have no account on the system
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Per-cell, per-call and total wall time (s), memory of the notebook's process tree (bytes), profile."""
-
-    cell_seconds: float
-    total_seconds: float
-    memory_bytes: int
-    profile: str
-    call_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -64,21 +53,21 @@ class Setting:
 class Execution:
     """What happened to one notebook.
 
-    outcome: "finished", "timeout" (total limit), "memory-limit", "kernel-died", "error" (the runner or the
-    judge failed) or "cancelled" (the grading run was interrupted).
+    outcome: an ``execute.Outcome``: OK, TIMEOUT (total limit), MEMORY_LIMIT, KERNEL_DIED, ERROR (the runner
+    or the judge failed) or CANCELLED (the grading run was interrupted).
     running_cell: index of the cell that was running when the notebook was stopped (or None).
     cells: the cells that raised, as {"index", "error", "timed_out"}.
     results: the judge's {question id: {"passed", "message"}} (None when it did not judge).
     """
 
-    outcome: str
+    outcome: Outcome
     detail: str = ""
     running_cell: int | None = None
     cells: list[dict] = field(default_factory=list)
     results: dict | None = None
     judging: bool = False  # stopped after the notebook's cells, while the judge was calling its functions
     seconds: float = 0.0
-    peak_memory: int = 0
+    peak_memory: int = 0  # bytes, the tree's largest PSS (RSS where psutil offers no PSS)
 
 
 def kernel_environment(home: str, profile: str) -> dict[str, str]:
@@ -120,10 +109,10 @@ def prepare_home(home: str) -> None:
 class _Runner:
     """The runner process and what it reported: the running cell, the notebook's outcome, the replies."""
 
-    def __init__(self, argv: list[str], home: Path, limits: Limits, errors):
+    def __init__(self, argv: list[str], home: Path, profile: str, errors):
         self.token = secrets.token_hex(16)
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, cwd=home,
-                                     env=kernel_environment(str(home), limits.profile),
+                                     env=kernel_environment(str(home), profile),
                                      start_new_session=True)  # Ctrl-C reaches the grader only; it ends the trees
         self.running_cell: int | None = None
         self.notebook: dict | None = None
@@ -183,7 +172,7 @@ def _judge(runner: _Runner, argv: list[str], env: dict, job: dict, stopped: thre
             judge.stdin.write(json.dumps(job) + "\n")
             judge.stdin.flush()
             runner.notebook_done.wait()
-            if (runner.notebook or {}).get("outcome") != "finished" or stopped.is_set():
+            if (runner.notebook or {}).get("outcome") != Outcome.OK or stopped.is_set():
                 return None, ""
             while line := judge.stdout.readline():
                 message = json.loads(line)
@@ -211,25 +200,24 @@ def _judge(runner: _Runner, argv: list[str], env: dict, job: dict, stopped: thre
     return None, " | ".join(tail) or f"the judge exited with code {judge.returncode}"
 
 
-def run_notebook(notebook_json: str, limits: Limits, judge_job: dict, setting: Setting,
+def run_notebook(notebook_json: str, limits: Limits, profile: str, judge_job: dict, setting: Setting,
                  cancel: threading.Event | None = None) -> Execution:
-    """Execute one notebook (JSON text) in its own runner process under ``limits``, then judge it with
-    ``judge_job`` ({"lab", "sources", "hidden_module"})."""
+    """Execute one notebook (JSON text) in its own runner process under ``limits`` (every one set), in COURSE_PROFILE
+    ``profile``, then judge it with ``judge_job`` ({"lab", "sources", "hidden_module"})."""
     work = Path(tempfile.mkdtemp(prefix="course-grade-"))
     start = time.monotonic()
     with sandbox.account() if setting.isolation.sandboxed else contextlib.nullcontext() as uid:
         try:
-            return _run(notebook_json, limits, judge_job, setting, cancel, work, uid, start)
+            return _run(notebook_json, limits, profile, judge_job, setting, cancel, work, uid, start)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _run(notebook_json: str, limits: Limits, judge_job: dict, setting: Setting, cancel, work: Path,
+def _run(notebook_json: str, limits: Limits, profile: str, judge_job: dict, setting: Setting, cancel, work: Path,
          uid: int | None, start: float) -> Execution:
     home, exchange, judge_home = work / "home", work / "exchange", work / "judge"
     sandboxed = setting.isolation.sandboxed
     stopped, judges = threading.Event(), []
-    outcome: dict = {}
     prepare_home(str(home))
     exchange.mkdir()
     prepare_home(str(judge_home))
@@ -240,62 +228,50 @@ def _run(notebook_json: str, limits: Limits, judge_job: dict, setting: Setting, 
         runner_argv = sandbox.command(runner_argv, [home], [exchange], list(setting.secrets), setting.share, uid)
         judge_argv = sandbox.command(judge_argv, [judge_home, exchange], [], list(setting.secrets), setting.share,
                                      uid)
-    judge_env = {**kernel_environment(str(judge_home), limits.profile), "TMPDIR": str(exchange)}
+    judge_env = {**kernel_environment(str(judge_home), profile), "TMPDIR": str(exchange)}
     with tempfile.TemporaryFile() as errors:
-        runner = _Runner(runner_argv, home, limits, errors)
-        watch = threading.Thread(target=_watch, args=(runner.proc, limits, start, cancel, stopped, judges, outcome))
-        watch.start()
-        runner.send(json.dumps({"notebook": notebook_json, "cell_timeout": limits.cell_seconds,
-                                "call_timeout": limits.call_seconds, "token": runner.token,
-                                "max_processes": sandbox.MAX_PROCESSES if sandboxed else None}))
-        results, judge_error = _judge(runner, judge_argv, judge_env, judge_job, stopped, judges)
-        notebook = runner.notebook
-        runner.close()
-        watch.join()
-        errors.seek(0)
-        runner_errors = errors.read().decode("utf-8", "replace")
-    seconds, peak = time.monotonic() - start, outcome.get("peak", 0)
-    if stopped.is_set():
-        return Execution(outcome["stopped"], running_cell=runner.running_cell, judging=runner.notebook is not None,
-                         seconds=seconds, peak_memory=peak)
-    if notebook is None:
-        tail = runner_errors.strip().splitlines()[-3:]
-        return Execution("error", detail=" | ".join(tail) or f"the runner exited with code {runner.proc.returncode}",
-                         running_cell=runner.running_cell, seconds=seconds, peak_memory=peak)
-    base = dict(cells=notebook.get("cells", []), seconds=seconds, peak_memory=peak)
-    if notebook.get("outcome") != "finished":
-        return Execution(notebook.get("outcome", "error"), detail=notebook.get("detail", ""),
-                         running_cell=runner.running_cell, **base)
-    if results is None:
-        return Execution("error", detail=f"the judge failed: {judge_error}", **base)
-    if results.get("dead"):
-        return Execution("kernel-died", detail=results["dead"], judging=True, **base)
-    return Execution("finished", results=results["results"], **base)
+        runner = _Runner(runner_argv, home, profile, errors)
+        root = psutil.Process(runner.proc.pid)
 
-
-def _watch(proc: subprocess.Popen, limits: Limits, start: float, cancel: threading.Event | None,
-           stopped: threading.Event, judges: list, outcome: dict) -> None:
-    """Wait for the runner; at a limit end its tree and the judge, set ``stopped`` and outcome["stopped"].
-    outcome["peak"]: the tree's peak resident memory (bytes)."""
-    root = psutil.Process(proc.pid)
-    peak = 0
-    while True:
-        try:
-            proc.wait(timeout=POLL_SECONDS)
-            break
-        except subprocess.TimeoutExpired:
-            pass
-        rss = processes.tree_rss(root)
-        peak = max(peak, rss)
-        why = ("memory-limit" if rss > limits.memory_bytes else
-               "timeout" if time.monotonic() - start > limits.total_seconds else
-               "cancelled" if cancel is not None and cancel.is_set() else "")
-        if why:
-            outcome["stopped"] = why
+        def stop(why: Outcome) -> None:  # the watchdog's thread, at a limit: end the runner's tree and the judge
             stopped.set()
             processes.end_descendants(root, include_root=True)
             for judge in judges:
                 judge.kill()
-            proc.wait()
-            break
-    outcome["peak"] = peak
+
+        with Watchdog(root, limits, stop, start=start, cancel=cancel) as watchdog:
+            runner.send(json.dumps({"notebook": notebook_json, "cell_timeout": limits.cell_seconds,
+                                    "call_timeout": limits.call_seconds, "token": runner.token,
+                                    "max_processes": sandbox.MAX_PROCESSES if sandboxed else None}))
+            results, judge_error = _judge(runner, judge_argv, judge_env, judge_job, stopped, judges)
+            notebook = runner.notebook
+            runner.close()
+            runner.proc.wait()  # the runner ends its kernel and exits (or the watchdog ends it at a limit)
+        errors.seek(0)
+        runner_errors = errors.read().decode("utf-8", "replace")
+    seconds, peak = time.monotonic() - start, watchdog.peak_bytes
+    if stopped.is_set():
+        return Execution(watchdog.stopped, running_cell=runner.running_cell, judging=runner.notebook is not None,
+                         seconds=seconds, peak_memory=peak)
+    if notebook is None:
+        tail = runner_errors.strip().splitlines()[-3:]
+        return Execution(Outcome.ERROR, detail=" | ".join(tail) or f"the runner exited with code {runner.proc.returncode}",
+                         running_cell=runner.running_cell, seconds=seconds, peak_memory=peak)
+    base = dict(cells=notebook.get("cells", []), seconds=seconds, peak_memory=peak)
+    if notebook.get("outcome") != Outcome.OK:
+        return Execution(_reported_outcome(notebook), detail=notebook.get("detail", ""),
+                         running_cell=runner.running_cell, **base)
+    if results is None:
+        return Execution(Outcome.ERROR, detail=f"the judge failed: {judge_error}", **base)
+    if results.get("dead"):
+        return Execution(Outcome.KERNEL_DIED, detail=results["dead"], judging=True, **base)
+    return Execution(Outcome.OK, results=results["results"], **base)
+
+
+def _reported_outcome(notebook: dict) -> Outcome:
+    """The outcome the runner reported (ERROR when it reported none the service knows)."""
+    try:
+        return Outcome(notebook.get("outcome"))
+    except ValueError:
+        return Outcome.ERROR
+

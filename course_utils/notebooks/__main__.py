@@ -71,15 +71,16 @@ def problems(root: Path) -> list[str]:
 
 
 def run(root: Path, notebooks: list[Path], profile: str | None, in_place: bool,
-        build: Path) -> list[execute.RunResult]:
-    """Execute notebooks one by one (a failure does not stop the others); write executed copies, the kernels'
-    standard error (build/logs/) and the summary."""
+        build: Path, limits: execute.Limits = execute.Limits()) -> list[execute.RunResult]:
+    """Execute notebooks one by one under ``limits`` (a failure does not stop the others); write executed copies,
+    the kernels' standard error (build/logs/) and the summary."""
     profile = profile or choose_profile(detect_accelerator())
     results = []
     for path in tqdm(notebooks, desc=f"notebooks ({profile})", unit="nb"):
         relative = path.resolve().relative_to(root)
         out = path if in_place else build / "executed" / relative
-        result = execute.run_notebook(path, out, build / "logs" / relative.with_suffix(".log"), profile=profile)
+        result = execute.run_notebook(path, out, build / "logs" / relative.with_suffix(".log"), profile=profile,
+                                      limits=limits)
         result.notebook = path.relative_to(root).as_posix()
         tqdm.write(f"{result.status:>6}  {result.seconds:7.1f} s  {result.notebook}  {result.error}")
         results.append(result)
