@@ -16,7 +16,8 @@ import time
 
 from _results import write_result  # run as a script: python benchmarks/bench_data_load.py
 
-from course_utils.data import REGISTRY, load_galaxy10, load_lenses, load_mnist
+from course_utils.data import REGISTRY
+from course_utils.loaders import load_galaxy10, load_lenses, load_mnist
 from course_utils.data.cache import cached_path, check_file
 
 
@@ -49,7 +50,7 @@ def main() -> None:
     import h5py  # noqa: F401 - imports are not part of the timings
     import sklearn.datasets  # noqa: F401
 
-    import course_utils.sims.challenge_io  # noqa: F401
+    import course_utils.data.challenge_io  # noqa: F401
     import course_utils.sims.galaxies  # noqa: F401
     import course_utils.sims.lenses  # noqa: F401
 

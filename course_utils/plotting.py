@@ -70,6 +70,29 @@ def image_grid(images, titles=None, *, ncols: int = 8, cmap: str = "gray", vmin:
     return fig
 
 
+def rgb_composite(images, *, q=8.0, stretch=5.0):
+    """Colour images (n, H, W, 3) uint8 of three-band stamps (n, H, W, 3) ordered blue to red (e.g. g, r, i).
+
+    Each band is divided by its noise (median absolute deviation), so colours compare signal-to-noise, then
+    Lupton et al. (2004)'s arcsinh stretch (astropy's ``make_lupton_rgb``) shows red from the reddest band
+    and blue from the bluest. ``stretch`` is the linear range in noise sigmas: small values show faint arcs.
+    """
+    from astropy.visualization import make_lupton_rgb  # astropy's display tools: ~0.5 s, only when used
+
+    images = np.asarray(images, np.float32)
+    if images.ndim == 3:
+        return rgb_composite(images[None], q=q, stretch=stretch)[0]
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(f"rgb_composite needs images of shape (n, H, W, 3), got {images.shape}; "
+                         "select three bands, e.g. images[..., :3]")
+    out = np.empty(images.shape, np.uint8)
+    for k, image in enumerate(images):
+        noise = 1.4826 * np.median(np.abs(image - np.median(image, axis=(0, 1))), axis=(0, 1))
+        scaled = image / np.maximum(noise, np.finfo(np.float32).tiny)
+        out[k] = make_lupton_rgb(scaled[..., 2], scaled[..., 1], scaled[..., 0], minimum=-1.0, stretch=stretch, Q=q)
+    return out
+
+
 def _as_image_stack(images) -> np.ndarray:
     """(n, H, W) for single-channel images, (n, H, W, 3) for RGB; anything else is a clear error."""
     images = np.asarray(images)

@@ -76,8 +76,9 @@ from keras import layers
 from sklearn.model_selection import train_test_split
 
 from course_utils.checks import check
-from course_utils.data import load_galaxy10, registry_override
+from course_utils.data import registry_override
 from course_utils.data.offline import offline_from_env
+from course_utils.loaders import load_galaxy10
 from course_utils.plotting import confusion_matrix_plot, image_grid, training_curves
 
 SIZES = runtime.pick(

@@ -76,10 +76,13 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from course_utils import metrics, plotting
 from course_utils.checks import check
-from course_utils.data import lens_data_path, load_lenses, match_stamps
+from course_utils.data import lens_data_path, match_stamps
+from course_utils.data.challenge_io import write_challenge_folder
 from course_utils.diagrams import draw_model
-from course_utils.sims import simulate_lenses, write_challenge_folder
-from course_utils.sims.lenses import NON_LENS_KINDS, rgb_composite
+from course_utils.loaders import load_lenses
+from course_utils.plotting import rgb_composite
+from course_utils.sims import simulate_lenses
+from course_utils.sims.lenses import NON_LENS_KINDS
 
 SIZES = runtime.pick(
     smoke=dict(n_train=400, n_test=400, batch=64, epochs=1, width=8, blocks=1),

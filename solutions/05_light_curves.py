@@ -73,8 +73,8 @@ from sklearn.model_selection import train_test_split
 
 from course_utils import metrics, plotting
 from course_utils.checks import check
-from course_utils.data.plasticc import load_plasticc
 from course_utils.dmdt import DM_EDGES, DT_EDGES, dmdt_images
+from course_utils.loaders import load_plasticc
 from course_utils.sims.lightcurves import PASSBANDS, keep_band
 
 SIZES = runtime.pick(

@@ -86,7 +86,8 @@ def write_lens_challenge(path: Path, n: int = 120, seed: int = 7) -> Path:
     holding only the challenge's five columns (no simulator truth: no theta_E, no S/N)."""
     from astropy.table import Table
 
-    from course_utils.sims import simulate_lenses, write_challenge_folder
+    from course_utils.data.challenge_io import write_challenge_folder
+    from course_utils.sims import simulate_lenses
 
     rng = np.random.default_rng(seed)
     images, truth = simulate_lenses(n, seed=seed)  # 64x64 in g, r, i

@@ -21,12 +21,12 @@ import pytest
 from httpserver import FileServer, closed_port_url, serve_folder
 
 from course_utils.data import (
-    GALAXY10_CLASSES, REGISTRY, Dataset, DiskSpaceError, DownloadError, IntegrityError, Registry, fetch,
-    load_galaxy10, load_lenses, load_mnist,
+    GALAXY10_CLASSES, REGISTRY, Dataset, DiskSpaceError, DownloadError, IntegrityError, Registry, fetch, load_mnist,
 )
 from course_utils.data import cli, download, galaxy10
 from course_utils.data.archives import extract_archive
 from course_utils.data.cache import check_file
+from course_utils.loaders import load_galaxy10, load_lenses
 
 REPO = Path(__file__).resolve().parents[1]
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB of known bytes
@@ -389,7 +389,7 @@ def test_lenses_without_a_path_are_simulated_and_announced(simulated_lenses, cap
 
 
 def test_lenses_are_read_from_a_challenge_folder_or_its_archive(simulated_lenses, tmp_path, monkeypatch):
-    from course_utils.sims.challenge_io import write_challenge_folder
+    from course_utils.data.challenge_io import write_challenge_folder
 
     folder = write_challenge_folder(simulated_lenses.images, simulated_lenses.catalog, tmp_path / "challenge")
     monkeypatch.setenv("COURSE_OFFLINE", "1")  # a folder on this machine needs no network: still read

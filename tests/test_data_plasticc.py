@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from course_utils.data.plasticc import load_plasticc
+from course_utils.loaders import load_plasticc
 from course_utils.data.zenodo import ZENODO_API_ENV
 from httpserver import FileServer, closed_port_url
 

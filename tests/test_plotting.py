@@ -9,7 +9,8 @@ import pytest  # noqa: E402
 
 from course_utils.metrics import binned_completeness, threshold_at_fp  # noqa: E402
 from course_utils.plotting import (completeness_plot, confusion_matrix_plot, decision_regions,  # noqa: E402
-                                   image_grid, roc_curve_plot, training_curves)
+                                   image_grid, rgb_composite, roc_curve_plot, training_curves)
+from course_utils.sims import simulate_lenses  # noqa: E402
 
 RNG = np.random.default_rng(3)
 
@@ -155,3 +156,11 @@ def test_decision_regions_still_colours_the_plane():
     X, y = np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([1, 1, 1, 0])
     fig = decision_regions(lambda p: (p.sum(axis=1) < 1.5).astype(int), X, y)
     assert fig.axes[0].collections
+
+
+def test_rgb_composite_of_three_bands():
+    images, _ = simulate_lenses(3, seed=0)
+    rgb = rgb_composite(images[..., :3])
+    assert rgb.shape == (3, 64, 64, 3) and rgb.dtype == np.uint8 and rgb.max() > 0
+    with pytest.raises(ValueError, match="three bands"):
+        rgb_composite(np.zeros((2, 8, 8, 4)))

@@ -5,9 +5,10 @@ from astropy.io import fits
 from astropy.table import Table
 from scipy import ndimage, stats
 
-from course_utils.sims import challenge_io, lenses
-from course_utils.sims import read_challenge_folder, shear_deflection, sie_deflection, simulate_lenses
-from course_utils.sims import write_challenge_folder
+from course_utils.data import challenge_io
+from course_utils.data.challenge_io import read_challenge_folder, write_challenge_folder
+from course_utils.sims import lenses
+from course_utils.sims import shear_deflection, sie_deflection, simulate_lenses
 
 from lenstronomy.LensModel.lens_model import LensModel  # noqa: E402
 from lenstronomy.LensModel.Solver.lens_equation_solver import LensEquationSolver  # noqa: E402
@@ -283,14 +284,6 @@ def test_bad_arguments_get_clear_errors():
         simulate_lenses(2, lens_fraction=1.5)
     with pytest.raises(ValueError, match="psf"):
         simulate_lenses(2, psf="airy")
-
-
-def test_rgb_composite_of_three_bands():
-    images, _ = simulate_lenses(3, seed=0)
-    rgb = lenses.rgb_composite(images)
-    assert rgb.shape == (3, 64, 64, 3) and rgb.dtype == np.uint8 and rgb.max() > 0
-    with pytest.raises(ValueError, match="three bands"):
-        lenses.rgb_composite(np.zeros((2, 8, 8, 4)))
 
 
 def test_challenge_folder_round_trip(tmp_path, simulated):

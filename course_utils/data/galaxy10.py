@@ -1,4 +1,7 @@
-"""Galaxy10 (SDSS or DECaLS) galaxy images with Galaxy Zoo classes, read lazily, or simulated galaxies.
+"""Galaxy10 (SDSS or DECaLS) galaxy images with Galaxy Zoo classes, read lazily.
+
+``real_galaxy10`` gives the verified file's images or says why there are none; ``course_utils.loaders``
+falls back to simulated galaxies then.
 
 The HDF5 files hold ``images`` (N, H, W, 3) uint8 and ``ans`` (N,) class numbers. Only the images
 asked for are read (h5py slices with sorted indices, a chunk at a time), so a subset of the 2.5 GB
@@ -11,59 +14,35 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from course_utils.data.offline import announce_stand_in, describe_real, real_file
-from course_utils.sims.galaxies import GALAXY10_DECALS_CLASSES
+from course_utils.data.offline import describe_real, real_file
+from course_utils.taxonomy import GALAXY10_CLASSES
 
 if TYPE_CHECKING:
     from sklearn.utils import Bunch
 
-# Class names from each data set's documentation (astroNN docs "Galaxy10 SDSS" and
-# "Galaxy10 DECaLS"; github.com/henrysky/Galaxy10). The two variants number their classes
-# differently: class 3 is "Smooth, Cigar shaped" in SDSS but "In-between Round Smooth" in DECaLS.
-GALAXY10_CLASSES = {
-    "sdss": (
-        "Disk, Face-on, No Spiral",
-        "Smooth, Completely round",
-        "Smooth, in-between round",
-        "Smooth, Cigar shaped",
-        "Disk, Edge-on, Rounded Bulge",
-        "Disk, Edge-on, Boxy Bulge",
-        "Disk, Edge-on, No Bulge",
-        "Disk, Face-on, Tight Spiral",
-        "Disk, Face-on, Medium Spiral",
-        "Disk, Face-on, Loose Spiral",
-    ),
-    "decals": GALAXY10_DECALS_CLASSES,  # the simulator renders exactly these classes
-}
 DATASET_NAMES = {"sdss": "galaxy10_sdss", "decals": "galaxy10_decals"}  # registry entries
 TITLES = {"sdss": "Galaxy10 SDSS", "decals": "Galaxy10 DECaLS"}
 NATIVE_SIZE = {"sdss": 69, "decals": 256}  # pixels per side
-OFFLINE_DEFAULT_N = 2_000
 MEMORY_LIMIT_BYTES = 2 * 1024**3  # largest image array returned; float32 copies for training are 4x this
 READ_CHUNK = 128  # images read from the file (and resized) at a time
 
 
-def load_galaxy10(variant: str = "sdss", *, n: int | None = None, size: int | None = None,
+def real_galaxy10(variant: str = "sdss", *, n: int | None = None, size: int | None = None,
                   data_home: str | os.PathLike | None = None, offline: bool | None = None,
-                  seed: int = 0) -> Bunch:
-    """Load Galaxy10 images and classes as NumPy arrays.
+                  seed: int = 0) -> tuple[Bunch | None, str]:
+    """Galaxy10 images and classes from the verified file, or (None, why there are none).
 
     variant: "sdss" (21,785 images of 69x69) or "decals" (17,736 of 256x256).
     n: a random subset of n images, chosen with ``seed`` and returned in that random order
     (None: all images, in file order). size: resize to size x size pixels (None: native size).
-    Returns a Bunch: images uint8 (N, size, size, 3), labels int64 (N,) in 0..9, class_names
-    (10 names, ``class_names[label]``), source (where the data came from, in words), is_real.
-    Offline (offline=True, COURSE_OFFLINE=1, or no network with offline=None) the galaxy
-    simulator makes n images (default 2,000) in the DECaLS classes, and a message says so.
+    The Bunch: images uint8 (N, size, size, 3), labels int64 (N,) in 0..9, class_names
+    (10 names, ``class_names[label]``), source (where the data came from, in words), is_real=True.
+    offline: see ``offline.real_file`` (True: never download; False: raise instead of returning None).
     """
-    if variant not in DATASET_NAMES:
-        raise ValueError(f"variant must be 'sdss' or 'decals', got {variant!r}.")
-    for label, value in (("n", n), ("size", size)):
-        if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
-            raise ValueError(f"{label} must be a positive integer or None, got {value!r}.")
+    _check_request(variant, n=n, size=size)
     path, why = real_file(DATASET_NAMES[variant], offline=offline, data_home=data_home)
     if path is None:
-        return _simulated(variant, n=n, size=size, seed=seed, why=why)
+        return None, why
     from sklearn.utils import Bunch
 
     images, labels, chosen = read_galaxy10_file(path, n=n, size=size, seed=seed)
@@ -73,7 +52,16 @@ def load_galaxy10(variant: str = "sdss", *, n: int | None = None, size: int | No
         details.append(f"resized {native}->{size} px")
     source = describe_real(TITLES[variant], DATASET_NAMES[variant], path) + ": " + ", ".join(details)
     return Bunch(images=images, labels=labels, class_names=GALAXY10_CLASSES[variant], source=source,
-                 is_real=True)
+                 is_real=True), ""
+
+
+def _check_request(variant: str, *, n: int | None, size: int | None) -> None:
+    """Raise ValueError, saying what is allowed, for an unknown variant or a bad n or size."""
+    if variant not in DATASET_NAMES:
+        raise ValueError(f"variant must be 'sdss' or 'decals', got {variant!r}.")
+    for label, value in (("n", n), ("size", size)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+            raise ValueError(f"{label} must be a positive integer or None, got {value!r}.")
 
 
 def read_galaxy10_file(path: str | os.PathLike, *, n: int | None = None, size: int | None = None,
@@ -135,21 +123,3 @@ def resize_images(images: np.ndarray, size: int) -> np.ndarray:
     for i, image in enumerate(images):
         out[i] = np.asarray(Image.fromarray(image).resize((size, size), method))
     return out
-
-
-def _simulated(variant: str, *, n: int | None, size: int | None, seed: int, why: str) -> Bunch:
-    from sklearn.utils import Bunch
-
-    from course_utils.sims.galaxies import simulate_galaxy10
-
-    count, side = n or OFFLINE_DEFAULT_N, size or NATIVE_SIZE[variant]
-    used = f"{count:,} simulated galaxies of {side}x{side} px (course_utils.sims.galaxies, seed {seed})"
-    note = "" if variant == "decals" else (
-        "the simulator draws the 10 Galaxy10 DECaLS classes, so class_names are the DECaLS names, "
-        "not the SDSS ones.")
-    announce_stand_in(TITLES[variant], used, why, DATASET_NAMES[variant], extra=note)  # before the wait
-    images, labels = simulate_galaxy10(count, size=side, seed=seed)
-    return Bunch(images=np.asarray(images, dtype=np.uint8), labels=np.asarray(labels, dtype=np.int64),
-                 class_names=GALAXY10_CLASSES["decals"],
-                 source=f"STAND-IN for {TITLES[variant]}: {used}; classes are Galaxy10 DECaLS'",
-                 is_real=False)

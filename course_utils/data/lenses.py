@@ -1,7 +1,8 @@
-"""Strong-lens image stamps: a folder laid out like the lens-finding challenge data, or simulated lenses.
+"""Strong-lens image stamps from a folder laid out like the lens-finding challenge data (``challenge_io``).
 
 There is no single public download for the challenge data, so nothing is fetched here: pass the
-folder (or its .zip / .tar.gz archive, extracted safely into the cache) you were given.
+folder (or its .zip / .tar.gz archive, extracted safely into the cache) you were given. ``real_lenses``
+reads it or says why there is nothing to read; ``course_utils.loaders`` simulates lenses then.
 """
 from __future__ import annotations
 
@@ -13,44 +14,39 @@ import numpy as np
 
 from course_utils.data.archives import archive_stem, extract_archive, is_archive
 from course_utils.data.cache import cache_dir, display_path, sha256_of
-from course_utils.data.offline import OFFLINE_ENV, announce_stand_in, offline_from_env
+from course_utils.data.offline import OFFLINE_ENV, offline_from_env
 
 if TYPE_CHECKING:
     from sklearn.utils import Bunch
 
-OFFLINE_DEFAULT_N = 2_000
 LENS_DATA_ENV = "COURSE_LENS_DATA"  # a challenge-layout folder or archive the labs evaluate on, if set
 HOW_TO_GET_REAL = ("pass path= a folder (or .zip/.tar.gz) laid out like the lens-finding challenge data "
                    "(FITS stamps plus a CSV catalog), e.g. load_lenses('data/lenses').")
 
 
-def load_lenses(path: str | os.PathLike | None = None, *, n: int | None = None, offline: bool | None = None,
-                seed: int = 0, data_home: str | os.PathLike | None = None) -> Bunch:
-    """Load lens-finding stamps as NumPy arrays.
+def real_lenses(path: str | os.PathLike | None = None, *, n: int | None = None, offline: bool | None = None,
+                data_home: str | os.PathLike | None = None) -> tuple[Bunch | None, str]:
+    """Lens-finding stamps read from ``path``, or (None, why there are none to read).
 
-    path: a challenge-layout folder, or an archive of one (extracted safely, once, into the cache folder);
-    None: simulate. n: number of stamps (None: all in the folder; 2,000 when simulating).
-    seed: the simulator's seed (a folder is always read in ID order).
-    Returns a Bunch: images float32 (N, H, W, bands), catalog (astropy Table, one row per image,
-    with is_lens and the true parameters when known), bands (band names, in image channel order),
-    source (where the data came from, in words), is_real (True when read from ``path``, even though
-    the challenge data are themselves simulations; False for the built-in simulator).
-    offline=True always simulates, and says so; COURSE_OFFLINE=1 simulates only when no path is given
-    (a folder on this machine needs no network); offline=False with no path is an error.
+    path: a challenge-layout folder, or an archive of one (extracted safely, once, into the cache folder).
+    n: number of stamps (None: all in the folder, read in ID order).
+    The Bunch: images float32 (N, H, W, bands), catalog (astropy Table, one row per image, with is_lens and
+    the true parameters when known), bands (band names, in image channel order), source (where the data came
+    from, in words), is_real=True (read from ``path``, even though the challenge data are themselves
+    simulations). offline=True gives None even with a path; COURSE_OFFLINE=1 only when no path is given (a
+    folder on this machine needs no network); offline=False with no path is an error.
     """
-    if n is not None and (not isinstance(n, (int, np.integer)) or n < 1):
+    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
         raise ValueError(f"n must be a positive integer or None, got {n!r}.")
     if offline:
-        why = "offline=True was passed"
-    elif path is not None:
-        return _from_folder(Path(path).expanduser(), n=n, data_home=data_home)
-    elif offline is None and offline_from_env():
-        why = f"{OFFLINE_ENV}={os.environ[OFFLINE_ENV]} is set"
-    elif offline is False:
+        return None, "offline=True was passed"
+    if path is not None:
+        return read_lens_folder(Path(path).expanduser(), n=n, data_home=data_home), ""
+    if offline is None and offline_from_env():
+        return None, f"{OFFLINE_ENV}={os.environ[OFFLINE_ENV]} is set"
+    if offline is False:
         raise ValueError("offline=False asks for real lens data, but no path was given: " + HOW_TO_GET_REAL)
-    else:
-        why = "no path to real data was given"
-    return _simulated(n or OFFLINE_DEFAULT_N, seed=seed, why=why)
+    return None, "no path to real data was given"
 
 
 def lens_data_path() -> Path | None:
@@ -79,10 +75,11 @@ def match_stamps(lenses: Bunch, bands, size: int) -> np.ndarray:
     return np.ascontiguousarray(lenses.images[:, top:top + size, left:left + size][..., channels], dtype=np.float32)
 
 
-def _from_folder(path: Path, *, n: int | None, data_home: str | os.PathLike | None) -> Bunch:
+def read_lens_folder(path: Path, *, n: int | None = None, data_home: str | os.PathLike | None = None) -> Bunch:
+    """The stamps of a challenge-layout folder or archive at ``path`` (see ``real_lenses``)."""
     from sklearn.utils import Bunch
 
-    from course_utils.sims.challenge_io import read_challenge_folder
+    from course_utils.data.challenge_io import read_challenge_folder
 
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist. {HOW_TO_GET_REAL} "
@@ -99,22 +96,10 @@ def _from_folder(path: Path, *, n: int | None, data_home: str | os.PathLike | No
             folder = entries[0]
     images, catalog = read_challenge_folder(folder, n=n)
     where = f"{display_path(path)} (extracted to {display_path(folder)})" if folder != path else display_path(path)
-    return Bunch(images=np.asarray(images, dtype=np.float32), catalog=catalog, bands=_bands(catalog),
+    return Bunch(images=np.asarray(images, dtype=np.float32), catalog=catalog, bands=bands_of(catalog),
                  source=f"lens stamps from {where}: {len(images):,} images", is_real=True)
 
 
-def _simulated(n: int, *, seed: int, why: str) -> Bunch:
-    from sklearn.utils import Bunch
-
-    from course_utils.sims.lenses import simulate_lenses
-
-    images, catalog = simulate_lenses(n, seed=seed)
-    used = f"{n:,} simulated lenses and non-lenses (course_utils.sims.simulate_lenses, seed {seed})"
-    announce_stand_in("Lens stamps", used, why, None, extra=HOW_TO_GET_REAL)
-    return Bunch(images=np.asarray(images, dtype=np.float32), catalog=catalog, bands=_bands(catalog),
-                 source=f"STAND-IN for real lens data: {used}", is_real=False)
-
-
-def _bands(catalog) -> tuple[str, ...]:
+def bands_of(catalog) -> tuple[str, ...]:
     """Band names in image channel order, as the simulator and the challenge reader record them."""
     return tuple(catalog.meta["bands"])

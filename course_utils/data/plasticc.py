@@ -1,5 +1,6 @@
-"""The PLAsTiCC training set (Kessler et al. 2019): 7,848 light curves of 14 classes in LSST's six bands,
-or simulated light curves of the same taxonomy as a loud stand-in.
+"""The PLAsTiCC training set (Kessler et al. 2019): 7,848 light curves of 14 classes in LSST's six bands.
+``real_plasticc`` reads them or says why it cannot; ``course_utils.loaders`` simulates light curves of the
+same taxonomy then, as a loud stand-in.
 
 The two files come from Zenodo record 2539456 (DOI 10.5281/zenodo.2539456), verified against the checksums
 the record publishes (read from Zenodo's records API; $COURSE_ZENODO_API points elsewhere, e.g. a local
@@ -21,50 +22,37 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from course_utils.data.cache import cache_dir, display_path
-from course_utils.data.offline import OFFLINE_ENV, announce_stand_in, offline_from_env
+from course_utils.data.offline import OFFLINE_ENV, offline_from_env
 from course_utils.data.registry import PLASTICC_TRAIN
 from course_utils.data.zenodo import record_files
-from course_utils.sims.lightcurves import PLASTICC_CLASSES, PLASTICC_WEIGHTS, simulate_light_curves
+from course_utils.taxonomy import PLASTICC_CLASSES, PLASTICC_WEIGHTS
 
 if TYPE_CHECKING:
     from sklearn.utils import Bunch
 
 ZERO_POINT = 27.5
-OFFLINE_DEFAULT_N = 7_848  # as many as PLAsTiCC's training set
 
 
-def load_plasticc(*, n: int | None = None, offline: bool | None = None, seed: int = 0,
-                  data_home: str | os.PathLike | None = None, timeout: float = 60.0) -> Bunch:
-    """Load PLAsTiCC's training light curves as padded arrays (the layout of ``simulate_light_curves``).
+def real_plasticc(*, n: int | None = None, offline: bool | None = None, data_home: str | os.PathLike | None = None,
+                  timeout: float = 60.0) -> tuple[Bunch | None, str]:
+    """PLAsTiCC's training light curves as padded arrays (see ``read_plasticc``), or (None, why there are none).
 
-    Returns a Bunch: time (N, L) float64 MJD, mag and err (N, L) float32 asinh magnitudes, band (N, L) int8
-    passband, mask (N, L) bool, label (N,) int indexing class_names (PLAsTiCC's names, in target order),
-    class_weights (the challenge's log-loss weights), catalog (astropy Table: the metadata, with class and
-    n_epochs), source, is_real. n: the first n objects (None: all). Offline (offline=True, COURSE_OFFLINE=1,
-    or no answer from Zenodo with offline=None) it simulates n (default 7,848) light curves instead and
-    says so; offline=False raises instead.
+    n: the first n objects (None: all). None when offline=True, COURSE_OFFLINE=1 (with offline=None) or when
+    Zenodo does not answer; offline=False raises instead.
     """
-    if n is not None and (not isinstance(n, (int, np.integer)) or n < 1):
+    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
         raise ValueError(f"n must be a positive integer or None, got {n!r}.")
     if offline:
-        why = "offline=True was passed"
-    elif offline is None and offline_from_env():
-        why = f"{OFFLINE_ENV}={os.environ[OFFLINE_ENV]} is set"
-    else:
-        try:
-            paths = [fetch_published(name, data_home=data_home, timeout=timeout) for name in PLASTICC_TRAIN["files"]]
-        except OSError as error:  # no network, or Zenodo did not answer
-            if offline is False:
-                raise
-            why = f"Zenodo record {PLASTICC_TRAIN['zenodo_record']} could not be read: {error}"
-        else:
-            return read_plasticc(*paths, n=n)
-    curves = simulate_light_curves(n or OFFLINE_DEFAULT_N, seed=seed)
-    announce_stand_in("PLAsTiCC light curves", curves.source, why, None,
-                      extra="re-run with the network on; the files come from "
-                            f"doi:10.5281/zenodo.{PLASTICC_TRAIN['zenodo_record']}.")
-    curves.source = "STAND-IN for PLAsTiCC: " + curves.source
-    return curves
+        return None, "offline=True was passed"
+    if offline is None and offline_from_env():
+        return None, f"{OFFLINE_ENV}={os.environ[OFFLINE_ENV]} is set"
+    try:
+        paths = [fetch_published(name, data_home=data_home, timeout=timeout) for name in PLASTICC_TRAIN["files"]]
+    except OSError as error:  # no network, or Zenodo did not answer
+        if offline is False:
+            raise
+        return None, f"Zenodo record {PLASTICC_TRAIN['zenodo_record']} could not be read: {error}"
+    return read_plasticc(*paths, n=n), ""
 
 
 def fetch_published(filename: str, *, data_home=None, timeout: float = 60.0) -> Path:
@@ -88,7 +76,14 @@ def fetch_published(filename: str, *, data_home=None, timeout: float = 60.0) -> 
 
 def read_plasticc(metadata_path, lightcurves_path, *, n: int | None = None) -> Bunch:
     """Read PLAsTiCC-format files (metadata with target; light curves with object_id, mjd, passband, flux,
-    flux_err, detected_bandwise) into padded arrays, objects in metadata order; see ``load_plasticc``."""
+    flux_err, detected_bandwise) into padded arrays (the layout of ``sims.simulate_light_curves``), objects in
+    metadata order.
+
+    Returns a Bunch: time (N, L) float64 MJD, mag and err (N, L) float32 asinh magnitudes, band (N, L) int8
+    passband, mask (N, L) bool, label (N,) int indexing class_names (PLAsTiCC's names, in target order),
+    class_weights (the challenge's log-loss weights), catalog (astropy Table: the metadata, with class and
+    n_epochs), source, is_real=True.
+    """
     from astropy.table import Table
     from sklearn.utils import Bunch
 

@@ -20,22 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 from astropy.visualization import make_lupton_rgb
 
-GALAXY10_DECALS_CLASSES = (
-    "Disturbed Galaxies",
-    "Merging Galaxies",
-    "Round Smooth Galaxies",
-    "In-between Round Smooth Galaxies",
-    "Cigar Shaped Smooth Galaxies",
-    "Barred Spiral Galaxies",
-    "Unbarred Tight Spiral Galaxies",
-    "Unbarred Loose Spiral Galaxies",
-    "Edge-on Galaxies without Bulge",
-    "Edge-on Galaxies with Bulge",
-)
-"""Galaxy10 DECaLS class names as astroNN documents them; a galaxy's label is its index in this tuple."""
-
-GALAXY10_DECALS_COUNTS = (1081, 1853, 2645, 2027, 334, 2043, 1829, 2628, 1423, 1873)
-"""Number of galaxies of each class in the real Galaxy10 DECaLS file (17,736 in all)."""
+from course_utils.taxonomy import GALAXY10_DECALS_CLASSES, GALAXY10_DECALS_COUNTS
 
 # Band colours of the stellar populations: flux in (g, r, z) per unit of r-band flux, after the display
 # scaling that makes a typical spiral disk look white. The RGB image shows z as red and g as blue.

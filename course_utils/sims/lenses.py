@@ -32,7 +32,6 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.fft
 from astropy.table import Table
-from astropy.visualization import make_lupton_rgb
 from scipy.special import gamma as gamma_function
 
 ZERO_POINT = 30.0
@@ -225,27 +224,6 @@ def _psf(r2, fwhm, kind, beta=MOFFAT_BETA):
         alpha2 = fwhm**2 / np.float32(4 * (2 ** (1 / beta) - 1))
         kernel = np.exp(np.float32(-beta) * np.log1p(r2 / alpha2))
     return kernel / kernel.sum(axis=(-2, -1), keepdims=True)
-
-
-def rgb_composite(images, *, q=8.0, stretch=5.0):
-    """Colour images (n, H, W, 3) uint8 of three-band stamps (n, H, W, 3) ordered blue to red (e.g. g, r, i).
-
-    Each band is divided by its noise (median absolute deviation), so colours compare signal-to-noise, then
-    Lupton et al. (2004)'s arcsinh stretch (astropy's ``make_lupton_rgb``) shows red from the reddest band
-    and blue from the bluest. ``stretch`` is the linear range in noise sigmas: small values show faint arcs.
-    """
-    images = np.asarray(images, np.float32)
-    if images.ndim == 3:
-        return rgb_composite(images[None], q=q, stretch=stretch)[0]
-    if images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f"rgb_composite needs images of shape (n, H, W, 3), got {images.shape}; "
-                         "select three bands, e.g. images[..., :3]")
-    out = np.empty(images.shape, np.uint8)
-    for k, image in enumerate(images):
-        noise = 1.4826 * np.median(np.abs(image - np.median(image, axis=(0, 1))), axis=(0, 1))
-        scaled = image / np.maximum(noise, np.finfo(np.float32).tiny)
-        out[k] = make_lupton_rgb(scaled[..., 2], scaled[..., 1], scaled[..., 0], minimum=-1.0, stretch=stretch, Q=q)
-    return out
 
 
 # --------------------------------------------------------------------------------------------------

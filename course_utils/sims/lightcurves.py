@@ -33,12 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 from astropy.table import Table
 
+from course_utils.taxonomy import PLASTICC_WEIGHTS
+
 PASSBANDS = ("u", "g", "r", "i", "z", "y")  # PLAsTiCC's passband numbering
 G, R = 1, 2
-PLASTICC_CLASSES = {  # PLAsTiCC training-set target -> class name (Kessler et al. 2019)
-    6: "uLens_single", 15: "TDE", 16: "EB", 42: "SN_II", 52: "SN_Iax", 53: "Mira", 62: "SN_Ibc", 64: "KN",
-    65: "M_dwarf", 67: "SN_Ia-91bg", 88: "AGN", 90: "SN_Ia", 92: "RR_Lyrae", 95: "SLSN_I"}
-PLASTICC_WEIGHTS = {15: 2.0, 64: 2.0, 99: 2.0}  # the challenge's log-loss weights; every other class 1
 
 
 @dataclass(frozen=True)
