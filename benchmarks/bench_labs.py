@@ -4,8 +4,10 @@
     python benchmarks/bench_labs.py --profile cpu --in-place      # ... and store the outputs in the notebooks
     python benchmarks/bench_labs.py --profile smoke solutions/02_mnist_cnn.ipynb --no-write
 
-The notebooks run exactly as the course's main job runs them (``course_utils.notebooks run``); peak
-memory is the kernel's largest resident size, key results what the notebook reports with ``course_utils.record``.
+The notebooks run exactly as the course's main job runs them (``course_utils.notebooks run``, the course's one
+execution service), under the limits given (default: the course run's); peak memory is the largest proportional
+set size of the kernel and its children (PSS: shared pages counted once), key results what the notebook reports
+with ``course_utils.record``.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from pathlib import Path
 from _results import write_result  # run as a script: python benchmarks/bench_labs.py
 
 from course_utils.notebooks.__main__ import run
+from course_utils.notebooks.execute import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,16 +29,19 @@ def main() -> None:
     parser.add_argument("--profile", choices=("smoke", "cpu", "full"), required=True)
     parser.add_argument("--in-place", action="store_true", help="store the outputs in the notebooks")
     parser.add_argument("--no-write", action="store_true", help="print only; leave benchmarks/results.md alone")
+    parser.add_argument("--timeout", type=float, metavar="S", help="seconds one notebook may run (default: no limit)")
+    parser.add_argument("--memory-gb", type=float, metavar="G", help="GiB one notebook may use (default: no limit)")
     args = parser.parse_args()
+    limits = Limits(total_seconds=args.timeout, memory_bytes=int(args.memory_gb * 2**30) if args.memory_gb else None)
     notebooks = [p.resolve() for p in args.notebooks] or sorted((ROOT / "solutions").glob("*.ipynb"))
     with tempfile.TemporaryDirectory() as build:
-        results = run(ROOT, notebooks, args.profile, args.in_place, Path(build))
+        results = run(ROOT, notebooks, args.profile, args.in_place, Path(build), limits)
     for result in results:
         if args.no_write or result.status != "ok":
             continue
         lab = f"{Path(result.notebook).stem} ({args.profile} profile)"
         write_result(lab, "wall time", result.seconds, "s", "whole notebook, kernel start included")
-        write_result(lab, "peak memory", result.peak_memory_gb, "GiB", "kernel resident set")
+        write_result(lab, "peak memory", result.peak_memory_gb, "GiB", "kernel's proportional set size (PSS)")
         for name, value in result.metrics.items():
             write_result(lab, name, value, "", "reported by the notebook (offline: simulators / stand-in)")
 
