@@ -129,7 +129,7 @@ class Course:
 
     def github_blob(self, relpath: str) -> str:
         """Where GitHub shows the course file ``relpath`` on the course's branch."""
-        return f"https://github.com/{self.repository}/blob/{self.branch}/{PurePosixPath(relpath)}"
+        return f"https://github.com/{self.repository}/blob/{self.branch}/{relpath}"
 
 
 def _text(table: dict, key: str, where: str) -> str:
@@ -198,12 +198,11 @@ def _notebooks(data: dict, section: str, name: str) -> tuple[Notebook, ...]:
                                 "(the grader tells a lab by it).")
         notebooks.append(Notebook(kind, lab_id, notebook, _text(entry, "title", where),
                                   " ".join(_text(entry, "learn", where).split())))
-    for attribute in ("id", "notebook"):
-        seen = [getattr(n, attribute) for n in notebooks]
-        twice = sorted({value for value in seen if seen.count(value) > 1})
-        if twice:
-            raise ManifestError(f"{name}: [[{section}]] {attribute} {', '.join(twice)} appears more than once: "
-                                "every entry needs its own.")
+    seen = [n.id for n in notebooks]  # an id carries its notebook's number, so notebooks differ too
+    twice = sorted({value for value in seen if seen.count(value) > 1})
+    if twice:
+        raise ManifestError(f"{name}: [[{section}]] id {', '.join(twice)} appears more than once: every entry "
+                            "needs its own id and notebook number.")
     if [n.notebook for n in notebooks] != sorted(n.notebook for n in notebooks):
         raise ManifestError(f"{name}: [[{section}]] are not in course order: list them by number.")
     return tuple(notebooks)
