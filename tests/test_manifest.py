@@ -53,7 +53,7 @@ def test_an_unknown_lab_names_the_labs_there_are():
     (lambda t: t.replace('title = "Foundations"', 'titel = "Foundations"'), r"unknown key\(s\) titel"),
     (lambda t: t.replace('memory_gb = 4.0', 'memory_gb = "4 GB"'), r"\[profiles.smoke\] grader: `memory_gb` must be a positive"),
     (lambda t: t.replace("cell_seconds = 120", "cell_seconds = 1200"), "cell_seconds 1200 exceeds total_seconds 600"),
-    (lambda t: t.replace('"astro-dl-course/deep-learning-astronomy"', '"just-a-name"'), "must be GitHub's OWNER/NAME"),
+    (lambda t: t.replace(f'"{manifest.course().repository}"', '"just-a-name"'), "must be GitHub's OWNER/NAME"),
     (lambda t: t.replace("@{release}", "@main"), r"install must read 'PACKAGE @ URL' with \{repository\} and \{release\}"),
     (lambda t: t.replace('notebook = "01_foundations"', 'notebook = "solutions/01_foundations.py"'),
      "must be NN_lower_case_words, without folder or extension"),

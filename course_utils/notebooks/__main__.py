@@ -47,18 +47,18 @@ def expected_lab(lab: manifest.Notebook, root: Path, course: Course) -> str:
     return labgen.render(pairing.read_source(root / lab.source, root, course), lab.student, course)
 
 
-def _missing_sources(root: Path, course: Course) -> None:
-    missing = [p for p in sources(root, course) if not p.is_file()]
-    if missing:
-        raise FileNotFoundError(f"{course.path.name} names {', '.join(p.relative_to(root).as_posix() for p in missing)}, "
-                                "which does not exist: write the source, or remove its entry from the manifest.")
+def missing(root: Path, course: Course) -> list[str]:
+    """The sources the manifest names that are not on disk, relative to ``root``."""
+    return [nb.source for nb in course.notebooks if not (root / nb.source).is_file()]
 
 
 def sync(root: Path) -> list[str]:
-    """Bring every .ipynb, .py header cell, lab and the README up to date with the manifest and the .py
-    sources; return what changed."""
+    """Bring every .ipynb, lab, the README and the badge and install cell of every .py up to date with the
+    manifest and the .py sources; return what changed."""
     course = load_course(root)
-    _missing_sources(root, course)
+    if gone := missing(root, course):
+        raise FileNotFoundError(f"{course.path.name} names {', '.join(gone)}, not on disk: write the source, or "
+                                "remove its entry from the manifest.")
     changed = [str(path) for py in sources(root, course) for path in pairing.sync(py, root, course)]
     for lab in course.labs:
         path = root / lab.student
@@ -69,8 +69,8 @@ def sync(root: Path) -> list[str]:
             changed.append(str(path))
     path = root / README
     text = path.read_text(encoding="utf-8")
-    if readme.render(text, course) != text:
-        path.write_text(readme.render(text, course), encoding="utf-8")
+    if (new := readme.render(text, course)) != text:
+        path.write_text(new, encoding="utf-8")
         changed.append(str(path))
     return changed
 
@@ -80,8 +80,8 @@ def problems(root: Path) -> list[str]:
     course = load_course(root)
     found = [f"{p} is not in {course.path.name}: add its [[lectures]] or [[labs]] entry "
              "(docs/authoring.md, \"Add a lab\")." for p in unlisted(root, course)]
-    found += [f"{root / nb.source} is missing: {course.path.name} names it; write it or remove the entry."
-              for nb in course.notebooks if not (root / nb.source).is_file()]
+    found += [f"{root / source} is missing: {course.path.name} names it; write it or remove the entry."
+              for source in missing(root, course)]
     if found:
         return found
     found = [msg for py in sources(root, course) if (msg := pairing.out_of_sync(py, root, course))]
