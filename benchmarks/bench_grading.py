@@ -27,14 +27,16 @@ import nbformat
 from _results import write_result  # run as a script: python benchmarks/bench_grading.py
 
 from course_utils.grading import checkset, grader
+from course_utils.manifest import course
 
 ROOT = Path(__file__).resolve().parents[1]
+LAB = course().lab("lab01")  # seconds per notebook in every profile
 
 
 def grade_copies(copies: int, jobs: int, profile: str) -> tuple[float, list]:
     """Grade ``copies`` copies of the lab 01 solution; return (wall seconds, grades)."""
-    solution = jupytext.read(ROOT / "solutions" / "01_foundations.py")
-    checks = checkset.load("lab01")
+    solution = jupytext.read(ROOT / LAB.source)
+    checks = checkset.load(LAB.id)
     with tempfile.TemporaryDirectory() as tmp:
         submitted = Path(tmp) / "submitted"
         submitted.mkdir()
@@ -67,7 +69,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--copies", type=int, default=8, help="notebooks per run (default 8)")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="parallel runs to time (default 1 2)")
-    parser.add_argument("--profile", default="smoke", choices=tuple(grader.DEFAULT_SECONDS))
+    parser.add_argument("--profile", default=course().grading_profile, choices=tuple(course().profiles))
     parser.add_argument("--no-write", action="store_true", help="print only; leave benchmarks/results.md alone")
     parser.add_argument("--baseline", type=Path, metavar="DIR", help="another checkout to time first, as the baseline")
     args = parser.parse_args()

@@ -1,6 +1,6 @@
 """Run every lab solution in one profile; record wall time, peak memory and key results per lab.
 
-    python benchmarks/bench_labs.py --profile cpu                 # all four labs, rows into results.md
+    python benchmarks/bench_labs.py --profile cpu                 # every lab of the manifest, rows into results.md
     python benchmarks/bench_labs.py --profile cpu --in-place      # ... and store the outputs in the notebooks
     python benchmarks/bench_labs.py --profile smoke solutions/02_mnist_cnn.ipynb --no-write
 
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from _results import write_result  # run as a script: python benchmarks/bench_labs.py
 
+from course_utils.manifest import course
 from course_utils.notebooks.__main__ import run
 from course_utils.notebooks.execute import Limits
 
@@ -25,15 +26,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every solutions/*.ipynb")
-    parser.add_argument("--profile", choices=("smoke", "cpu", "full"), required=True)
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every lab's solution notebook")
+    parser.add_argument("--profile", choices=tuple(course().profiles), required=True)
     parser.add_argument("--in-place", action="store_true", help="store the outputs in the notebooks")
     parser.add_argument("--no-write", action="store_true", help="print only; leave benchmarks/results.md alone")
     parser.add_argument("--timeout", type=float, metavar="S", help="seconds one notebook may run (default: no limit)")
     parser.add_argument("--memory-gb", type=float, metavar="G", help="GiB one notebook may use (default: no limit)")
     args = parser.parse_args()
     limits = Limits(total_seconds=args.timeout, memory_bytes=int(args.memory_gb * 2**30) if args.memory_gb else None)
-    notebooks = [p.resolve() for p in args.notebooks] or sorted((ROOT / "solutions").glob("*.ipynb"))
+    notebooks = [p.resolve() for p in args.notebooks] or [ROOT / lab.ipynb for lab in course().labs]
     with tempfile.TemporaryDirectory() as build:
         results = run(ROOT, notebooks, args.profile, args.in_place, Path(build), limits)
     for result in results:

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-PROFILES = ("smoke", "cpu", "full")
+from course_utils import manifest
+
+PROFILES = tuple(manifest.course().profiles)  # course_utils/course.toml: "smoke", "cpu", "full"
 COLAB_GPU_HINT = (
     "No GPU in this Colab session: choose Runtime > Change runtime type > T4 GPU (or a TPU), "
     "then Runtime > Restart session and run the notebook again. The cpu profile works meanwhile, "

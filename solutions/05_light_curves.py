@@ -43,7 +43,7 @@ import subprocess, sys
 
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "course-utils @ git+https://github.com/astro-dl-course/deep-learning-astronomy@main"], check=True)
+                    "course-utils @ git+https://github.com/astro-dl-course/deep-learning-astronomy@v0.2.0"], check=True)
 
 # %%
 import course_utils

@@ -15,7 +15,8 @@ import pytest
 
 import colab_images
 import course_utils
-from course_utils.notebooks import colab, config
+from course_utils.manifest import course
+from course_utils.notebooks import colab
 
 REPO = Path(__file__).resolve().parents[1]
 EXTRAS_ONLY = ("nbformat", "nbclient", "jupytext", "ipykernel", "ipywidgets", "psutil", "nbval", "pytest",
@@ -35,7 +36,7 @@ def interpreter(image: str) -> str:
 @pytest.mark.parametrize("image", list(colab_images.IMAGES))
 def test_install_cell_only_adds_packages_to_the_colab_image(image):
     # One image at a time: pip prepares the checkout's metadata in place, so runs side by side would collide.
-    result = colab_images.dry_run(image, colab.install_requirement(REPO.as_uri()), python=interpreter(image))
+    result = colab_images.dry_run(image, f"{course().package} @ {REPO.as_uri()}", python=interpreter(image))
     assert not result.error, (
         f"Colab's install cell cannot keep what the {image} image preinstalls; pip says:\n{result.error}\n"
         "Widen that range in pyproject.toml (core dependencies), or move the package to an extra.")
@@ -62,9 +63,8 @@ def test_image_versions_read_as_constraints():
 
 
 def test_install_cell_installs_the_release_of_this_version():
-    source = colab.install_source()
-    assert colab.install_requirement() in source
-    assert f"github.com/{config.REPOSITORY}@v{course_utils.__version__}\"" in source
+    source = colab.install_source(course())
+    assert f"\"{course().package} @ git+https://github.com/{course().repository}@v{course_utils.__version__}\"" in source
     assert "@main" not in source
 
 

@@ -68,9 +68,9 @@ def test_ordinary_words_pass(text):
 
 def test_links_to_course_files_work_in_colab():
     """A notebook in Colab has no repository next to it: course files are linked on GitHub, and exist."""
-    from course_utils.notebooks import config
+    from course_utils.manifest import course
 
-    blob = re.compile(rf"https://github\.com/{re.escape(config.REPOSITORY)}/blob/{config.BRANCH}/([^)\s>]+)")
+    blob = re.compile(re.escape(course().github_blob("")) + r"([^)\s>]+)")
     sources = [*ROOT.glob("lectures/*.py"), *ROOT.glob("solutions/*.py")]
     linked = {m for p in sources for m in blob.findall(p.read_text(encoding="utf-8"))}
     assert {"course_utils/backprop.py", "course_utils/conv.py", "docs/references.md"} <= linked

@@ -15,6 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from course_utils import manifest
 from course_utils.grading import checkset, gradebook, grader
 
 
@@ -28,26 +29,28 @@ def _positive(kind):
 
 
 def parser() -> argparse.ArgumentParser:
+    course = manifest.course()
+    limits = {name: profile.grader for name, profile in course.profiles.items()}
     p = argparse.ArgumentParser(prog="course-grade", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("lab", help="lab id: lab01, lab02, lab03 or lab04")
+    p.add_argument("lab", help=f"lab id: {', '.join(course.lab_ids)}")
     p.add_argument("submissions", type=Path, help="folder of submitted .ipynb files (subfolders too)")
     p.add_argument("--out", type=Path, help="where to write gradebook.csv and feedback/ (default: grades-LAB)")
-    p.add_argument("--profile", choices=tuple(grader.DEFAULT_SECONDS), default="smoke",
-                   help="COURSE_PROFILE of the kernels (default: smoke)")
+    p.add_argument("--profile", choices=tuple(course.profiles), default=course.grading_profile,
+                   help=f"COURSE_PROFILE of the kernels (default: {course.grading_profile})")
     p.add_argument("--jobs", type=_positive(int), default=1, help="notebooks run at once (default: 1)")
     p.add_argument("--cell-timeout", type=_positive(float), metavar="S",
                    help="seconds one cell may run before it is interrupted (default by profile: "
-                        + ", ".join(f"{k} {v[0]}" for k, v in grader.DEFAULT_SECONDS.items()) + ")")
+                        + ", ".join(f"{k} {v.cell_seconds:g}" for k, v in limits.items()) + ")")
     p.add_argument("--timeout", type=_positive(float), metavar="S",
                    help="seconds one notebook may run in total (default by profile: "
-                        + ", ".join(f"{k} {v[1]}" for k, v in grader.DEFAULT_SECONDS.items()) + ")")
+                        + ", ".join(f"{k} {v.total_seconds:g}" for k, v in limits.items()) + ")")
     p.add_argument("--call-timeout", type=_positive(float), metavar="S", default=grader.SECONDS_PER_CALL,
                    help="seconds one call of a student's function by a check may run "
                         f"(default {grader.SECONDS_PER_CALL})")
     p.add_argument("--memory-gb", type=_positive(float), metavar="G",
                    help="GiB one notebook's processes may use (default by profile: "
-                        + ", ".join(f"{k} {v:g}" for k, v in grader.DEFAULT_MEMORY_GB.items()) + ")")
+                        + ", ".join(f"{k} {v.memory_gb:g}" for k, v in limits.items()) + ")")
     p.add_argument("--checks", type=Path, metavar="FILE",
                    help="checks module to use instead of course_utils/checks/LAB.py")
     p.add_argument("--hidden", type=Path, metavar="FILE",

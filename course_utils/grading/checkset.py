@@ -15,9 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from course_utils import manifest
+
 CHECKS_PACKAGE = "course_utils.checks"
 
-LAB_ID = re.compile(r"lab\d\d")
+LAB_ID = re.compile(r"lab\d\d")  # the shape of a lab id; the course's labs are in course_utils/course.toml
 HIDDEN_DIR = Path(__file__).parent / "hidden"  # the course's own hidden checks: hidden/labNN.py
 RESERVED_NAMES = ("student", "total", "status", "isolation")  # the gradebook's other columns
 
@@ -115,10 +117,12 @@ def checks_module_path(lab: str) -> Path:
 
 def load(lab: str, *, checks_file: Path | None = None, hidden_file: Path | None = None) -> CheckSet:
     """Snapshot the checks of ``lab``: every module of course_utils/checks/, ``checks_file`` in place of
-    ``course_utils/checks/<lab>.py`` when given, and the hidden checks (``hidden_file``, else
-    ``course_utils/grading/hidden/<lab>.py`` when it exists)."""
-    if not LAB_ID.fullmatch(lab):
-        raise ValueError(f"{lab!r} is not a lab id: use lab01, lab02, lab03 or lab04.")
+    ``course_utils/checks/<lab>.py`` when given (then ``lab`` may be a lab the manifest does not name), and the
+    hidden checks (``hidden_file``, else ``course_utils/grading/hidden/<lab>.py`` when it exists)."""
+    lab_ids = manifest.course().lab_ids
+    if not LAB_ID.fullmatch(lab) or (checks_file is None and lab not in lab_ids):
+        raise ValueError(f"{lab!r} is not a lab id of the course: use {', '.join(lab_ids)} "
+                         "(course_utils/course.toml), or name another lab's checks with --checks FILE.")
     package_dir = checks_module_path("core").parent
     sources = {f"{CHECKS_PACKAGE}.{path.stem}": path.read_text(encoding="utf-8")
                for path in sorted(package_dir.glob("*.py")) if path.stem != "__init__"}

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 from tqdm import tqdm
 
+from course_utils import manifest
 from course_utils.grading import gradebook, sandbox, score, submissions
 from course_utils.grading.checkset import CheckSet
 from course_utils.grading.score import Grade
@@ -20,13 +21,6 @@ from course_utils.grading.submissions import Submission
 from course_utils.grading.supervise import Setting, run_notebook
 from course_utils.notebooks.execute import Limits
 
-# Per-cell and total time limits (s) when the instructor gives none: a smoke run takes seconds,
-# a cpu run minutes per lab, a full run on a CPU machine can take an hour.
-DEFAULT_SECONDS = {"smoke": (120, 600), "cpu": (900, 3600), "full": (3600, 4 * 3600)}
-# Memory (GiB) one notebook may use when the instructor gives no limit. The labs' measured cpu-profile peaks
-# (benchmarks/results.md) reach about 4.1 GiB (lab 04: 20,000 + 4,000 stamps); lab 04's full profile holds
-# 40,000 + 20,000 stamps.
-DEFAULT_MEMORY_GB = {"smoke": 4.0, "cpu": 6.0, "full": 16.0}
 SECONDS_PER_CALL = 60  # one call of a student's function by a check
 
 
@@ -36,11 +30,11 @@ class TamperedError(RuntimeError):
 
 @dataclass(frozen=True)
 class Options:
-    """How to run the notebooks: profile, limits (None: the profile's default; ``call_seconds`` for one call
-    of a student's function by a check), parallel jobs, whether to
+    """How to run the notebooks: profile, limits (None: the profile's default in course_utils/course.toml;
+    ``call_seconds`` for one call of a student's function by a check), parallel jobs, whether to
     use the sandbox (``isolate=False``: never, as where there is none) and folders the notebooks may read."""
 
-    profile: str = "smoke"
+    profile: str = manifest.course().grading_profile
     cell_seconds: float | None = None
     total_seconds: float | None = None
     memory_gb: float | None = None
@@ -53,9 +47,10 @@ class Options:
         return sandbox.probe() if self.isolate else sandbox.Isolation(False, "the sandbox was switched off")
 
     def limits(self) -> Limits:
-        cell, total = DEFAULT_SECONDS[self.profile]
-        memory_gb = self.memory_gb or DEFAULT_MEMORY_GB[self.profile]
-        return Limits(cell_seconds=self.cell_seconds or cell, total_seconds=self.total_seconds or total,
+        default = manifest.course().profiles[self.profile].grader
+        memory_gb = self.memory_gb or default.memory_gb
+        return Limits(cell_seconds=self.cell_seconds or default.cell_seconds,
+                      total_seconds=self.total_seconds or default.total_seconds,
                       memory_bytes=int(memory_gb * 2**30), call_seconds=self.call_seconds)
 
 

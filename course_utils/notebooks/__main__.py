@@ -1,11 +1,13 @@
 """Notebook tooling for course maintainers.
 
-    python -m course_utils.notebooks sync            .py sources -> .ipynb (outputs kept), labs regenerated
-    python -m course_utils.notebooks check           fail when a pair is out of sync, a lab is stale, metadata is
-                                                     dirty or a stored output names a machine path, a traceback, stderr
+    python -m course_utils.notebooks sync            .py sources -> .ipynb (outputs kept), labs regenerated; badges,
+                                                     Colab install cells and README's course map from course.toml
+    python -m course_utils.notebooks check           fail when a pair is out of sync, a lab is stale, the README or a
+                                                     badge differs from course.toml, metadata is dirty or a stored
+                                                     output names a machine path, a traceback, stderr
     python -m course_utils.notebooks run [--profile P] [--in-place] [NOTEBOOK ...]
                                                      execute notebooks; executed copies + summary under build/
-    python -m course_utils.notebooks fork OWNER/REPO point badges, install cells and README at a fork
+    python -m course_utils.notebooks fork OWNER/REPO set course.toml's repository to a fork, then sync
 """
 from __future__ import annotations
 
@@ -16,57 +18,93 @@ from pathlib import Path
 import nbformat
 from tqdm import tqdm
 
-from course_utils.notebooks import config, execute, hygiene, labgen, outputs, pairing
+from course_utils import manifest
+from course_utils.manifest import Course
+from course_utils.notebooks import execute, hygiene, labgen, outputs, pairing, readme
 from course_utils.runtime import choose_profile, detect_accelerator
 
-
-def sources(root: Path) -> list[Path]:
-    """Every paired .py source of lectures/ and solutions/, in course order."""
-    return sorted(p for d in config.NOTEBOOK_DIRS for p in (root / d).glob("[0-9]*.py"))
+README = "README.md"
 
 
-def lab_path(solution_py: Path, root: Path) -> Path:
-    return root / config.LABS_DIR / solution_py.with_suffix(".ipynb").name
+def load_course(root: Path) -> Course:
+    """The manifest of the course checkout at ``root`` (course_utils/course.toml there)."""
+    return manifest.load(root / manifest.RELATIVE_PATH)
 
 
-def expected_lab(solution_py: Path, root: Path) -> str:
-    relpath = lab_path(solution_py, root).relative_to(root).as_posix()
-    return labgen.render(pairing.read_source(solution_py, root), relpath)
+def sources(root: Path, course: Course) -> list[Path]:
+    """Every paired .py source (lectures, then lab solutions), in course order."""
+    return [root / nb.source for nb in course.notebooks]
 
 
-def solution_sources(root: Path) -> list[Path]:
-    return [p for p in sources(root) if p.parent.name == config.SOLUTIONS_DIR]
+def unlisted(root: Path, course: Course) -> list[Path]:
+    """Notebook sources on disk that the manifest does not name."""
+    listed = set(sources(root, course))
+    folders = (manifest.LECTURES_DIR, manifest.SOLUTIONS_DIR)
+    return sorted(p for d in folders for p in (root / d).glob("[0-9]*.py") if p not in listed)
+
+
+def expected_lab(lab: manifest.Notebook, root: Path, course: Course) -> str:
+    return labgen.render(pairing.read_source(root / lab.source, root, course), lab.student, course)
+
+
+def missing(root: Path, course: Course) -> list[str]:
+    """The sources the manifest names that are not on disk, relative to ``root``."""
+    return [nb.source for nb in course.notebooks if not (root / nb.source).is_file()]
 
 
 def sync(root: Path) -> list[str]:
-    """Bring every .ipynb and lab up to date with the .py sources; return what changed."""
-    changed = [str(py.with_suffix(".ipynb")) for py in sources(root) if pairing.sync(py, root)]
-    for py in solution_sources(root):
-        lab = lab_path(py, root)
-        text = expected_lab(py, root)
-        if not lab.exists() or lab.read_text(encoding="utf-8") != text:
-            lab.parent.mkdir(exist_ok=True)
-            lab.write_text(text, encoding="utf-8")
-            changed.append(str(lab))
+    """Bring every .ipynb, lab, the README and the badge and install cell of every .py up to date with the
+    manifest and the .py sources; return what changed."""
+    course = load_course(root)
+    if gone := missing(root, course):
+        raise FileNotFoundError(f"{course.path.name} names {', '.join(gone)}, not on disk: write the source, or "
+                                "remove its entry from the manifest.")
+    changed = [str(path) for py in sources(root, course) for path in pairing.sync(py, root, course)]
+    for lab in course.labs:
+        path = root / lab.student
+        text = expected_lab(lab, root, course)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            changed.append(str(path))
+    path = root / README
+    text = path.read_text(encoding="utf-8")
+    if (new := readme.render(text, course)) != text:
+        path.write_text(new, encoding="utf-8")
+        changed.append(str(path))
     return changed
 
 
 def problems(root: Path) -> list[str]:
     """Everything out of date, each with the command that fixes it."""
-    found = [msg for py in sources(root) if (msg := pairing.out_of_sync(py, root))]
-    for py in solution_sources(root):
-        lab = lab_path(py, root)
-        if not lab.exists() or lab.read_text(encoding="utf-8") != expected_lab(py, root):
-            found.append(f"{lab} is stale or missing: run `python -m course_utils.notebooks sync` "
+    course = load_course(root)
+    found = [f"{p} is not in {course.path.name}: add its [[lectures]] or [[labs]] entry "
+             "(docs/authoring.md, \"Add a lab\")." for p in unlisted(root, course)]
+    found += [f"{root / source} is missing: {course.path.name} names it; write it or remove the entry."
+              for source in missing(root, course)]
+    if found:
+        return found
+    found = [msg for py in sources(root, course) if (msg := pairing.out_of_sync(py, root, course))]
+    for lab in course.labs:
+        path = root / lab.student
+        if not path.exists() or path.read_text(encoding="utf-8") != expected_lab(lab, root, course):
+            found.append(f"{path} is stale or missing: run `python -m course_utils.notebooks sync` "
                          "(labs are generated from solutions/, never edited by hand).")
-    for nb_path in sorted(p for d in (*config.NOTEBOOK_DIRS, config.LABS_DIR) for p in (root / d).glob("*.ipynb")):
+    try:
+        text = (root / README).read_text(encoding="utf-8")
+        if readme.render(text, course) != text:
+            found.append(f"{root / README}: its course map or profile table differs from {course.path.name}: run "
+                         "`python -m course_utils.notebooks sync` (edit the manifest, not the table).")
+    except ValueError as error:
+        found.append(str(error))
+    notebooks = [root / nb.ipynb for nb in course.notebooks] + [root / lab.student for lab in course.labs]
+    for nb_path in (p for p in notebooks if p.exists()):
         if not hygiene.is_clean(nbformat.read(nb_path, as_version=4)):
             found.append(f"{nb_path} carries editor metadata: run `python -m course_utils.notebooks sync`.")
-    for py in sources(root):
-        nb_path = py.with_suffix(".ipynb")
+    for nb in course.notebooks:
+        nb_path = root / nb.ipynb
         if nb_path.exists():
-            found += outputs.output_problems(nbformat.read(nb_path, as_version=4),
-                                             nb_path.relative_to(root).as_posix(), root)
+            found += outputs.output_problems(nbformat.read(nb_path, as_version=4), nb.ipynb, root)
     return found
 
 
@@ -93,20 +131,13 @@ def run(root: Path, notebooks: list[Path], profile: str | None, in_place: bool,
     return results
 
 
-def fork(root: Path, repository: str) -> list[Path]:
-    """Replace the course's GitHub owner/name everywhere it is written; return the files changed."""
-    if repository.count("/") != 1 or " " in repository:
+def fork(root: Path, repository: str) -> list[str]:
+    """Point the course at the GitHub ``repository`` (OWNER/NAME): the manifest's one value, then sync;
+    return the files changed."""
+    if not manifest.REPOSITORY.fullmatch(repository):
         raise SystemExit(f"fork: expected OWNER/REPO, got {repository!r}")
-    old = config.REPOSITORY
-    files = [root / "README.md", root / "course_utils/notebooks/config.py", *root.glob("docs/*.md"),
-             *sources(root), *[p for d in (*config.NOTEBOOK_DIRS, config.LABS_DIR) for p in (root / d).glob("*.ipynb")]]
-    changed = []
-    for path in files:
-        text = path.read_text(encoding="utf-8")
-        if old in text:
-            path.write_text(text.replace(old, repository), encoding="utf-8")
-            changed.append(path)
-    return changed
+    manifest.set_repository(root / manifest.RELATIVE_PATH, repository)
+    return [str(root / manifest.RELATIVE_PATH), *sync(root)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,18 +145,25 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="course repository (default: .)")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("sync", help="write .ipynb from the .py sources and regenerate labs/")
-    sub.add_parser("check", help="exit 1 when pairs, labs or metadata are out of date")
+    sub.add_parser("sync", help="write .ipynb from the .py sources, regenerate labs/, write badges, install cells "
+                                "and README's course map from the manifest")
+    sub.add_parser("check", help="exit 1 when pairs, labs, README's course map or metadata are out of date")
     run_p = sub.add_parser("run", help="execute notebooks (default: every lecture and solution)")
     run_p.add_argument("notebooks", nargs="*", type=Path)
-    run_p.add_argument("--profile", choices=("smoke", "cpu", "full"), help="default: what fits this machine")
+    run_p.add_argument("--profile", choices=tuple(manifest.course().profiles), help="default: what fits this machine")
     run_p.add_argument("--in-place", action="store_true", help="store outputs in the notebooks themselves")
     run_p.add_argument("--build", type=Path, default=Path("build"), help="folder for executed copies and summary")
-    fork_p = sub.add_parser("fork", help="point the course at another GitHub OWNER/REPO")
+    fork_p = sub.add_parser("fork", help="point the course at another GitHub OWNER/REPO (the manifest's "
+                                         "repository), then sync")
     fork_p.add_argument("repository")
     args = parser.parse_args(argv)
-    root = args.root.resolve()
+    try:
+        return command(args, args.root.resolve())
+    except (FileNotFoundError, ValueError) as error:  # a bad or missing manifest (ManifestError), source, marker
+        parser.error(str(error))
 
+
+def command(args: argparse.Namespace, root: Path) -> int:
     if args.command == "sync":
         for path in sync(root):
             print(f"updated {path}")
@@ -137,13 +175,13 @@ def main(argv: list[str] | None = None) -> int:
         print("notebooks: all in sync" if not found else f"notebooks: {len(found)} problem(s)")
         return 1 if found else 0
     if args.command == "run":
-        notebooks = [p.resolve() for p in args.notebooks] or [py.with_suffix(".ipynb") for py in sources(root)]
+        notebooks = ([p.resolve() for p in args.notebooks]
+                     or [py.with_suffix(".ipynb") for py in sources(root, load_course(root))])
         results = run(root, notebooks, args.profile, args.in_place, (root / args.build).resolve())
         return 1 if any(r.status != "ok" for r in results) else 0
     if args.command == "fork":
         for path in fork(root, args.repository):
-            print(f"rewrote {path.relative_to(root)}")
-        sync(root)
+            print(f"updated {path}")
         return 0
     return 2
 

@@ -10,6 +10,7 @@ import re
 
 import nbformat
 
+from course_utils import manifest
 from course_utils.notebooks import colab, hygiene
 
 BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
@@ -39,8 +40,10 @@ def stub_source(source: str) -> str:
     return "\n".join(out)
 
 
-def make_lab(solution: nbformat.NotebookNode, lab_relpath: str) -> nbformat.NotebookNode:
-    """The student notebook for ``solution``, with its badge pointing at ``lab_relpath``."""
+def make_lab(solution: nbformat.NotebookNode, lab_relpath: str,
+             course: manifest.Course | None = None) -> nbformat.NotebookNode:
+    """The student notebook for ``solution``, with its badge pointing at ``lab_relpath`` of ``course``
+    (default: the packaged manifest's)."""
     lab = copy.deepcopy(solution)
     for index, cell in enumerate(lab.cells):
         if cell.cell_type == "code":
@@ -51,10 +54,10 @@ def make_lab(solution: nbformat.NotebookNode, lab_relpath: str) -> nbformat.Note
             cell.outputs = []
             cell.execution_count = None
     lab.metadata.pop("jupytext", None)  # labs are not paired
-    colab.apply(lab, lab_relpath)
+    colab.apply(lab, lab_relpath, course or manifest.course())
     return hygiene.clean(lab)
 
 
-def render(solution: nbformat.NotebookNode, lab_relpath: str) -> str:
+def render(solution: nbformat.NotebookNode, lab_relpath: str, course: manifest.Course | None = None) -> str:
     """The exact file text of the generated lab (what a staleness check compares)."""
-    return nbformat.writes(make_lab(solution, lab_relpath)) + "\n"
+    return nbformat.writes(make_lab(solution, lab_relpath, course)) + "\n"
