@@ -234,12 +234,12 @@ def test_run_writes_executed_copies_and_summary(course, capfd):
     # What the kernel process writes below Python goes to its log, not to the instructor's terminal.
     assert "C++ library chatter" not in capfd.readouterr().err
     assert "C++ library chatter" in (course / "build" / "logs" / "lectures" / "98_fine.log").read_text()
-    assert [r.status for r in results] == ["ok", "error"]  # one notebook failed, the other still ran
+    assert [r.status for r in results] == ["ok", "cell-error"]  # one notebook failed, the other still ran
     assert all(r.peak_memory_gb > 0 for r in results)
     summary = json.loads((course / "build" / "summary.json").read_text())
     by_name = {Path(r["notebook"]).name: r for r in summary["notebooks"]}
     assert by_name["98_fine.ipynb"]["status"] == "ok"
-    assert by_name["99_talk.ipynb"]["status"] == "error"
+    assert by_name["99_talk.ipynb"]["status"] == "cell-error"
     assert "broken cell" in by_name["99_talk.ipynb"]["error"]
     assert by_name["99_talk.ipynb"]["metrics"] == {"answer": 42.0}
     assert (course / "build" / "executed" / "lectures" / "98_fine.ipynb").exists()

@@ -7,8 +7,8 @@ reads it or says why there is nothing to read; ``course_utils.loaders`` simulate
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 

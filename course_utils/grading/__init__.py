@@ -6,5 +6,6 @@ lab's checks plus hidden ones, write a gradebook and feedback.
 Modules: ``grader`` (the whole folder), ``submissions`` (reading, which lab), ``checkset`` (the checks'
 snapshot), ``supervise`` (one notebook under limits), ``sandbox`` (bubblewrap, or the unisolated fallback),
 ``runner`` and ``kernel_side`` (the student's code, in the sandbox), ``judge`` and ``remote`` (the checks, where
-no student code runs), ``codec`` (plain data between the two), ``processes``, ``score``, ``gradebook``.
+no student code runs), ``codec`` (plain data between the two), ``score``, ``gradebook``. Notebooks run through
+the course's one execution service, ``course_utils.notebooks.execute`` (and ``course_utils.notebooks.processes``).
 """

@@ -85,7 +85,8 @@ def execute(job: dict, report, requests) -> None:
         with kernel(nb, Path.cwd(), limits, keep_going=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                     on_cell=lambda index: report(f"cell {index}")) as session:
             result = session.run_notebook()
-            report(f"notebook {json.dumps({'outcome': result.outcome, 'detail': result.detail, 'cells': result.failures})}")
+            outcome = {"outcome": result.outcome, "detail": result.detail, "cells": result.failures}
+            report(f"notebook {json.dumps(outcome)}")
             told = True
             if result.outcome == Outcome.OK:
                 serve(session, requests, report)

@@ -6,8 +6,9 @@ temporary folder is inside), the judge's exchange folder (files a check writes f
 to read; read-only for the kernel) and the judge's own home; all of it is deleted afterwards. The execution
 service's watchdog (``execute.Watchdog``) samples the memory of the runner's whole process tree (runner,
 kernel, anything the kernel started; proportional set size where psutil offers it) and ends the tree, and the
-judge, at the memory limit or the total time limit. A memory limit through RLIMIT_AS is not used: TensorFlow reserves far more virtual memory than it
-touches (measured here: 2.9 GB virtual for 0.8 GB resident after fitting a small CNN).
+judge, at the memory limit or the total time limit. A memory limit through RLIMIT_AS is not used: TensorFlow
+reserves far more virtual memory than it touches (measured here: 2.9 GB virtual for 0.8 GB resident after
+fitting a small CNN).
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ import psutil
 from course_utils.grading import codec, sandbox
 from course_utils.notebooks import processes
 from course_utils.notebooks.execute import POLL_SECONDS, Limits, Outcome, Watchdog
+
 MAX_LINE = 3 * codec.MAX_BYTES // 2 + 2**20  # one reply of the runner: base64 data and JSON around it
 # The instructor's environment variables the notebooks see (anything else, tokens and keys included, stays out).
 KERNEL_VARIABLES = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "VIRTUAL_ENV", "CONDA_PREFIX", "LD_LIBRARY_PATH",
@@ -202,8 +204,8 @@ def _judge(runner: _Runner, argv: list[str], env: dict, job: dict, stopped: thre
 
 def run_notebook(notebook_json: str, limits: Limits, profile: str, judge_job: dict, setting: Setting,
                  cancel: threading.Event | None = None) -> Execution:
-    """Execute one notebook (JSON text) in its own runner process under ``limits`` (every one set), in COURSE_PROFILE
-    ``profile``, then judge it with ``judge_job`` ({"lab", "sources", "hidden_module"})."""
+    """Execute one notebook (JSON text) in its own runner process under ``limits`` (every one set), in
+    COURSE_PROFILE ``profile``, then judge it with ``judge_job`` ({"lab", "sources", "hidden_module"})."""
     work = Path(tempfile.mkdtemp(prefix="course-grade-"))
     start = time.monotonic()
     with sandbox.account() if setting.isolation.sandboxed else contextlib.nullcontext() as uid:
@@ -255,7 +257,8 @@ def _run(notebook_json: str, limits: Limits, profile: str, judge_job: dict, sett
                          seconds=seconds, peak_memory=peak)
     if notebook is None:
         tail = runner_errors.strip().splitlines()[-3:]
-        return Execution(Outcome.ERROR, detail=" | ".join(tail) or f"the runner exited with code {runner.proc.returncode}",
+        return Execution(Outcome.ERROR,
+                         detail=" | ".join(tail) or f"the runner exited with code {runner.proc.returncode}",
                          running_cell=runner.running_cell, seconds=seconds, peak_memory=peak)
     base = dict(cells=notebook.get("cells", []), seconds=seconds, peak_memory=peak)
     if notebook.get("outcome") != Outcome.OK:
