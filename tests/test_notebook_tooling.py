@@ -128,6 +128,7 @@ def test_fork_repoints_badges_install_cells_and_readme(course):
         cli.fork(course, "not a repo")
 
 
+@pytest.mark.kernel
 def test_run_writes_executed_copies_and_summary(course, capfd):
     (course / "lectures" / "99_talk.py").write_text(
         "# %%\nimport course_utils\ncourse_utils.record('answer', 42.0)\n\n# %%\nraise RuntimeError('broken cell')\n")
