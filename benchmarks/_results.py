@@ -6,7 +6,8 @@ and the table benchmarks/results.md rendered from them.
 
 A row with the same benchmark and metric is replaced, so re-running a benchmark updates its rows; the CSV
 keeps the value as measured (full precision), the Markdown rounds it for reading. After editing the CSV by
-hand, re-render the table: ``python benchmarks/_results.py`` (``--check`` fails when results.md is stale).
+hand, re-render the table: ``python benchmarks/_results.py`` (``--check`` fails when results.md is stale);
+``--from-markdown FILE`` first takes in the rows of a Markdown table such as another branch's results.md.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import datetime
 import io
 import os
 import platform
+import re
 import sys
 from pathlib import Path
 
@@ -105,6 +107,19 @@ def render(rows: list[dict]) -> str:
     return _TITLE + "\n".join(lines) + "\n"
 
 
+def upsert(rows: list[dict], new: list[dict]) -> list[dict]:
+    """``rows`` with each of ``new`` replacing the row of the same (benchmark, metric), or appended."""
+    rows = list(rows)
+    for row in new:
+        keys = [(r["benchmark"], r["metric"]) for r in rows]
+        key = (row["benchmark"], row["metric"])
+        if key in keys:
+            rows[keys.index(key)] = row
+        else:
+            rows.append(row)
+    return rows
+
+
 def write_result(benchmark: str, metric: str, value, unit: str, notes: str = "", *, path: Path | str = RESULTS) -> None:
     """Add or replace the row (benchmark, metric) of the results, with this machine and today's date, and
     re-render the Markdown table. ``path`` is the CSV file."""
@@ -117,20 +132,41 @@ def write_result(benchmark: str, metric: str, value, unit: str, notes: str = "",
         date=datetime.date.today().isoformat(),
         notes=notes,
     )
-    rows = read_rows(path)
-    keys = [(r["benchmark"], r["metric"]) for r in rows]
-    if (benchmark, metric) in keys:
-        rows[keys.index((benchmark, metric))] = row
-    else:
-        rows.append(row)
-    write_rows(rows, path)
+    write_rows(upsert(read_rows(path), [row]), path)
+
+
+def markdown_rows(text: str) -> list[dict]:
+    """The rows of a results table in Markdown (as this module renders it, or as it was written before the
+    CSV existed), values read back as numbers: "2,162" -> 2162."""
+    header = "| " + " | ".join(COLUMNS) + " |"
+    lines = text.splitlines()
+    if header not in lines:
+        raise ValueError(f"no results table with the header {header!r} in that text")
+    rows = []
+    for line in lines[lines.index(header) + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
+        row = dict(zip(COLUMNS, cells))
+        rows.append({**row, "value": parse_value(row["value"].replace(",", ""))})
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Render benchmarks/results.md from benchmarks/results.csv.")
     parser.add_argument("--check", action="store_true", help="fail (exit 1) when results.md is not the rendering")
+    parser.add_argument(
+        "--from-markdown",
+        metavar="RESULTS_MD",
+        type=Path,
+        help="first add or replace the rows of that Markdown table (e.g. another branch's results.md)",
+    )
     args = parser.parse_args(argv)
-    page, markdown = render(read_rows(RESULTS)), RESULTS.with_suffix(".md")
+    rows = read_rows(RESULTS)
+    if args.from_markdown:
+        rows = upsert(rows, markdown_rows(args.from_markdown.read_text()))
+        write_rows(rows, RESULTS)
+    page, markdown = render(rows), RESULTS.with_suffix(".md")
     if args.check:
         if not markdown.exists() or markdown.read_text() != page:
             print(f"{markdown} is stale: run `python benchmarks/_results.py`", file=sys.stderr)

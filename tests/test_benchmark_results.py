@@ -52,3 +52,25 @@ def test_results_md_is_the_rendering_of_results_csv():
         "benchmarks/results.md is stale: run `python benchmarks/_results.py`"
     )
     assert _results.main(["--check"]) == 0
+
+
+def test_rows_of_another_branchs_markdown_table_are_taken_in(tmp_path, monkeypatch):
+    monkeypatch.setattr(_results, "RESULTS", tmp_path / "results.csv")
+    _results.write_result("lens simulation", "images/s", 4512.0, "images/s", path=_results.RESULTS)
+    _results.write_result("lens simulation", "peak memory", 1.5, "GiB", path=_results.RESULTS)
+    theirs = tmp_path / "theirs.md"
+    theirs.write_text(
+        "# Benchmark results\n\nWritten by the scripts.\n\n"
+        "| benchmark | metric | value | unit | machine | date | notes |\n"
+        "| --- | --- | --- | --- | --- | --- | --- |\n"
+        "| lens simulation | images/s | 45,120 | images/s | AMD EPYC, 2 cores | 2026-12-01 | a \\| b |\n"
+        "| backends (lab 02) | JAX / TensorFlow | 0.81 | ratio | AMD EPYC, 2 cores | 2026-12-01 |  |\n"
+    )
+    assert _results.main(["--from-markdown", str(theirs)]) == 0
+    rows = _results.read_rows(tmp_path / "results.csv")
+    assert [(r["metric"], r["value"], r["notes"]) for r in rows] == [
+        ("images/s", 45120, "a | b"),
+        ("peak memory", 1.5, ""),
+        ("JAX / TensorFlow", 0.81, ""),
+    ]
+    assert _results.main(["--check"]) == 0
