@@ -1,6 +1,8 @@
 # The course's tasks. A new machine needs only Python 3.10-3.13 and make:
 #   make course   set everything up, then execute every lecture and solution (profile fits the machine)
-#   make test     the whole test suite (unit tests, nbval on TensorFlow, then every notebook in
+#   make lint     ruff: lint rules and formatting (fix: .venv/bin/ruff check --fix . && .venv/bin/ruff format .)
+#   make test-fast  the unit tests that start no Jupyter kernel (a few minutes), after lint
+#   make test     the whole test suite (lint, unit tests, nbval on TensorFlow, then every notebook in
 #                 copies of Colab's GPU and TPU images), smoke profile; needs Python 3.13 and 3.12 too
 #                 (COLAB_PYTHON for make, COLAB_PYTHON_313 / COLAB_PYTHON_312 for tests/test_colab_install.py)
 PYTHON ?= python3
@@ -14,7 +16,7 @@ COLAB_PYTHON ?= /root/.pyenv/versions/3.13.0/bin/python
 COLAB_BACKEND_gpu := tensorflow==2.20.0
 COLAB_BACKEND_tpu := jax[cpu]==0.7.2
 
-.PHONY: course test test-colab-gpu test-colab-tpu lab notebooks check setup clean
+.PHONY: course lint test test-fast test-keras-lowest test-colab-gpu test-colab-tpu lab notebooks check setup clean
 
 course: setup  ## execute every notebook; executed copies and build/summary.md
 	$(PY) -m course_utils.notebooks run $(if $(PROFILE),--profile $(PROFILE))
@@ -27,10 +29,32 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
-test: setup  ## unit tests, nbval over lectures and solutions (TensorFlow), both Colab images (the TPU one: JAX alone)
+lint: setup  ## ruff's lint rules and formatting over the whole tree (settings in pyproject.toml)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint  ## lint, unit tests, nbval over lectures and solutions (TensorFlow), both Colab images (TPU: JAX alone), lowest Keras
 	COURSE_PROFILE=smoke $(PY) -m pytest -n 2 --dist loadfile tests
 	COURSE_PROFILE=smoke $(PY) -m pytest -n 2 --dist loadfile $(NBVAL) lectures solutions
-	$(MAKE) test-colab-gpu test-colab-tpu
+	$(MAKE) test-colab-gpu test-colab-tpu test-keras-lowest
+
+# Tests marked `kernel` (nbclient, the grader, nbval) are skipped; tests/conftest.py makes an unmarked test that
+# starts a kernel fail here.
+test-fast: lint  ## unit tests that start no Jupyter kernel
+	COURSE_PROFILE=smoke COURSE_TESTS_NO_KERNEL=1 $(PY) -m pytest -n 2 --dist loadfile tests
+
+# The checks' Keras compat layer on the lowest versions pyproject.toml admits (Keras 3.5 on JAX 0.4.30, NumPy 1.26);
+# the main environment has the highest.
+KERAS_LOWEST := "keras==3.5.*" "jax[cpu]==0.4.30" "numpy==1.26.*" "pytest>=8.0"
+test-keras-lowest: .venv-keras-lowest/.installed  ## the Keras compat tests on the lowest Keras admitted
+	KERAS_BACKEND=jax .venv-keras-lowest/bin/python -m pytest -q -p no:cacheprovider tests/test_keras_compat.py
+
+.venv-keras-lowest/.installed: pyproject.toml
+	rm -rf .venv-keras-lowest
+	$(PYTHON) -m venv .venv-keras-lowest
+	.venv-keras-lowest/bin/python -m pip install --quiet $(KERAS_LOWEST)
+	.venv-keras-lowest/bin/python -m pip install --quiet --no-deps -e .
+	touch $@
 
 test-colab-gpu test-colab-tpu: test-colab-%: .venv-colab-%/.installed  ## every lecture and solution notebook in a copy of Colab's % image
 	COURSE_PROFILE=smoke PYDEVD_DISABLE_FILE_VALIDATION=1 .venv-colab-$*/bin/python -m pytest -n 2 --dist loadfile $(NBVAL) lectures solutions
@@ -57,4 +81,4 @@ check: setup  ## pairs in sync, labs generated, metadata clean
 	$(PY) -m course_utils.notebooks check
 
 clean:
-	rm -rf build .pytest_cache .venv-colab-gpu .venv-colab-tpu
+	rm -rf build .pytest_cache .venv-colab-gpu .venv-colab-tpu .venv-keras-lowest

@@ -1,24 +1,34 @@
-"""The benchmarks' shared results table, benchmarks/results.md: one row per (benchmark, metric).
+"""The benchmarks' shared results: rows stored as data in benchmarks/results.csv, one per (benchmark, metric),
+and the table benchmarks/results.md rendered from them.
 
     from _results import write_result
     write_result("lens simulation", "images/s", 4500.0, "images/s", "10,000 stamps of 64x64x3")
 
-A row with the same benchmark and metric is replaced, so re-running a benchmark updates its rows;
-other rows and any text around the table are kept.
+A row with the same benchmark and metric is replaced, so re-running a benchmark updates its rows; the CSV
+keeps the value as measured (full precision), the Markdown rounds it for reading. After editing the CSV by
+hand, re-render the table: ``python benchmarks/_results.py`` (``--check`` fails when results.md is stale);
+``--from-markdown FILE`` first takes in the rows of a Markdown table such as another branch's results.md.
 """
+
 from __future__ import annotations
 
+import argparse
+import csv
 import datetime
+import io
 import os
 import platform
+import re
+import sys
 from pathlib import Path
 
-RESULTS = Path(__file__).with_name("results.md")
+RESULTS = Path(__file__).with_name("results.csv")
 COLUMNS = ("benchmark", "metric", "value", "unit", "machine", "date", "notes")
-_HEADER = "| " + " | ".join(COLUMNS) + " |"
-_RULE = "|" + "|".join(" --- " for _ in COLUMNS) + "|"
-_TITLE = ("# Benchmark results\n\nWritten by the scripts in this folder (`write_result` in `_results.py`); "
-          "re-running a benchmark replaces its rows.\n\n")
+_TITLE = (
+    "# Benchmark results\n\n"
+    "Rendered from `results.csv` by `_results.py` (do not edit here): the benchmark scripts in this folder "
+    "write their rows with `write_result`; re-running a benchmark replaces its rows.\n\n"
+)
 
 
 def machine() -> str:
@@ -34,8 +44,9 @@ def machine() -> str:
             elif key.strip() == "flags":
                 flags = set(value.split())
                 break
-    vectors = next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"))
-                    if flag in flags), None)
+    vectors = next(
+        (name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX")) if flag in flags), None
+    )
     return f"{model}, {os.cpu_count()} cores" + (f", {vectors}" if vectors else "")
 
 
@@ -48,42 +59,122 @@ def format_value(value) -> str:
     return f"{value:.3g}"
 
 
+def parse_value(text: str):
+    """A stored value back as the int or float it was written from; other text (a label, "") as it is."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def read_rows(path: Path | str = RESULTS) -> list[dict]:
+    """The stored rows in order, each a dict of COLUMNS with ``value`` parsed back to a number."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    with path.open(newline="") as file:
+        reader = csv.DictReader(file)
+        if tuple(reader.fieldnames or ()) != COLUMNS:
+            raise ValueError(f"{path} has columns {reader.fieldnames}, expected {list(COLUMNS)}; fix or remove it")
+        return [{**row, "value": parse_value(row["value"])} for row in reader]
+
+
+def write_rows(rows: list[dict], path: Path | str = RESULTS) -> None:
+    """Store ``rows`` as CSV at ``path`` and render the Markdown table next to it (same name, .md)."""
+    path = Path(path)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(
+        {**row, "value": repr(row["value"]) if isinstance(row["value"], float) else row["value"]} for row in rows
+    )
+    path.write_text(out.getvalue())
+    path.with_suffix(".md").write_text(render(rows))
+
+
 def _cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ").strip()
 
 
-def _split_row(line: str) -> list[str]:
-    """Cells of a Markdown table row, with escaped pipes kept inside their cell."""
-    cells, current, escaped = [], "", False
-    for char in line.strip()[1:-1]:
-        if char == "|" and not escaped:
-            cells.append(current.strip())
-            current = ""
+def render(rows: list[dict]) -> str:
+    """The Markdown page of ``rows``: a title and one table, values rounded by ``format_value``."""
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join(" --- " for _ in COLUMNS) + "|"]
+    for row in rows:
+        cells = [format_value(row[c]) if c == "value" else row[c] for c in COLUMNS]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return _TITLE + "\n".join(lines) + "\n"
+
+
+def upsert(rows: list[dict], new: list[dict]) -> list[dict]:
+    """``rows`` with each of ``new`` replacing the row of the same (benchmark, metric), or appended."""
+    rows = list(rows)
+    for row in new:
+        keys = [(r["benchmark"], r["metric"]) for r in rows]
+        key = (row["benchmark"], row["metric"])
+        if key in keys:
+            rows[keys.index(key)] = row
         else:
-            current += char
-        escaped = char == "\\" and not escaped
-    return cells + [current.strip()]
+            rows.append(row)
+    return rows
 
 
-def write_result(benchmark: str, metric: str, value, unit: str, notes: str = "", *,
-                 path: Path | str = RESULTS) -> None:
-    """Add or replace the row (benchmark, metric) of the results table, with this machine and today's date."""
-    path = Path(path)
-    text = path.read_text() if path.exists() else _TITLE + _HEADER + "\n" + _RULE + "\n"
+def write_result(benchmark: str, metric: str, value, unit: str, notes: str = "", *, path: Path | str = RESULTS) -> None:
+    """Add or replace the row (benchmark, metric) of the results, with this machine and today's date, and
+    re-render the Markdown table. ``path`` is the CSV file."""
+    row = dict(
+        benchmark=benchmark,
+        metric=metric,
+        value=value,
+        unit=unit,
+        machine=machine(),
+        date=datetime.date.today().isoformat(),
+        notes=notes,
+    )
+    write_rows(upsert(read_rows(path), [row]), path)
+
+
+def markdown_rows(text: str) -> list[dict]:
+    """The rows of a results table in Markdown (as this module renders it, or as it was written before the
+    CSV existed), values read back as numbers: "2,162" -> 2162."""
+    header = "| " + " | ".join(COLUMNS) + " |"
     lines = text.splitlines()
-    if _HEADER not in lines:
-        raise ValueError(f"{path} has no results table with the header {_HEADER!r}; fix or remove the file")
-    start = lines.index(_HEADER) + 2  # after the header and its rule
-    end = start
-    while end < len(lines) and lines[end].startswith("|"):
-        end += 1
-    row = [benchmark, metric, format_value(value), unit, machine(), datetime.date.today().isoformat(), notes]
-    new_line = "| " + " | ".join(_cell(c) for c in row) + " |"
-    rows = lines[start:end]
-    keys = [tuple(_split_row(line)[:2]) for line in rows]
-    key = (_cell(benchmark), _cell(metric))
-    if key in keys:
-        rows[keys.index(key)] = new_line
-    else:
-        rows.append(new_line)
-    path.write_text("\n".join(lines[:start] + rows + lines[end:]) + "\n")
+    if header not in lines:
+        raise ValueError(f"no results table with the header {header!r} in that text")
+    rows = []
+    for line in lines[lines.index(header) + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
+        row = dict(zip(COLUMNS, cells))
+        rows.append({**row, "value": parse_value(row["value"].replace(",", ""))})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Render benchmarks/results.md from benchmarks/results.csv.")
+    parser.add_argument("--check", action="store_true", help="fail (exit 1) when results.md is not the rendering")
+    parser.add_argument(
+        "--from-markdown",
+        metavar="RESULTS_MD",
+        type=Path,
+        help="first add or replace the rows of that Markdown table (e.g. another branch's results.md)",
+    )
+    args = parser.parse_args(argv)
+    rows = read_rows(RESULTS)
+    if args.from_markdown:
+        rows = upsert(rows, markdown_rows(args.from_markdown.read_text()))
+        write_rows(rows, RESULTS)
+    page, markdown = render(rows), RESULTS.with_suffix(".md")
+    if args.check:
+        if not markdown.exists() or markdown.read_text() != page:
+            print(f"{markdown} is stale: run `python benchmarks/_results.py`", file=sys.stderr)
+            return 1
+        return 0
+    markdown.write_text(page)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

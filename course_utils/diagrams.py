@@ -17,6 +17,8 @@ import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
 
+from course_utils.checks import keras_compat
+
 # (box size along, box size across, distance between levels, between columns), in layout units
 GEOMETRY = {"down": (0.5, 1.7, 1.0, 2.1), "right": (1.5, 0.6, 2.1, 1.0)}
 COLOURS = {"conv": "#cfe2f3", "norm": "#e6e6e6", "activation": "#fde9c9", "pool": "#d9ead3",
@@ -47,22 +49,21 @@ class Drawing:
 def model_graph(model) -> Graph:
     """The layer graph of a built Keras model: one node per layer (or op), edges along its tensors.
 
-    Walks ``model.operations`` and each one's inbound nodes, as ``keras.utils.plot_model`` does.
+    Walks the model's operations and each one's calls, as ``keras.utils.plot_model`` does.
     """
     if not model.built:
         raise ValueError(f"model {model.name!r} is not built, so it has no graph to draw: start it with "
                          "keras.Input(shape=...) or call model.build(input_shape) first.")
-    graph = getattr(model, "_functional", None) or model  # a built Sequential keeps a functional twin
-    operations = list(graph.operations)
+    operations = keras_compat.operations(model)
     producer = {}
     for op in operations:
-        for node in op._inbound_nodes:
-            for tensor in node.outputs:
+        for _, outputs in keras_compat.calls(op):
+            for tensor in outputs:
                 producer.setdefault(id(tensor), op.name)
     edges = []
     for op in operations:
-        for node in op._inbound_nodes:
-            for tensor in node.input_tensors:
+        for inputs, _ in keras_compat.calls(op):
+            for tensor in inputs:
                 source = producer.get(id(tensor))
                 if source is not None and source != op.name and (source, op.name, "") not in edges:
                     edges.append((source, op.name, ""))

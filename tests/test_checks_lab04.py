@@ -42,6 +42,7 @@ def test_hand_made_tpr_cases_match_the_worked_answers():
     assert tpr_at_fp(np.array([0, 1, 0, 1]), np.array([0.9, 0.5, 0.5, 0.1]), 1) == 0.0
 
 
+@pytest.mark.kernel
 def test_unfinished_lab_leaves_no_stamps_on_disk(tmp_path, monkeypatch):
     """A student who runs the generated lab before writing read_stamp gets an error in the cell that uses
     it, yet the folder of FITS stamps the lab wrote (1 GB in the cpu profile) is removed: re-runs do not

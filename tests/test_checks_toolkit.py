@@ -1,12 +1,12 @@
-"""The check toolkit and its Keras compat layer: what every lab's checks (and an instructor's own) rely on."""
+"""The check toolkit: what every lab's checks (and an instructor's own) rely on (its Keras compat layer:
+tests/test_keras_compat.py)."""
 from __future__ import annotations
 
-import keras
 import numpy as np
 import pytest
 from keras import layers
 
-from course_utils.checks import CheckFailed, keras_compat, toolkit
+from course_utils.checks import CheckFailed, toolkit
 
 
 def conv2d(image, kernel):
@@ -120,38 +120,3 @@ def test_build_block_names_the_case_and_what_to_return():
             return ("built", input_shape, args, kwargs)
 
     assert toolkit.build_block(Proxy(), "a case", [8, 8, 2], 4, stride=2) == ("built", (8, 8, 2), (4,), {"stride": 2})
-
-
-def graph():
-    x = keras.Input((4, 4, 2))
-    y = layers.Conv2D(2, 1)(x)
-    inner = keras.Sequential([keras.Input((4, 4, 2)), layers.BatchNormalization(), layers.ReLU()])
-    z = inner(y) + x
-    return keras.Model(x, z), x, y, z
-
-
-def test_keras_compat_walks_nested_models_and_graph_edges():
-    model, x, y, z = graph()
-    kinds = [type(layer).__name__ for layer in keras_compat.all_layers(model)]
-    assert kinds == ["InputLayer", "Conv2D", "Sequential", "BatchNormalization", "ReLU"]
-    add = keras_compat.producer(z, model)
-    assert type(add).__name__ == "Add" and type(keras_compat.producer(x, model)).__name__ == "InputLayer"
-    conv = keras_compat.producer(y, model)
-    assert keras_compat.inputs_of(conv) == [x] and len(keras_compat.inputs_of(add)) == 2
-
-
-def test_keras_compat_falls_back_on_the_private_attributes():
-    model, x, y, _ = graph()
-
-    class NoPublicWalk:
-        def _flatten_layers(self, include_self, recursive):
-            return iter(model._flatten_layers(include_self=include_self, recursive=recursive))
-
-    kinds = {type(layer).__name__ for layer in keras_compat.all_layers(NoPublicWalk())}
-    assert {"Conv2D", "Sequential", "BatchNormalization", "ReLU"} <= kinds
-    conv = keras_compat.producer(y, model)
-    shared = layers.Dense(2)
-    shared(keras.Input((3,)))
-    shared(keras.Input((3,)))  # called twice: .input is ambiguous, the first call's inputs are read
-    assert len(keras_compat.inputs_of(shared)) == 1
-    assert keras_compat.inputs_of(conv) == [x]

@@ -57,6 +57,7 @@ def test_galaxy10_sdss_and_decals_files_are_read_with_their_own_classes(rehearsa
 
 
 @pytest.mark.parametrize("notebook", sorted(LABS))
+@pytest.mark.kernel
 def test_every_lab_runs_its_real_data_branch(notebook, rehearsal, tmp_path, monkeypatch):
     """The lab, in the smoke profile, gets its real data from 127.0.0.1 and says so; no stand-in is used."""
     folder, serve, base_url = rehearsal

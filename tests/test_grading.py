@@ -198,6 +198,7 @@ def room(tmp_path_factory, fixture_env):
 # The room: one graded folder, each behaviour asserted separately
 
 
+@pytest.mark.kernel
 def test_solution_scores_full_marks_and_generated_lab_scores_zero(room):
     assert room["code"] == 0
     assert room["rows"]["alice"] == {"student": "alice", "square": "2", "sum": "1", "square_zero": "1", "total": "4",
@@ -205,6 +206,7 @@ def test_solution_scores_full_marks_and_generated_lab_scores_zero(room):
     assert room["rows"]["bob"]["total"] == "0" and room["rows"]["bob"]["status"] == "ok"
 
 
+@pytest.mark.kernel
 def test_deleted_checks_and_redefined_names_are_still_scored_by_the_real_checks(room):
     carol = room["rows"]["carol"]
     assert (carol["square"], carol["square_zero"], carol["sum"], carol["status"]) == ("2", "1", "0", "ok")
@@ -212,6 +214,7 @@ def test_deleted_checks_and_redefined_names_are_still_scored_by_the_real_checks(
     assert "total is 'changed my mind', expected the sum of 0..9." in feedback
 
 
+@pytest.mark.kernel
 def test_a_call_that_never_returns_is_stopped_and_the_rest_still_scores(room):
     kim = room["rows"]["kim"]
     assert (kim["square"], kim["square_zero"], kim["sum"], kim["status"]) == ("0", "0", "1", "ok")
@@ -219,34 +222,40 @@ def test_a_call_that_never_returns_is_stopped_and_the_rest_still_scores(room):
             in (room["out"] / "feedback" / "kim.md").read_text())
 
 
+@pytest.mark.kernel
 def test_invalid_notebook_and_notebook_of_another_lab_score_zero_without_running(room):
     assert (room["rows"]["dave"]["status"], room["rows"]["dave"]["total"]) == ("invalid-notebook", "0")
     assert (room["rows"]["erin"]["status"], room["rows"]["erin"]["total"]) == ("wrong-lab", "0")
     assert "This notebook is lab02, not lab99" in (room["out"] / "feedback" / "erin.md").read_text()
 
 
+@pytest.mark.kernel
 def test_endless_cell_is_interrupted_and_the_rest_still_scores(room):
     assert (room["rows"]["frank"]["status"], room["rows"]["frank"]["total"]) == ("cell-timeout", "4")
     feedback = (room["out"] / "feedback" / "frank.md").read_text()
     assert "cell 4 (`while True:`) ran past the per-cell time limit" in feedback
 
 
+@pytest.mark.kernel
 def test_cell_that_ignores_interrupts_hits_the_total_limit(room):
     assert (room["rows"]["gina"]["status"], room["rows"]["gina"]["total"]) == ("timeout", "0")
     assert "Stopped after 30 s (the total time limit) while cell" in (room["out"] / "feedback" / "gina.md").read_text()
 
 
+@pytest.mark.kernel
 def test_memory_hog_is_stopped_at_the_memory_limit(room):
     assert (room["rows"]["hank"]["status"], room["rows"]["hank"]["total"]) == ("memory-limit", "0")
     assert "the limit is 1 GB" in (room["out"] / "feedback" / "hank.md").read_text()
 
 
+@pytest.mark.kernel
 def test_dead_kernel_scores_zero(room):
     assert (room["rows"]["ivan"]["status"], room["rows"]["ivan"]["total"]) == ("kernel-died", "0")
     assert "kernel stopped (killed by SIGKILL) while cell 7" in (room["out"] / "feedback" / "ivan.md").read_text()
 
 
 @needs_sandbox
+@pytest.mark.kernel
 def test_malicious_notebook_changes_no_other_grade(room):
     found = mallory_found((room["out"] / "feedback" / "mallory.md").read_text())
     # The attacks wrote only inside the sandbox: the submissions and the gradebook are the grader's own.
@@ -267,6 +276,7 @@ def test_malicious_notebook_changes_no_other_grade(room):
 
 @needs_sandbox
 @pytest.mark.parametrize("name", HOSTILE_POINTS)
+@pytest.mark.kernel
 def test_hostile_notebook_earns_only_what_its_real_answers_earn(room, name):
     row = room["rows"][name]
     assert float(row["total"]) == HOSTILE_POINTS[name], (row, (room["out"] / "feedback" / f"{name}.md").read_text())
@@ -279,6 +289,7 @@ def test_hostile_notebook_earns_only_what_its_real_answers_earn(room, name):
 
 
 @needs_sandbox
+@pytest.mark.kernel
 def test_hostile_notebooks_saw_neither_submissions_nor_hidden_checks(room):
     feedback = {name: (room["out"] / "feedback" / f"{name}.md").read_text()
                 for name in ("steal_submissions", "read_hidden")}
@@ -286,6 +297,7 @@ def test_hostile_notebooks_saw_neither_submissions_nor_hidden_checks(room):
     assert "hidden checks found: []" in feedback["read_hidden"]
 
 
+@pytest.mark.kernel
 def test_summary_names_every_status(room):
     assert f"lab99 (smoke profile): {len(room['rows'])} notebook(s)" in room["printed"]
     assert ISOLATION.describe() in room["printed"]
@@ -294,6 +306,7 @@ def test_summary_names_every_status(room):
     print(f"graded the room of 10 in {room['seconds']:.1f} s")
 
 
+@pytest.mark.kernel
 def test_killing_the_grader_ends_every_notebook_process(tmp_path, fixture_env):
     submitted = tmp_path / "submitted"
     submitted.mkdir()
@@ -318,6 +331,7 @@ def test_killing_the_grader_ends_every_notebook_process(tmp_path, fixture_env):
 # The real lab 01
 
 
+@pytest.mark.kernel
 def test_lab01_solution_scores_full_marks_and_generated_lab_zero(tmp_path):
     solution = jupytext.read(ROOT / "solutions" / "01_foundations.py")
     submitted = tmp_path / "submitted"
@@ -542,6 +556,7 @@ def test_lab01_hidden_checks_catch_what_the_self_checks_miss():
         "passed": False, "message": "gd_table(-0.5, 0.3, 1) has shape (3,); one iteration is one row, shape (1, 3)."}
 
 
+@pytest.mark.kernel
 def test_without_a_sandbox_the_run_says_so_and_stops_when_a_submission_changes(tmp_path, fixture_env):
     submitted = tmp_path / "submitted"
     submitted.mkdir()

@@ -35,6 +35,7 @@ def failures(grade) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("lab", LABS)
+@pytest.mark.kernel
 def test_solution_scores_full_marks_and_generated_lab_zero(lab, tmp_path):
     submitted = tmp_path / "submitted"
     submitted.mkdir()

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 LECTURE = REPO / "lectures" / "01_perceptron_nand.ipynb"
@@ -18,6 +19,7 @@ def run_nbval(notebook: Path) -> subprocess.CompletedProcess:
         env={**__import__("os").environ, "COURSE_PROFILE": "smoke"})
 
 
+@pytest.mark.kernel
 def test_editing_the_nand_truth_table_output_fails_nbval(tmp_path):
     nb = nbformat.read(LECTURE, as_version=4)
     [table] = [c for c in nb.cells if c.cell_type == "code" and "NOT(A AND B)" in c.source]

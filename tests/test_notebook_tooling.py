@@ -222,6 +222,7 @@ def test_sync_leaves_the_course_sources_as_they_are():
         assert pairing.source_text(py, jupytext.read(py)) == py.read_text(), py
 
 
+@pytest.mark.kernel
 def test_run_writes_executed_copies_and_summary(course, capfd):
     (course / "lectures" / "99_talk.py").write_text(
         "# %%\nimport course_utils\ncourse_utils.record('answer', 42.0)\n\n# %%\nraise RuntimeError('broken cell')\n")
