@@ -53,6 +53,7 @@ _MIN_SEEING = 0.45 * profiles.GAUSSIAN_FWHM_PER_SIGMA  # pixels: the PSF is neve
 _SKY_NOISE = (0.02, 0.05)  # range of the sky noise per pixel and band, same units
 _SKY_LEVEL = (0.3, 0.8)  # range of the sky level, same units: source noise variance is sky_noise^2 * light / sky
 _STAR_PROBABILITY = 0.08  # chance that a foreground star shares the stamp
+_EXPONENTIAL_R_EFF = float(profiles.sersic_b(1.0))  # half-light radius of an exponential disk / its scale length
 _PIXELS_PER_CHUNK = 2**19  # images are rendered in chunks of about this many pixels
 
 
@@ -343,12 +344,6 @@ class _Stamps:
         return np.zeros((self.m, 3, self.size, self.size), np.float32)
 
 
-def _rotated(dx: np.ndarray, dy: np.ndarray, angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinates along (u) and across (v) the direction ``angle`` (radians, counter-clockwise from +x)."""
-    cos, sin = np.cos(angle), np.sin(angle)
-    return dx * cos + dy * sin, dy * cos - dx * sin
-
-
 def _ellipse_radius(u: np.ndarray, v: np.ndarray, q: np.ndarray, boxiness: np.ndarray | None = None) -> np.ndarray:
     """Elliptical radius in pixels with axis ratio ``q``; ``boxiness`` c > 2 makes boxy isophotes
     (|u|^c + |v/q|^c = r^c), c < 2 disky ones. Softened by half a pixel so cusps stay finite."""
@@ -357,15 +352,6 @@ def _ellipse_radius(u: np.ndarray, v: np.ndarray, q: np.ndarray, boxiness: np.nd
     else:
         radius = (np.abs(u) ** boxiness + np.abs(v / q) ** boxiness) ** (1 / boxiness)
     return np.sqrt(radius * radius + 0.25)
-
-
-def _sersic(radius: np.ndarray, r_eff: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """Sérsic profile exp(-b_n (r / r_eff)^(1/n)), 1 at the centre; ``r_eff`` encloses half the light.
-
-    b_n from the asymptotic series of Ciotti & Bertin (1999), accurate for n >= 0.5.
-    """
-    b = 2 * index - 1 / 3 + 4 / (405 * index) + 46 / (25515 * index**2)
-    return np.exp(-b * (radius / r_eff) ** (1 / index))
 
 
 def _spiral_arms(radius, azimuth, *, arms, pitch, phase, start_radius, width) -> np.ndarray:
@@ -421,11 +407,11 @@ def _flux_for_size(half_light_radius: np.ndarray) -> np.ndarray:
 def _smooth(stamps: _Stamps, axis_ratio: tuple[float, float]) -> np.ndarray:
     """Elliptical galaxy: one red Sérsic component with axis ratio drawn from ``axis_ratio``."""
     x0, y0 = stamps.centre()
-    u, v = _rotated(stamps.x - x0, stamps.y - y0, stamps.uniform(0, np.pi))
+    u, v = profiles.rotate(stamps.x - x0, stamps.y - y0, stamps.uniform(0, np.pi))
     r_eff = stamps.loguniform(0.04, 0.12) * stamps.size
     radius = _ellipse_radius(u, v, stamps.uniform(*axis_ratio), stamps.uniform(1.8, 2.4))
     bands = stamps.blank()
-    _paint(bands, _sersic(radius, r_eff, stamps.uniform(2.0, 5.0)), _flux_for_size(r_eff), _OLD_STARS, stamps)
+    _paint(bands, profiles.sersic(radius, r_eff, stamps.uniform(2.0, 5.0)), _flux_for_size(r_eff), _OLD_STARS, stamps)
     return bands
 
 
@@ -450,7 +436,7 @@ def _spiral(stamps: _Stamps, *, bulge_fraction, pitch_degrees, barred: bool) -> 
     size, m = stamps.size, stamps.m
     x0, y0 = stamps.centre()
     position_angle = stamps.uniform(0, np.pi)
-    u, v = _rotated(stamps.x - x0, stamps.y - y0, position_angle)
+    u, v = profiles.rotate(stamps.x - x0, stamps.y - y0, position_angle)
     cos_incl = stamps.uniform(0.45, 1.0)
     q_disk = np.sqrt(cos_incl**2 + 0.12**2 * (1 - cos_incl**2))  # disks are about 0.12 as thick as wide
     disk_x, disk_y = u, v / q_disk  # coordinates in the plane of the disk
@@ -458,7 +444,7 @@ def _spiral(stamps: _Stamps, *, bulge_fraction, pitch_degrees, barred: bool) -> 
     azimuth = np.arctan2(disk_y, disk_x)
 
     scale = stamps.loguniform(0.045, 0.085) * size  # exponential scale length, pixels
-    flux = _flux_for_size(1.678 * scale)
+    flux = _flux_for_size(_EXPONENTIAL_R_EFF * scale)
     bulge_share = stamps.uniform(*bulge_fraction)
     bulge_radius = scale * stamps.uniform(0.2, 0.4)
     arm_share = stamps.uniform(0.35, 0.6) * (1 - bulge_share)
@@ -485,12 +471,12 @@ def _spiral(stamps: _Stamps, *, bulge_fraction, pitch_degrees, barred: bool) -> 
     _paint(bands, np.exp(-disk_radius / scale), flux * (1 - bulge_share - arm_share - bar_share), _DISK_STARS, stamps)
     _paint(bands, arm_light, flux * arm_share * 0.8, _YOUNG_STARS, stamps)
     bulge_q = np.maximum(q_disk, stamps.uniform(0.75, 1.0))
-    bulge = _sersic(_ellipse_radius(u, v, bulge_q), bulge_radius, stamps.uniform(1.0, 4.0))
+    bulge = profiles.sersic(_ellipse_radius(u, v, bulge_q), bulge_radius, stamps.uniform(1.0, 4.0))
     _paint(bands, bulge, flux * bulge_share, _OLD_STARS, stamps)
     if barred:
-        bar_u, bar_v = _rotated(disk_x, disk_y, bar_angle)
+        bar_u, bar_v = profiles.rotate(disk_x, disk_y, bar_angle)
         bar_radius = _ellipse_radius(bar_u, bar_v, stamps.uniform(0.18, 0.3), stamps.uniform(2.5, 3.5))
-        bar = _sersic(bar_radius, 0.55 * bar_length, stamps.uniform(0.5, 0.8))
+        bar = profiles.sersic(bar_radius, 0.55 * bar_length, stamps.uniform(0.5, 0.8))
         _paint(bands, bar, flux * bar_share, _OLD_STARS, stamps)
 
     # Star-forming clumps strung along the arm ridges, at azimuth (phase + 2 pi k) / arms + winding.
@@ -500,7 +486,7 @@ def _spiral(stamps: _Stamps, *, bulge_fraction, pitch_degrees, barred: bool) -> 
         arm = np.floor(stamps.uniform(0, 1) * arms)
         along = (phase + 2 * np.pi * arm) / arms + np.log(ridge_radius / start_radius) / np.tan(pitch)
         clump_u, clump_v = ridge_radius * np.cos(along), ridge_radius * np.sin(along) * q_disk
-        clump_x, clump_y = _rotated(clump_u, clump_v, -position_angle)  # back from disk axes to the sky
+        clump_x, clump_y = profiles.rotate(clump_u, clump_v, -position_angle)  # back from disk axes to the sky
         sigma = np.maximum(0.08 * scale, 0.5)
         clumps += stamps.uniform(0.5, 1.5) * _gaussian_spot(stamps, x0 + clump_x, y0 + clump_y, sigma)
     _paint(bands, clumps, flux * arm_share * 0.2, _YOUNG_STARS, stamps)
@@ -525,21 +511,21 @@ def _edge_on(stamps: _Stamps, *, bulge_fraction, thickness, boxy_probability: fl
     ``bulge_fraction`` and ``thickness`` (projected minor-to-major axis ratio of the disk) are (low, high) ranges.
     """
     x0, y0 = stamps.centre()
-    u, v = _rotated(stamps.x - x0, stamps.y - y0, stamps.uniform(0, np.pi))
+    u, v = profiles.rotate(stamps.x - x0, stamps.y - y0, stamps.uniform(0, np.pi))
     scale = stamps.loguniform(0.045, 0.085) * stamps.size
-    flux = _flux_for_size(1.678 * scale)
+    flux = _flux_for_size(_EXPONENTIAL_R_EFF * scale)
     q_disk = stamps.uniform(*thickness)
     bulge_share = stamps.uniform(*bulge_fraction)
     young_share = stamps.uniform(0.15, 0.4) * (1 - bulge_share)
 
     bands = stamps.blank()
-    disk = _sersic(_ellipse_radius(u, v, q_disk), 1.678 * scale, 1.0)
+    disk = profiles.sersic(_ellipse_radius(u, v, q_disk), _EXPONENTIAL_R_EFF * scale, 1.0)
     _paint(bands, disk, flux * (1 - bulge_share - young_share), _DISK_STARS, stamps)
-    thin_disk = _sersic(_ellipse_radius(u, v, 0.6 * q_disk), 1.678 * scale, 1.0)
+    thin_disk = profiles.sersic(_ellipse_radius(u, v, 0.6 * q_disk), _EXPONENTIAL_R_EFF * scale, 1.0)
     _paint(bands, thin_disk, flux * young_share, _YOUNG_STARS, stamps)
     boxiness = np.where(stamps.chance(boxy_probability), stamps.uniform(2.8, 4.0), 2.0).astype(np.float32)
     bulge_radius = _ellipse_radius(u, v, stamps.uniform(0.6, 0.95), boxiness)
-    bulge = _sersic(bulge_radius, scale * stamps.uniform(0.5, 1.0), stamps.uniform(1.0, 3.0))
+    bulge = profiles.sersic(bulge_radius, scale * stamps.uniform(0.5, 1.0), stamps.uniform(1.0, 3.0))
     _paint(bands, bulge, flux * bulge_share, _OLD_STARS, stamps)
 
     lane_width = q_disk * scale * stamps.uniform(0.25, 0.5)
@@ -574,10 +560,10 @@ def _merging(stamps: _Stamps) -> np.ndarray:
     for r_eff, flux, shift in zip(radii, fluxes, shifts):
         dx = stamps.x - x0 - shift * np.cos(direction)
         dy = stamps.y - y0 - shift * np.sin(direction)
-        u, v = _rotated(dx, dy, stamps.uniform(0, np.pi))
+        u, v = profiles.rotate(dx, dy, stamps.uniform(0, np.pi))
         is_disk = stamps.chance(0.5)
         index = np.where(is_disk, 1.0, stamps.uniform(2.0, 4.0)).astype(np.float32)
-        body = _sersic(_ellipse_radius(u, v, stamps.uniform(0.4, 1.0)), r_eff, index)
+        body = profiles.sersic(_ellipse_radius(u, v, stamps.uniform(0.4, 1.0)), r_eff, index)
         _paint(bands, body, flux * is_disk, _DISK_STARS, stamps)
         _paint(bands, body, flux * ~is_disk, _OLD_STARS, stamps)
 
@@ -590,7 +576,7 @@ def _merging(stamps: _Stamps) -> np.ndarray:
         tail *= np.exp(-radius / (r_eff * stamps.uniform(2.0, 4.0))) * (1 - np.exp(-((radius / (1.5 * r_eff)) ** 2)))
         _paint(bands, tail, flux * stamps.uniform(0.1, 0.3) * stamps.chance(0.75), _DISK_STARS, stamps)
 
-    along, across = _rotated(stamps.x - x0, stamps.y - y0, direction)
+    along, across = profiles.rotate(stamps.x - x0, stamps.y - y0, direction)
     bridge = np.exp(-0.5 * (along / (0.35 * separation)) ** 2 - 0.5 * (across / (0.12 * separation + 1.0)) ** 2)
     _paint(bands, bridge, (fluxes[0] + fluxes[1]) * stamps.uniform(0.02, 0.08), _DISK_STARS, stamps)
     return bands
@@ -600,16 +586,16 @@ def _disturbed(stamps: _Stamps) -> np.ndarray:
     """Faint, irregular galaxy: a lopsided, patchy body with off-centre blue clumps and a plume."""
     x0, y0 = stamps.centre()
     dx, dy = stamps.x - x0, stamps.y - y0
-    u, v = _rotated(dx, dy, stamps.uniform(0, np.pi))
+    u, v = profiles.rotate(dx, dy, stamps.uniform(0, np.pi))
     scale = stamps.loguniform(0.04, 0.09) * stamps.size
-    flux = _flux_for_size(1.678 * scale) * stamps.uniform(0.35, 0.8)  # low surface brightness
+    flux = _flux_for_size(_EXPONENTIAL_R_EFF * scale) * stamps.uniform(0.35, 0.8)  # low surface brightness
     q = stamps.uniform(0.45, 1.0)
     radius = _ellipse_radius(u, v, q)
     index = np.where(stamps.chance(0.7), 1.0, stamps.uniform(1.5, 3.0)).astype(np.float32)
     azimuth = np.arctan2(v / q, u)
     lopsidedness = stamps.uniform(0.3, 0.8) * (radius / scale)  # one side brighter, more so further out
     lopsided = np.maximum(1 + lopsidedness * np.cos(azimuth - stamps.uniform(0, 2 * np.pi)), 0)
-    body = _sersic(radius, 1.678 * scale, index) * lopsided * np.exp(stamps.uniform(0.4, 0.9) * _patchy(stamps, 6))
+    body = profiles.sersic(radius, _EXPONENTIAL_R_EFF * scale, index) * lopsided * np.exp(stamps.uniform(0.4, 0.9) * _patchy(stamps, 6))
     clump_share = stamps.uniform(0.1, 0.35)
     plume_share = stamps.uniform(0.05, 0.2)
 

@@ -7,11 +7,16 @@ the dtype of the inputs (float32 in, float32 out). Conventions, those of lenstro
 - angles in radians counter-clockwise from the +x axis; a frame "turned by phi" has x' along phi;
 - an ellipse of axis ratio q = b / a <= 1 with its major axis at angle phi has eccentricities
   (e1, e2) = ((1 - q) / (1 + q)) (cos 2 phi, sin 2 phi);
+- Sérsic: I(R) = amp exp(-b_n [(R / r_eff)^(1/n) - 1]), so ``amp`` is the surface brightness at r_eff,
+  with b_n = 1.9992 n - 0.3271 (Capaccioli 1989), lenstronomy's choice: r_eff encloses half the light to
+  better than 1% for 1 <= n <= 10, 2% at n = 0.5 (the exact b_n solves gamma(2n, b_n) = Gamma(2n) / 2).
+  In :func:`sersic_ellipse` R is the circularised radius sqrt(q x'^2 + y'^2 / q);
 - PSF widths are full widths at half maximum (FWHM), in the units of the grid they are sampled on.
 """
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import gamma as gamma_function
 
 GAUSSIAN_FWHM_PER_SIGMA = 2 * np.sqrt(2 * np.log(2))
 """FWHM of a Gaussian in units of its standard deviation (about 2.3548)."""
@@ -20,6 +25,79 @@ MOFFAT_BETA = 3.0
 """Default power-law index of the Moffat PSF (atmospheric seeing: 2.5 to 4.5)."""
 
 PSF_KINDS = ("gaussian", "moffat")
+
+
+# --------------------------------------------------------------------------------------------------
+# Geometry
+
+
+def ellipticity_to_axis_ratio(e1, e2):
+    """Axis ratio q (minor/major) and major-axis angle phi (radians from x) of eccentricities (e1, e2)."""
+    e = np.hypot(e1, e2)
+    if np.any(e >= 1):
+        raise ValueError(f"eccentricity sqrt(e1^2 + e2^2) must be below 1 (q = (1-e)/(1+e) > 0); "
+                         f"got up to {np.max(e):.4g}")
+    return (1 - e) / (1 + e), 0.5 * np.arctan2(e2, e1)
+
+
+def axis_ratio_to_ellipticity(q, phi):
+    """Eccentricities (e1, e2) of an ellipse of axis ratio q with major axis at angle phi (radians)."""
+    e = (1 - np.asarray(q)) / (1 + np.asarray(q))
+    return e * np.cos(2 * phi), e * np.sin(2 * phi)
+
+
+def rotate(dx, dy, angle):
+    """Coordinates (x', y') of offsets (dx, dy) in the frame turned by ``angle`` (radians): x' along ``angle``."""
+    cos, sin = np.cos(angle), np.sin(angle)
+    return cos * dx + sin * dy, cos * dy - sin * dx
+
+
+# --------------------------------------------------------------------------------------------------
+# Sérsic light
+
+
+def sersic_b(n):
+    """Sérsic b_n = 1.9992 n - 0.3271 (Capaccioli 1989, as lenstronomy): r_eff holds about half the light."""
+    return 1.9992 * np.asarray(n) - 0.3271
+
+
+def sersic(radius, r_eff, n, amp=1.0):
+    """Sérsic surface brightness amp exp(-b_n [(radius / r_eff)^(1/n) - 1]) at ``radius`` (any radius: the
+    caller chooses circular, elliptical or boxy), ``amp`` at the half-light radius ``r_eff``."""
+    dtype = np.result_type(radius, r_eff, n, np.float32)
+    ratio = np.asarray(radius, dtype) / np.asarray(r_eff, dtype)
+    return _sersic_of_squared_ratio(ratio * ratio, n, amp, dtype)
+
+
+def sersic_ellipse(x, y, amp, r_eff, n, e1, e2, center_x=0.0, center_y=0.0):
+    """Elliptical Sérsic surface brightness at (x, y), lenstronomy's "SERSIC_ELLIPSE".
+
+    ``amp`` is the surface brightness at the circularised half-light radius ``r_eff``; (e1, e2) the
+    eccentricities; arguments broadcast against x and y, in their dtype (float32 in, float32 out).
+    """
+    q, phi = ellipticity_to_axis_ratio(e1, e2)
+    dtype = np.result_type(x, y, amp, r_eff, n, e1, e2, center_x, center_y, np.float32)
+    # Coordinates along the major and minor axes, scaled so that u^2 + v^2 = (R / r_eff)^2.
+    scale_u, scale_v = np.sqrt(q) / r_eff, 1 / (np.sqrt(q) * r_eff)
+    cos, sin = np.cos(phi), np.sin(phi)
+    dx, dy = x - center_x, y - center_y
+    u = np.asarray(scale_u * cos, dtype) * dx + np.asarray(scale_u * sin, dtype) * dy
+    v = np.asarray(scale_v * cos, dtype) * dy - np.asarray(scale_v * sin, dtype) * dx
+    return _sersic_of_squared_ratio(u * u + v * v, n, amp, dtype)
+
+
+def _sersic_of_squared_ratio(ratio2, n, amp, dtype):
+    """Sérsic profile of (R / r_eff)^2, computed as exp(log(.) / 2n): no square root, no power."""
+    with np.errstate(divide="ignore"):  # log(0) at the centre gives exp(-inf) = 0: the right limit
+        reduced = np.exp(np.log(ratio2) * np.asarray(0.5 / n, dtype))  # (R / r_eff)^(1/n)
+    b = np.asarray(sersic_b(n), dtype)
+    return amp * np.exp(b - b * reduced)
+
+
+def sersic_total_flux(amp, r_eff, n):
+    """Total flux of an elliptical Sérsic profile of surface brightness ``amp`` at r_eff (circularised)."""
+    b = sersic_b(n)
+    return amp * 2 * np.pi * n * r_eff**2 * np.exp(b) * b ** (-2 * n) * gamma_function(2 * n)
 
 
 # --------------------------------------------------------------------------------------------------
