@@ -2,6 +2,7 @@
 
     python benchmarks/bench_lens_sim.py                  # 10,000 and 20,000 stamps; lenstronomy on 300
     python benchmarks/bench_lens_sim.py --n 1000 --large 0 --lenstronomy-n 50 --no-write   # quick check
+    python benchmarks/bench_lens_sim.py --stages 4000    # where simulate_lenses spends its time, per stage
 
 Configuration: 64 x 64 stamps at 0.2"/pixel in g, r, i; SIE + external shear, Sérsic lens light and
 source, PSF, sky and Poisson noise. course_utils: the whole ``simulate_lenses`` call (population of
@@ -14,6 +15,8 @@ Rows go to benchmarks/results.md unless --no-write.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import time
 
 from course_utils.sims.lenses import SKY_MAG, ZERO_POINT, simulate_lenses
@@ -72,13 +75,50 @@ def lenstronomy_rate(n: int) -> float:
     return n / (time.perf_counter() - start)
 
 
+STAGES = {  # stage: functions of course_utils.sims.lenses whose cumulative time it is
+    "catalogue: population draw": ("sample_lens_population",),
+    "deflection (SIE + shear, on the supersampled grid)": ("ray_shoot",),
+    "light profiles (Sersic, rings)": ("_unit_sersic", "ring_arc_profile"),
+    "PSF convolution (FFT)": ("_blur",),
+    "S/N scaling and measured catalogue columns": ("_scale_to_snr",),
+    "noise": ("_add_noise",),
+}
+
+
+def stage_seconds(n: int) -> dict[str, float]:
+    """Seconds per stage of simulate_lenses(n), from cProfile's cumulative times (after a warm-up call)."""
+    simulate_lenses(64, size=SIZE, pixel_scale=PIXEL_SCALE, bands=BANDS, seed=1)
+    profiler = cProfile.Profile()
+    profiler.runcall(simulate_lenses, n, size=SIZE, pixel_scale=PIXEL_SCALE, bands=BANDS, seed=0)
+    cumulative = {}
+    for (filename, _, function), (_, _, _, seconds, _) in pstats.Stats(profiler).stats.items():
+        if filename.endswith("lenses.py"):
+            cumulative[function] = cumulative.get(function, 0.0) + seconds
+    stages = {stage: sum(cumulative.get(f, 0.0) for f in functions) for stage, functions in STAGES.items()}
+    inside_templates = cumulative["ray_shoot"] + stages["light profiles (Sersic, rings)"]
+    stages["supersampling average, template bookkeeping"] = cumulative["_templates"] - inside_templates
+    rendered = cumulative["_templates"] + sum(stages[s] for s in list(STAGES)[3:])
+    stages["backgrounds and output layout"] = cumulative["_render_chunk"] - rendered
+    stages["catalogue table (astropy)"] = cumulative["simulate_lenses"] - cumulative["_render_chunk"] - stages[
+        "catalogue: population draw"]
+    return stages
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=10_000, help="stamps for the course_utils rate")
     parser.add_argument("--large", type=int, default=20_000, help="stamps of the large set timed (0: skip)")
     parser.add_argument("--lenstronomy-n", type=int, default=300, help="objects timed with lenstronomy")
     parser.add_argument("--no-write", action="store_true", help="print only; leave benchmarks/results.md alone")
+    parser.add_argument("--stages", type=int, metavar="N", help="only profile simulate_lenses(N) per stage")
     args = parser.parse_args()
+    if args.stages:
+        stages = stage_seconds(args.stages)
+        total = sum(stages.values())
+        print(f"simulate_lenses({args.stages:,}) under cProfile: {total:.2f} s ({args.stages / total:,.0f} images/s)")
+        for stage, seconds in sorted(stages.items(), key=lambda item: -item[1]):
+            print(f"  {stage:<52} {seconds:6.2f} s  {100 * seconds / total:5.1f} %")
+        return
 
     seconds = course_utils_seconds(args.n)
     ours = args.n / seconds

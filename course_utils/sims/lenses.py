@@ -100,12 +100,24 @@ def sie_deflection(x, y, theta_E, e1, e2, center_x=0.0, center_y=0.0):
     s = np.maximum(2 * np.sqrt(e) / (1 + e), np.sqrt(np.finfo(dtype).eps)).astype(dtype)
     b = (theta_E * np.sqrt(q)).astype(dtype)  # lenstronomy's theta_E -> critical radius of the major-axis form
     xr, yr = rotate(x - center_x, y - center_y, np.asarray(phi, dtype))
-    psi = np.sqrt(q.astype(dtype) ** 2 * xr * xr + yr * yr)
+    # In place, on as few temporaries as the formula allows: this runs on every supersampled pixel.
+    psi = np.asarray(q.astype(dtype) ** 2 * xr)  # an array even for scalar x, y: written in place below
+    psi *= xr
+    work = np.asarray(yr * yr)
+    psi += work
+    np.sqrt(psi, out=psi)  # sqrt(q^2 x'^2 + y'^2)
     psi += np.finfo(dtype).tiny  # the centre: 0 / tiny = 0 instead of 0 / 0
-    ax = (b / s) * np.arctan(s * xr / psi)
-    ay = (b / s) * np.arctanh(s * yr / psi)
+    ax, ay = np.asarray(s * xr), np.asarray(s * yr)
+    ax /= psi
+    ay /= psi
+    scale = b / s
+    ax, ay = np.multiply(scale, np.arctan(ax, out=ax), out=ax), np.multiply(scale, np.arctanh(ay, out=ay), out=ay)
     cos, sin = np.cos(phi).astype(dtype), np.sin(phi).astype(dtype)
-    return cos * ax - sin * ay, sin * ax + cos * ay
+    alpha_x = np.asarray(cos * ax)  # back to the sky's axes: (cos ax - sin ay, sin ax + cos ay)
+    alpha_x -= np.multiply(sin, ay, out=work)
+    np.multiply(sin, ax, out=ax)
+    ax += np.multiply(cos, ay, out=ay)
+    return alpha_x, ax
 
 
 def shear_deflection(x, y, gamma1, gamma2):
@@ -118,7 +130,11 @@ def ray_shoot(x, y, theta_E, e1, e2, gamma1, gamma2, center_x=0.0, center_y=0.0)
     dx, dy = x - center_x, y - center_y
     ax, ay = sie_deflection(dx, dy, theta_E, e1, e2)
     sx, sy = shear_deflection(dx, dy, gamma1, gamma2)
-    return x - ax - sx, y - ay - sy
+    np.subtract(x, ax, out=ax)
+    np.subtract(y, ay, out=ay)
+    ax -= sx
+    ay -= sy
+    return ax, ay
 
 
 def einstein_area(theta_E, e1, e2, gamma1=0.0, gamma2=0.0, n_angles=256):
@@ -402,19 +418,13 @@ def _render_chunk(rows, grid, pixel_scale, bands, psf, sky, rng, out):
     centres x (1, 1, W) and y (1, H, 1), the same on the supersampled grid, and the squared distances
     (H, W) of the pixels from pixel (0, 0) with periodic wrap, for the PSF.
     """
-    kind, k, size, n_bands = rows["kind"], len(rows["kind"]), grid[0].shape[-1], len(bands)
-    is_lens = kind == "lens"
+    k, n_bands = len(rows["kind"]), len(bands)
     templates, magnification = _templates(rows, grid, pixel_scale)
-
-    # Blur all templates with their object's PSF in one batch of FFTs (periodic edges), to counts per pixel.
     owners = np.concatenate([index for index, _ in templates])
-    kernel_ft = scipy.fft.rfft2(psf_on_grid(grid[-1], rows["seeing_fwhm"], psf))
-    blurred = scipy.fft.irfft2(scipy.fft.rfft2(np.concatenate([t for _, t in templates])) * kernel_ft[owners],
-                               s=(size, size))
-    blurred *= np.float32(pixel_scale**2)
+    blurred = _blur(np.concatenate([t for _, t in templates]), owners, rows["seeing_fwhm"], grid[-1], psf, pixel_scale)
     companion = templates[-1][0]
     end_of_features = len(owners) - len(companion)
-    feature = np.zeros((k, size, size), np.float32)  # at most one lensed source or contaminant per object
+    feature = np.zeros((k,) + blurred.shape[1:], np.float32)  # at most one lensed source or contaminant per object
     feature[owners[k:end_of_features]] = blurred[k:end_of_features]
 
     # Background (sky, lens light, companion) in counts, shape (k, n_bands, H, W).
@@ -423,7 +433,32 @@ def _render_chunk(rows, grid, pixel_scale, bands, psf, sky, rng, out):
         model[companion] += blurred[end_of_features:, None] * _fluxes(rows, "companion_mag", bands, companion)
     model += sky[:, None, None]
 
-    # Lensed sources and contaminants, scaled to the S/N of their rows against that background.
+    counts, measured = _scale_to_snr(rows, bands, feature, model)
+    measured["magnification"] = magnification
+    for j in range(n_bands):
+        model[:, j] += feature * counts[:, j, None, None]
+    if rng is not None:
+        _add_noise(model, rng)
+    np.subtract(model, sky[:, None, None], out=out.transpose(0, 3, 1, 2))
+    return measured
+
+
+def _blur(templates, owners, fwhm, r2, psf, pixel_scale):
+    """Templates (m, H, W) blurred with the PSF of their objects (``owners``, (m,)) in one batch of FFTs
+    (periodic edges), in counts per pixel of unit flux."""
+    size = templates.shape[-1]
+    kernel_ft = scipy.fft.rfft2(psf_on_grid(r2, fwhm, psf))
+    blurred = scipy.fft.irfft2(scipy.fft.rfft2(templates) * kernel_ft[owners], s=(size, size))
+    blurred *= np.float32(pixel_scale**2)
+    return blurred
+
+
+def _scale_to_snr(rows, bands, feature, model):
+    """Counts (k, n_bands) of each lensed source or contaminant ``feature`` (k, H, W, unit flux, blurred) that
+    give the S/N of its catalog row against the background ``model`` (k, n_bands, H, W); and the catalog
+    columns measured on the way (magnitudes, the challenge's lensed-image pixels and flux in sigma)."""
+    kind, k, n_bands = rows["kind"], len(rows["kind"]), len(bands)
+    is_lens = kind == "lens"
     mags = np.stack([np.where(is_lens, rows[f"source_mag_{b}"], rows[f"contaminant_mag_{b}"]) for b in bands], -1)
     flux = 10 ** (-0.4 * (np.nan_to_num(mags, nan=np.inf) - ZERO_POINT))  # (k, n_bands), 0 where no feature
     target = np.where(is_lens, rows["snr"], rows["contaminant_snr"])
@@ -432,7 +467,7 @@ def _render_chunk(rows, grid, pixel_scale, bands, psf, sky, rng, out):
     counts = flux * np.divide(target, snr_of_flux, out=np.zeros(k), where=snr_of_flux > 0)[:, None]
     with np.errstate(divide="ignore"):  # zero counts (no feature) give an infinite magnitude, replaced below
         new_mags = ZERO_POINT - 2.5 * np.log10(counts)
-    measured = {"magnification": magnification}
+    measured = {}
     for j, b in enumerate(bands):
         measured[f"source_mag_{b}"] = np.where(is_lens, new_mags[:, j], np.nan)
         measured[f"contaminant_mag_{b}"] = np.where(is_lens | np.isnan(mags[:, j]), np.nan, new_mags[:, j])
@@ -445,16 +480,14 @@ def _render_chunk(rows, grid, pixel_scale, bands, psf, sky, rng, out):
     measured["numb_pix_lensed_image"][lens] = above.sum(axis=(1, 2))
     measured["flux_lensed_image_in_sigma"] = np.zeros(k)
     measured["flux_lensed_image_in_sigma"][lens] = (in_sigma * above).sum(axis=(1, 2))
-    counts = counts.astype(np.float32)
-    for j in range(n_bands):
-        model[:, j] += feature * counts[:, j, None, None]
+    return counts.astype(np.float32), measured
 
-    if rng is not None:
-        noise = standard_normal(rng, model.shape)
-        noise *= np.sqrt(model)
-        model += noise
-    np.subtract(model, sky[:, None, None], out=out.transpose(0, 3, 1, 2))
-    return measured
+
+def _add_noise(model, rng):
+    """Add Gaussian noise of the Poisson variance of ``model`` (counts), in place."""
+    noise = standard_normal(rng, model.shape)
+    noise *= np.sqrt(model)
+    model += noise
 
 
 _CATALOG_FIRST = ("ID", "is_lens", "einstein_area", "numb_pix_lensed_image", "flux_lensed_image_in_sigma",

@@ -83,15 +83,28 @@ def sersic_ellipse(x, y, amp, r_eff, n, e1, e2, center_x=0.0, center_y=0.0):
     dx, dy = x - center_x, y - center_y
     u = np.asarray(scale_u * cos, dtype) * dx + np.asarray(scale_u * sin, dtype) * dy
     v = np.asarray(scale_v * cos, dtype) * dy - np.asarray(scale_v * sin, dtype) * dx
-    return _sersic_of_squared_ratio(u * u + v * v, n, amp, dtype)
+    np.multiply(u, u, out=u)
+    u += np.multiply(v, v, out=v)
+    return _sersic_of_squared_ratio(u, n, amp, dtype)
 
 
 def _sersic_of_squared_ratio(ratio2, n, amp, dtype):
-    """Sérsic profile of (R / r_eff)^2, computed as exp(log(.) / 2n): no square root, no power."""
+    """Sérsic profile of (R / r_eff)^2, computed as exp(log(.) / 2n) (no square root, no power) in the
+    array ``ratio2`` (overwritten), returned unless ``n`` or ``amp`` broadcast it to a larger shape."""
+    ratio2 = np.asarray(ratio2)
+    shape = np.broadcast_shapes(ratio2.shape, np.shape(n), np.shape(amp))
+    if ratio2.shape != shape:
+        ratio2 = np.broadcast_to(ratio2, shape).astype(dtype)
     with np.errstate(divide="ignore"):  # log(0) at the centre gives exp(-inf) = 0: the right limit
-        reduced = np.exp(np.log(ratio2) * np.asarray(0.5 / n, dtype))  # (R / r_eff)^(1/n)
+        reduced = np.log(ratio2, out=ratio2)
+    reduced *= np.asarray(0.5 / n, dtype)
+    np.exp(reduced, out=reduced)  # (R / r_eff)^(1/n)
     b = np.asarray(sersic_b(n), dtype)
-    return amp * np.exp(b - b * reduced)
+    np.multiply(b, reduced, out=reduced)
+    np.subtract(b, reduced, out=reduced)
+    reduced = np.exp(reduced, out=reduced)
+    reduced *= amp
+    return reduced
 
 
 def sersic_total_flux(amp, r_eff, n):
@@ -174,12 +187,17 @@ def standard_normal(rng, shape):
     """
     count = int(np.prod(shape))
     pairs = (count + 1) // 2
-    u = rng.random((pairs, 2), dtype=np.float32)
-    radius = np.sqrt(-2 * np.log1p(-u[:, 0]))  # 1 - u lies in (0, 1]
-    angle = np.float32(2 * np.pi) * u[:, 1]
-    out = np.empty((pairs, 2), np.float32)
-    np.multiply(radius, np.cos(angle), out=out[:, 0])
-    np.multiply(radius, np.sin(angle), out=out[:, 1])
+    out = rng.random((pairs, 2), dtype=np.float32)
+    radius, angle = out[:, 0].copy(), out[:, 1].copy()  # contiguous: the ufuncs below run vectorised
+    np.negative(radius, out=radius)
+    np.log1p(radius, out=radius)  # log(1 - u), 1 - u in (0, 1]
+    radius *= np.float32(-2)
+    np.sqrt(radius, out=radius)
+    angle *= np.float32(2 * np.pi)
+    cos = np.cos(angle)
+    np.sin(angle, out=angle)
+    np.multiply(radius, cos, out=out[:, 0])
+    np.multiply(radius, angle, out=out[:, 1])
     return out.reshape(-1)[:count].reshape(shape)
 
 
