@@ -71,7 +71,8 @@ COMPANION_PROBABILITY = 0.3
 """Chance that an unrelated galaxy shares the stamp, for lenses and non-lenses alike."""
 
 SOURCE_SUPERSAMPLING = 2
-"""Lensed sources are sampled on this many points per pixel side (arcs can be thinner than a pixel)."""
+"""Lensed sources are sampled on this many points per pixel side (arcs can be thinner than a pixel); the
+renderer averages 2 x 2 blocks."""
 
 ID_START = 100000
 """ID of the first object, as in the lens-finding challenge (Metcalf et al. 2019)."""
@@ -376,6 +377,17 @@ def _unit_sersic(x, y, rows, prefix, index, center=None):
         _column(rows, f"{prefix}_{p}", index) for p in ("r_eff", "n", "e1", "e2")), cx, cy)
 
 
+def _means_of_2x2_blocks(fine):
+    """Means (k, H, W) of the 2 x 2 blocks of ``fine`` (k, 2H, 2W): (a + b) + (c + d) over the block's rows,
+    the same bits as numpy's ``mean(axis=(2, 4))``, in strided slices and 15 times faster."""
+    k, height, width = fine.shape[0], fine.shape[1] // 2, fine.shape[2] // 2
+    across = fine.reshape(k, 2 * height, width, 2)
+    across = (across[..., 0] + across[..., 1]).reshape(k, height, 2, width)
+    means = across[:, :, 0] + across[:, :, 1]
+    means /= np.float32(4)
+    return means
+
+
 def _templates(rows, grid, pixel_scale):
     """Unconvolved unit-flux templates (surface brightness per arcsec^2) of the catalog ``rows``.
 
@@ -384,7 +396,7 @@ def _templates(rows, grid, pixel_scale):
     companions; and the magnification of each lensed source (NaN for the other objects).
     """
     x, y, fine_x, fine_y, _ = grid
-    kind, k, size = rows["kind"], len(rows["kind"]), x.shape[-1]
+    kind, k = rows["kind"], len(rows["kind"])
     lens, compact = np.flatnonzero(kind == "lens"), np.flatnonzero(np.isin(kind, COMPACT_CONTAMINANTS))
     ringlike, companion = np.flatnonzero(np.isin(kind, ["ring", "arc", "spiral"])), np.flatnonzero(rows["companion"])
     lens_centre = (_column(rows, "lens_x"), _column(rows, "lens_y"))
@@ -394,9 +406,7 @@ def _templates(rows, grid, pixel_scale):
         # Arcs can be thinner than a pixel: the source is sampled on a finer grid, then averaged per pixel.
         beta_x, beta_y = ray_shoot(fine_x, fine_y, *(_column(rows, c, lens) for c in (
             "theta_E", "lens_e1", "lens_e2", "gamma1", "gamma2", "lens_x", "lens_y")))
-        m = SOURCE_SUPERSAMPLING
-        lensed = _unit_sersic(beta_x, beta_y, rows, "source", lens).reshape(len(lens), size, m, size, m)
-        lensed = lensed.mean(axis=(2, 4))
+        lensed = _means_of_2x2_blocks(_unit_sersic(beta_x, beta_y, rows, "source", lens))
         magnification[lens] = lensed.sum(axis=(1, 2)) * pixel_scale**2
         templates.append((lens, lensed))
     if len(compact):
@@ -502,7 +512,7 @@ def render_lenses(
     psf: str = "moffat",
     noise: bool = True,
     seed=0,
-    chunk: int = 64,
+    chunk: int = 16,
 ) -> tuple[np.ndarray, Table]:
     """Images of the objects of a :func:`sample_lens_population` catalog, and the catalog with what was measured.
 
@@ -562,7 +572,7 @@ def simulate_lenses(
     snr_range: tuple[float, float] = (5.0, 200.0),
     psf: str = "moffat",
     seed: int = 0,
-    chunk: int = 64,
+    chunk: int = 16,
 ) -> tuple[np.ndarray, Table]:
     """Simulate ``n`` stamps of lenses and non-lenses: (images, catalog).
 
