@@ -132,7 +132,8 @@ def main() -> None:
     if args.stages:
         stages = stage_seconds(args.stages)
         total = sum(stages.values())
-        print(f"simulate_lenses({args.stages:,}) under cProfile: {total:.2f} s CPU ({args.stages / total:,.0f} images/s)")
+        rate = args.stages / total
+        print(f"simulate_lenses({args.stages:,}) under cProfile: {total:.2f} s CPU ({rate:,.0f} images/s)")
         for stage, seconds in sorted(stages.items(), key=lambda item: -item[1]):
             print(f"  {stage:<52} {seconds:6.2f} s  {100 * seconds / total:5.1f} %")
         return
@@ -153,7 +154,8 @@ def main() -> None:
           f"(wall: {wall['same settings']:,.0f}/s)")
     print(f"course_utils simulate_lenses({args.n:,}) (default population, Moffat): {default_rate:,.0f} images/s CPU "
           f"(wall: {wall['default']:,.0f}/s)")
-    print(f"lenstronomy ImageModel, supersampling 2: {their_rate:,.0f} images/s CPU (wall: {wall['lenstronomy']:,.0f}/s; "
+    print(f"lenstronomy ImageModel, supersampling 2: {their_rate:,.0f} images/s CPU "
+          f"(wall: {wall['lenstronomy']:,.0f}/s; "
           f"{args.lenstronomy_n:,} objects, 3 bands each)")
     print(f"speed-up at the same settings: {rate / their_rate:.1f}x in CPU time, "
           f"{wall['same settings'] / wall['lenstronomy']:.1f}x in wall time "
@@ -167,7 +169,8 @@ def main() -> None:
     from _results import write_result
 
     timing = f"CPU time, best of {args.rounds} interleaved rounds, load average ~{load:.0f}"
-    setup = "64x64 px, 0.2 arcsec/px, g r i, SIE+shear, Sersic lens and source (2x2 samples per pixel), sky+Poisson noise"
+    setup = ("64x64 px, 0.2 arcsec/px, g r i, SIE+shear, Sersic lens and source (2x2 samples per pixel), "
+             "sky+Poisson noise")
     write_result(BENCHMARK, "course_utils images/s", rate, "images/s",
                  f"simulate_lenses({args.n:,}, lens_fraction=1, psf='gaussian'): population, float32 chunks, "
                  f"catalog; {setup}; {timing}")

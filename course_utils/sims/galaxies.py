@@ -118,8 +118,9 @@ def observe(bands: np.ndarray, *, psf_fwhm, noise, gain=None, rebin: int = 1, se
     if isinstance(rebin, bool) or not isinstance(rebin, (int, np.integer)) or rebin < 1:
         raise ValueError(f"rebin must be a whole number of pixels of at least 1, got {rebin!r}")
     if height % rebin or width % rebin:
+        crop = f"bands[:, :{height - height % rebin}, :{width - width % rebin}]"
         raise ValueError(f"stamps of {height}x{width} pixels cannot be rebinned by {rebin}: crop them to a "
-                         f"multiple of {rebin} first, e.g. bands[:, :{height - height % rebin}, :{width - width % rebin}]")
+                         f"multiple of {rebin} first, e.g. {crop}")
     fwhm = _per_image("psf_fwhm", psf_fwhm, n, 1)[:, 0]
     sigma = _per_image("noise", noise, n, channels)
     rng = np.random.default_rng(seed)
@@ -129,7 +130,8 @@ def observe(bands: np.ndarray, *, psf_fwhm, noise, gain=None, rebin: int = 1, se
         blurred = blurred.reshape(n, channels, height // rebin, rebin, width // rebin, rebin).mean(axis=(3, 5))
     variance = np.broadcast_to((sigma * sigma)[:, :, None, None], blurred.shape)
     if gain is not None:
-        variance = variance + np.maximum(blurred, 0) / _per_image("gain", gain, n, channels, positive=True)[..., None, None]
+        counts_per_unit = _per_image("gain", gain, n, channels, positive=True)[..., None, None]
+        variance = variance + np.maximum(blurred, 0) / counts_per_unit
     blurred += np.sqrt(variance) * profiles.standard_normal(rng, blurred.shape)
     return np.ascontiguousarray(blurred.transpose(0, 2, 3, 1))
 
@@ -595,7 +597,8 @@ def _disturbed(stamps: _Stamps) -> np.ndarray:
     azimuth = np.arctan2(v / q, u)
     lopsidedness = stamps.uniform(0.3, 0.8) * (radius / scale)  # one side brighter, more so further out
     lopsided = np.maximum(1 + lopsidedness * np.cos(azimuth - stamps.uniform(0, 2 * np.pi)), 0)
-    body = profiles.sersic(radius, _EXPONENTIAL_R_EFF * scale, index) * lopsided * np.exp(stamps.uniform(0.4, 0.9) * _patchy(stamps, 6))
+    patches = np.exp(stamps.uniform(0.4, 0.9) * _patchy(stamps, 6))
+    body = profiles.sersic(radius, _EXPONENTIAL_R_EFF * scale, index) * lopsided * patches
     clump_share = stamps.uniform(0.1, 0.35)
     plume_share = stamps.uniform(0.05, 0.2)
 
