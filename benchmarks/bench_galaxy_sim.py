@@ -1,10 +1,11 @@
 """Speed of the Galaxy10 simulator: simulated galaxy images per second at 64, 69 and 256 pixels.
 
-    python -m benchmarks.bench_galaxy_sim            # 5,000 images at 64 and 69 px, 500 at 256 px
-    python -m benchmarks.bench_galaxy_sim --n 200 --no-write    # a quick check
+    python benchmarks/bench_galaxy_sim.py                  # 5,000 images at 64 and 69 px, 500 at 256 px
+    python benchmarks/bench_galaxy_sim.py --n 200 --no-write   # a quick check
 
-Run from the repository root. Each size is timed once after a small warm-up call; the rate includes
-everything simulate_galaxy10 does (labels, rendering, PSF, noise, colour stretch to uint8).
+Run as a script (it imports its neighbour ``_results``). Each size is timed once after a small warm-up
+call; the rate includes everything simulate_galaxy10 does (labels, clean g, r, z bands, observe's PSF and
+noise, to_rgb's colour stretch to uint8).
 Rows go to benchmarks/results.md (through _results.write_result) unless --no-write.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 
 import numpy as np
 
-from _results import write_result  # run as a script: python benchmarks/bench_galaxy_sim.py
+from _results import write_result
 from course_utils.sims.galaxies import simulate_galaxy10
 
 BENCHMARK = "galaxy simulation (Galaxy10 DECaLS classes, g r z)"
@@ -41,7 +42,7 @@ def main() -> None:
         print(f"{size:>3} x {size:<3} px: {rate:8.0f} images/s ({n:,} images)")
         if not args.no_write:
             write_result(BENCHMARK, f"images/s at {size}x{size}", rate, "images/s",
-                         f"simulate_galaxy10({n:,}, size={size}): render, PSF, noise, uint8 RGB; "
+                         f"simulate_galaxy10({n:,}, size={size}): bands, observe (PSF, noise), to_rgb; "
                          f"NumPy {np.__version__}")
 
 
