@@ -492,8 +492,8 @@ plt.show()
 # Compare the two curves. While the validation AUROC climbs with the training one, the network learns
 # what lenses look like; when it flattens while the training AUROC still climbs, the network has started
 # to learn the training stamps themselves (over-fitting). A simulator can always make more stamps, and
-# more stamps then help more than more epochs: the full profile's stream never shows a stamp twice, and on a
-# long run its training and test AUROC stay together.
+# more stamps then help more than more epochs: the full profile's stream never shows a stamp twice, so the
+# network cannot learn its training stamps by heart.
 
 # %%
 resnet_scores = scores_of(resnet)
