@@ -7,7 +7,7 @@ Model: lab 04's DeepLens-style ResNet in its full-profile configuration (width 3
 batch 128), built from the solution's own functions, Adam with the lab's cosine-decaying learning rate.
 Measured in one run, so the ratios hold under load:
 - the simulator pipeline: stamps/s of one worker making LensStream batches (simulate_lenses plus the lab's
-  normalise_stamps), and of Keras' 2 worker processes feeding ``fit`` (the whole fit's rate);
+  normalise_stamps), and what Keras' worker processes deliver to a model that costs nothing to train;
 - the training step alone: stamps/s of train_on_batch on arrays already in memory (budget.training_rate);
 - over-fitting: the same number of steps on a fixed set of steps x batch stamps (``--epochs`` passes over it)
   and on a fresh stream (each epoch new stamps); training AUROC on the stamps trained on (the fixed set, or
@@ -77,6 +77,16 @@ def main() -> None:
         stream.batch(100, index)
     worker_rate = 4 * BATCH / (time.perf_counter() - start)
 
+    # Keras' worker processes feeding a model that costs nothing to train: the rate the pipeline delivers.
+    probe = keras.Sequential([keras.Input((64, 64, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(1)])
+    probe.compile(optimizer="sgd", loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    probe_stream = LensStream(args.steps, BATCH, seed=runtime.seed + 7, transform=normalise, workers=args.workers,
+                              use_multiprocessing=True)
+    probe.fit(probe_stream, epochs=1, steps_per_epoch=2, shuffle=False, verbose=0)  # warm-up: tracing, first fork
+    start = time.perf_counter()
+    probe.fit(probe_stream, epochs=2, steps_per_epoch=args.steps, shuffle=False, verbose=0)
+    pipeline_rate = 2 * args.steps * BATCH / (time.perf_counter() - start)
+
     x_test, y_test = simulated(args.n_eval, runtime.seed + 1)
     x_fixed, y_fixed = simulated(n_train, runtime.seed)
     step_rate = budget.training_rate(model(1), x_fixed, y_fixed, batch_size=BATCH, seconds=10.0)
@@ -102,6 +112,9 @@ def main() -> None:
     rows = [
         ("simulator pipeline, one worker", worker_rate, "stamps/s", "LensStream batches of 128: simulate_lenses "
          "+ normalise_stamps, in one process"),
+        ("simulator pipeline through Keras", pipeline_rate, "stamps/s", f"fit of a model that costs nothing to "
+         f"train, {args.workers} worker processes: what the pipeline delivers"),
+        ("pipeline / training step", pipeline_rate / step_rate, "x", "> 1: the simulator keeps ahead of training"),
         ("training step alone", step_rate, "stamps/s", "train_on_batch on arrays in memory (budget.training_rate)"),
         ("fit on a fixed set", stamps / fixed_seconds, "stamps/s", f"{n_train:,} stamps in memory; {under}"),
         ("fit on fresh stamps", stamps / fresh_seconds, "stamps/s",
