@@ -37,7 +37,8 @@ class LensStream(keras.utils.PyDataset):
     Each item is (x, y): x float32 (batch_size, size, size, n_bands), ``transform`` of the counts (e.g. a
     normalisation; the counts themselves when None); y float32 (batch_size,), 1 for a lens.
     ``workers`` and ``use_multiprocessing`` are Keras' (``keras.utils.PyDataset``): with processes, the
-    transform must be a function the workers can reach (any function on Linux, where workers are forked).
+    transform must be a function the workers can reach: any function where Python forks them (Linux, Python
+    3.13 and earlier, as on Colab); elsewhere one importable from a module, not defined in the notebook.
     ``simulator_options`` go to ``simulate_lenses`` (size, bands, seeing, snr_range, ...).
     """
 
