@@ -58,24 +58,16 @@ def write_challenge_folder(
         raise ValueError(f"survey must be letters and digits only (it is part of file names), got {survey!r}")
     folder = Path(path)
     ids = np.asarray(catalog["ID"])
-    sky = catalog.meta.get("sky_counts", {})
     for k, band in enumerate(bands):
         band_folder = folder / f"Band{k + 1}"
         band_folder.mkdir(parents=True, exist_ok=True)
+        template = _band_header(band, catalog.meta)  # built once per band: making cards costs more than writing
+        stamps = np.asarray(images[..., k], dtype=np.float32)
         for index in tqdm(range(len(images)), desc=f"Band{k + 1} ({band})", disable=not progress):
-            header = fits.Header()
-            header["OBJ_ID"] = (int(ids[index]), "object ID, as in the catalog")
-            header["BAND"] = (band, "photometric band")
-            if "pixel_scale" in catalog.meta:
-                header["PIXSCALE"] = (catalog.meta["pixel_scale"], "arcsec per pixel")
-            if "zero_point" in catalog.meta:
-                header["MAGZP"] = (catalog.meta["zero_point"], "magnitude giving 1 count")
-            if band in sky:
-                header["SKYLEVEL"] = (sky[band], "sky subtracted, counts per pixel")
-            if "psf" in catalog.meta:
-                header["PSF"] = (catalog.meta["psf"], "point-spread function profile")
-            hdu = fits.PrimaryHDU(np.ascontiguousarray(images[index, ..., k], dtype=np.float32), header=header)
-            hdu.writeto(band_folder / f"image{survey}_{band.upper()}-{ids[index]}.fits", overwrite=True)
+            header = template.copy()
+            header["OBJ_ID"] = int(ids[index])
+            fits.PrimaryHDU(stamps[index], header=header).writeto(
+                band_folder / f"image{survey}_{band.upper()}-{ids[index]}.fits", overwrite=True)
     table = Table(catalog, copy=True)
     table.meta.clear()
     if "einstein_area" in table.colnames:
@@ -84,6 +76,22 @@ def write_challenge_folder(
     table = table[first + [c for c in table.colnames if c not in first]]
     table.write(folder / CATALOG_NAME, format="ascii.csv", overwrite=True)
     return folder
+
+
+def _band_header(band: str, meta) -> fits.Header:
+    """FITS header cards shared by every stamp of one band (OBJ_ID is a placeholder, set per stamp)."""
+    header = fits.Header()
+    header["OBJ_ID"] = (0, "object ID, as in the catalog")
+    header["BAND"] = (band, "photometric band")
+    if "pixel_scale" in meta:
+        header["PIXSCALE"] = (meta["pixel_scale"], "arcsec per pixel")
+    if "zero_point" in meta:
+        header["MAGZP"] = (meta["zero_point"], "magnitude giving 1 count")
+    if band in meta.get("sky_counts", {}):
+        header["SKYLEVEL"] = (meta["sky_counts"][band], "sky subtracted, counts per pixel")
+    if "psf" in meta:
+        header["PSF"] = (meta["psf"], "point-spread function profile")
+    return header
 
 
 def read_challenge_folder(path, n: int | None = None, *, progress: bool = False) -> tuple[np.ndarray, Table]:
