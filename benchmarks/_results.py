@@ -36,7 +36,15 @@ def machine() -> str:
                 break
     vectors = next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"))
                     if flag in flags), None)
+    if vectors == "AVX-512" and _restricted_to_avx2():
+        vectors = "AVX2 (AVX-512 CPU restricted to AVX2)"
     return f"{model}, {os.cpu_count()} cores" + (f", {vectors}" if vectors else "")
+
+
+def _restricted_to_avx2() -> bool:
+    """True when this process's environment limits oneDNN or XLA to AVX2, emulating a CPU without AVX-512."""
+    return (os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper() == "AVX2"
+            or "--xla_cpu_max_isa=avx2" in os.environ.get("XLA_FLAGS", "").lower().split())
 
 
 def format_value(value) -> str:

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 PROFILES = ("smoke", "cpu", "full")
-SIZES_VARIABLE = "COURSE_SIZES"
 COLAB_GPU_HINT = (
     "No GPU in this Colab session: choose Runtime > Change runtime type > T4 GPU (or a TPU), "
     "then Runtime > Restart session and run the notebook again. The cpu profile works meanwhile, "
     "with smaller sizes."
 )
+SIZES_VARIABLE = "COURSE_SIZES"
 
 
 @dataclass(frozen=True)

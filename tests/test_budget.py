@@ -128,3 +128,12 @@ def test_training_rate_times_steps_after_the_warm_up():
 
 def test_preparation_rate_times_one_call():
     assert budget.preparation_rate(lambda n: time.sleep(n / 1_000), 50) == pytest.approx(1_000, rel=0.5)
+
+
+def test_plan_measures_chooses_and_says_why(monkeypatch, capsys):
+    monkeypatch.setenv(budget.BUDGET_VARIABLE, "4")  # half the default lab: 2 s become 1 s
+    x, y = np.zeros((640, 4)), np.zeros(640)
+    plan = budget.plan(SleepyModel(), x, y, batch_size=32, lab_seconds=2.0, max_epochs=5, seconds=0.2)
+    assert plan.budget_seconds == 1.0 and plan.images % 32 == 0
+    assert plan.images * plan.epochs / plan.images_per_second <= 1.0  # ~3,200 images/s: 640 x at most 5 epochs
+    assert capsys.readouterr().out == f"model: {plan}\n"
