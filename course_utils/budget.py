@@ -145,18 +145,19 @@ def training_rate(model, x, y, *, batch_size: int, seconds: float = 3.0, warmup_
 
 def plan(model, x, y, *, batch_size: int, lab_seconds: float, max_epochs: int, max_images: int | None = None,
          min_images: int = 1, min_epochs: int = 1, prepare_images_per_second: float = math.inf,
-         seconds: float = 3.0) -> Plan:
+         seconds: float = 3.0, what: str | None = None) -> Plan:
     """Measure ``model`` (compiled, thrown away afterwards) on ``x``, ``y`` and ``choose`` its sizes; print the plan.
 
     ``lab_seconds``: this training's share of the default 8-minute lab (rescaled by COURSE_BUDGET_MINUTES);
-    ``max_images`` defaults to ``len(x)``; images are rounded down to whole batches.
+    ``max_images`` defaults to ``len(x)``; images are rounded down to whole batches. The printed line starts
+    with ``what`` is trained (default: the model's name).
     """
     rate = training_rate(model, x[:8 * batch_size], y[:8 * batch_size], batch_size=batch_size, seconds=seconds)
     chosen = choose(rate, budget_seconds=budget_seconds(lab_seconds),
                     max_images=len(x) if max_images is None else max_images, max_epochs=max_epochs,
                     min_images=min_images, min_epochs=min_epochs,
                     prepare_images_per_second=prepare_images_per_second, multiple=batch_size)
-    print(f"{getattr(model, 'name', 'model')}: {chosen}")
+    print(f"{what or getattr(model, 'name', 'model')}: {chosen}")
     return chosen
 
 
