@@ -13,6 +13,8 @@ import os
 import platform
 from pathlib import Path
 
+from course_utils.runtime import vector_extensions
+
 RESULTS = Path(__file__).with_name("results.md")
 COLUMNS = ("benchmark", "metric", "value", "unit", "machine", "date", "notes")
 _HEADER = "| " + " | ".join(COLUMNS) + " |"
@@ -24,18 +26,15 @@ _TITLE = ("# Benchmark results\n\nWritten by the scripts in this folder (`write_
 def machine() -> str:
     """Short description of this machine: CPU model, core count and the widest vector extension
     (convolutions train about five times faster with AVX-512 than with AVX2 alone)."""
-    model, flags = platform.processor() or platform.machine(), set()
+    model = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         for line in cpuinfo.read_text().splitlines():
             key, _, value = line.partition(":")
-            if key.strip() == "model name" and not flags:
+            if key.strip() == "model name":
                 model = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
                 break
-    vectors = next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"))
-                    if flag in flags), None)
+    vectors = vector_extensions()
     if vectors == "AVX-512" and _restricted_to_avx2():
         vectors = "AVX2 (AVX-512 CPU restricted to AVX2)"
     return f"{model}, {os.cpu_count()} cores" + (f", {vectors}" if vectors else "")

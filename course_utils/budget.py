@@ -91,12 +91,12 @@ def choose(images_per_second: float, *, budget_seconds: float, max_images: int, 
     if seconds(max_images, max_epochs) <= budget_seconds:
         return plan(max_images, max_epochs, "fits")
     per_image = 1 / prepare_images_per_second + min_epochs / images_per_second
-    images = min(max_images, int(budget_seconds / per_image) // multiple * multiple)
+    images = min(max_images, int(budget_seconds / per_image + 1e-9) // multiple * multiple)  # 1e-9: float division
     if images < min_images:
         return plan(min_images, min_epochs, "minimum")
     epochs = min_epochs
     if images == max_images:  # all images fit: spend the rest on epochs
-        epochs = int((budget_seconds - images / prepare_images_per_second) * images_per_second / images)
+        epochs = int((budget_seconds - images / prepare_images_per_second) * images_per_second / images + 1e-9)
         epochs = max(min_epochs, min(max_epochs, epochs))
     return plan(images, epochs, "budget")
 
