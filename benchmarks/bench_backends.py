@@ -40,15 +40,15 @@ SOLUTIONS = ROOT / "solutions"
 # name: (solution source, expression building the model with the lab's functions, input shape, classes
 # (1: one logit, binary cross-entropy), batch size as in the lab, timed steps)
 MODELS = {
-    "lab02 dense": ("02_mnist_cnn", "build_dense()", (28, 28, 1), 10, 128, 400),
-    "lab02 cnn": ("02_mnist_cnn", "build_cnn_sequential()", (28, 28, 1), 10, 128, 40),
-    "lab03 cnn": ("03_galaxy_morphology", "build_cnn((64, 64, 3), 10)", (64, 64, 3), 10, 64, 20),
-    "lab04 small_cnn": ("04_strong_lenses", "small_cnn((64, 64, 3))", (64, 64, 3), 1, 64, 20),
+    "lab02 dense": ("02_mnist_cnn", "build_dense()", (28, 28, 1), 10, 128, 200),
+    "lab02 cnn": ("02_mnist_cnn", "build_cnn_sequential()", (28, 28, 1), 10, 128, 20),
+    "lab03 cnn": ("03_galaxy_morphology", "build_cnn((64, 64, 3), 10)", (64, 64, 3), 10, 64, 10),
+    "lab04 small_cnn": ("04_strong_lenses", "small_cnn((64, 64, 3))", (64, 64, 3), 1, 64, 10),
     "lab04 resnet": ("04_strong_lenses", "deeplens_resnet((64, 64, 3), SIZES['width'], SIZES['blocks'])",
-                     (64, 64, 3), 1, 64, 12),
-    "lab05 dmdt_cnn": ("05_light_curves", "dmdt_cnn((23, 24, 1), 11)", (23, 24, 1), 11, 64, 60),
-    "lab05 gru": ("05_light_curves", "gru_model((400, 3), 11, SIZES['units'])", (400, 3), 11, 64, 8),
-    "lab05 conv1d": ("05_light_curves", "conv1d_model((400, 3), 11, SIZES['width'])", (400, 3), 11, 64, 40),
+                     (64, 64, 3), 1, 64, 6),
+    "lab05 dmdt_cnn": ("05_light_curves", "dmdt_cnn((23, 24, 1), 11)", (23, 24, 1), 11, 64, 30),
+    "lab05 gru": ("05_light_curves", "gru_model((400, 3), 11, SIZES['units'])", (400, 3), 11, 64, 4),
+    "lab05 conv1d": ("05_light_curves", "conv1d_model((400, 3), 11, SIZES['width'])", (400, 3), 11, 64, 20),
 }
 WARMUP_STEPS = 3
 AVX2_ONLY = {"ONEDNN_MAX_CPU_ISA": "AVX2"}

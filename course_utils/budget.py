@@ -117,9 +117,12 @@ def budget_seconds(lab_seconds: float) -> float:
 
 
 def applies(runtime, sizes: dict, *keys: str) -> bool:
-    """True when the budget sizes these entries: the cpu profile, and none of them given in COURSE_SIZES."""
+    """True when the budget sizes these entries of ``sizes``: the cpu profile, none of them given in COURSE_SIZES."""
     from course_utils.runtime import explicit_sizes
 
+    missing = [key for key in keys if key not in sizes]
+    if missing:
+        raise ValueError(f"budget.applies: {', '.join(missing)} not among the sizes ({', '.join(sizes)})")
     return runtime.profile == "cpu" and not set(keys) & set(explicit_sizes())
 
 

@@ -84,6 +84,8 @@ def test_budget_applies_in_the_cpu_profile_unless_the_size_is_explicit(monkeypat
     assert not budget.applies(cpu_runtime("full"), sizes, "n_train", "epochs")
     monkeypatch.setenv(runtime.SIZES_VARIABLE, "epochs=4")
     assert not budget.applies(cpu_runtime(), sizes, "n_train", "epochs")
+    with pytest.raises(ValueError, match="n_trian not among the sizes"):
+        budget.applies(cpu_runtime(), sizes, "n_trian")
 
 
 def test_explicit_sizes_win_in_every_profile(monkeypatch):
