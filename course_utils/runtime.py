@@ -121,7 +121,11 @@ def detect_accelerator(device_dir: str | os.PathLike = "/dev") -> str:
 
 def choose_backend(accelerator: str) -> str:
     """An explicit KERAS_BACKEND wins; otherwise JAX on TPU (Colab's TPU runtime has no TensorFlow),
-    TensorFlow elsewhere, JAX when TensorFlow is not installed."""
+    TensorFlow elsewhere, JAX when TensorFlow is not installed.
+
+    On CPUs TensorFlow stays, with or without AVX-512: measured on the labs' models
+    (benchmarks/bench_backends.py), JAX trained their CNNs several times slower than TensorFlow's oneDNN,
+    also with both restricted to AVX2 (a laptop without AVX-512)."""
     explicit = os.environ.get("KERAS_BACKEND")
     if explicit:
         return explicit
