@@ -204,15 +204,21 @@ def main() -> None:
                 loads.append(row["load"])
                 print(f"round {round_ + 1} {configuration:28s} {row['model']:16s} "
                       f"{row['images_per_second']:9,.0f} images/s  (load average {row['load']:.1f})", flush=True)
+        # after every round, so that a run stopped early keeps the rounds it completed
+        summarise(names, rates, loads, checks, round_ + 1, write=not args.no_write)
+
+
+def summarise(names, rates, loads, checks, rounds, *, write):
+    """Print the median images/s per model and configuration with their ratios; write them as rows."""
     median = {key: statistics.median(values) for key, values in rates.items()}
     load_note = f"load average {min(loads):.1f}-{max(loads):.1f} (machine shared with other jobs)"
-    print(f"\nmedian images/s over {args.rounds} rounds; {load_note}")
+    print(f"\nmedian images/s over {rounds} round(s); {load_note}")
     print(f"{'model':16s}" + "".join(f"{c:>26s}" for c in CONFIGURATIONS))
     for name in names:
         print(f"{name:16s}" + "".join(f"{median[c, name]:>16,.0f} ({median[c, name] / median[REFERENCE, name]:4.2f}x)"
-                                      for c in CONFIGURATIONS))
-    if not args.no_write:
-        write_rows(names, median, checks, args.rounds, load_note)
+                                      for c in CONFIGURATIONS), flush=True)
+    if write:
+        write_rows(names, median, checks, rounds, load_note)
 
 
 @contextlib.contextmanager
