@@ -22,6 +22,8 @@ import re
 import sys
 from pathlib import Path
 
+from course_utils.runtime import vector_extensions
+
 RESULTS = Path(__file__).with_name("results.csv")
 COLUMNS = ("benchmark", "metric", "value", "unit", "machine", "date", "notes")
 _TITLE = (
@@ -34,20 +36,24 @@ _TITLE = (
 def machine() -> str:
     """Short description of this machine: CPU model, core count and the widest vector extension
     (convolutions train about five times faster with AVX-512 than with AVX2 alone)."""
-    model, flags = platform.processor() or platform.machine(), set()
+    model = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         for line in cpuinfo.read_text().splitlines():
             key, _, value = line.partition(":")
-            if key.strip() == "model name" and not flags:
+            if key.strip() == "model name":
                 model = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
                 break
-    vectors = next(
-        (name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX")) if flag in flags), None
-    )
+    vectors = vector_extensions()
+    if vectors == "AVX-512" and _restricted_to_avx2():
+        vectors = "AVX2 (AVX-512 CPU restricted to AVX2)"
     return f"{model}, {os.cpu_count()} cores" + (f", {vectors}" if vectors else "")
+
+
+def _restricted_to_avx2() -> bool:
+    """True when this process's environment limits oneDNN or XLA to AVX2, emulating a CPU without AVX-512."""
+    return (os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper() == "AVX2"
+            or "--xla_cpu_max_isa=avx2" in os.environ.get("XLA_FLAGS", "").lower().split())
 
 
 def format_value(value) -> str:

@@ -9,10 +9,14 @@ as many images and epochs as fit in its budget; the smoke and full profiles keep
     SIZES = runtime.pick(smoke=dict(n_train=512, epochs=1), cpu=dict(n_train=60_000, epochs=3),
                          full=dict(n_train=60_000, epochs=12))
     if budget.applies(runtime, SIZES, "n_train", "epochs"):          # cpu profile, sizes not given explicitly
-        rate = budget.training_rate(build_model(), x_train[:512], y_train[:512], batch_size=128)
-        plan = budget.choose(rate, budget_seconds=240, max_images=SIZES["n_train"], max_epochs=SIZES["epochs"])
-        print(plan)   # this machine trains 900 images/s; 60,000 images x 3 epochs take 3.3 minutes ...
+        probe = build_model()                                        # a fresh model, compiled as the lab does
+        probe.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        plan = budget.plan(probe, x_train, y_train, batch_size=128, lab_seconds=240, max_epochs=SIZES["epochs"])
+        # prints: "cnn: this machine trains 900 images/s; 60,000 images x 3 epochs fit in 3.3 minutes of ..."
         SIZES |= {"n_train": plan.images, "epochs": plan.epochs}
+
+``plan`` = ``training_rate`` (measure) + ``choose`` (decide) + print; a lab that simulates its images passes
+``prepare_images_per_second=budget.preparation_rate(simulate, 200)`` so that making them counts too.
 
 ``choose`` is a pure function of the measured rates (the same rates give the same sizes); the
 ``*_rate`` functions are the thin measuring wrappers. Sizes given explicitly, with
@@ -87,12 +91,12 @@ def choose(images_per_second: float, *, budget_seconds: float, max_images: int, 
     if seconds(max_images, max_epochs) <= budget_seconds:
         return plan(max_images, max_epochs, "fits")
     per_image = 1 / prepare_images_per_second + min_epochs / images_per_second
-    images = min(max_images, int(budget_seconds / per_image) // multiple * multiple)
+    images = min(max_images, int(budget_seconds / per_image + 1e-9) // multiple * multiple)  # 1e-9: float division
     if images < min_images:
         return plan(min_images, min_epochs, "minimum")
     epochs = min_epochs
     if images == max_images:  # all images fit: spend the rest on epochs
-        epochs = int((budget_seconds - images / prepare_images_per_second) * images_per_second / images)
+        epochs = int((budget_seconds - images / prepare_images_per_second) * images_per_second / images + 1e-9)
         epochs = max(min_epochs, min(max_epochs, epochs))
     return plan(images, epochs, "budget")
 
@@ -113,9 +117,12 @@ def budget_seconds(lab_seconds: float) -> float:
 
 
 def applies(runtime, sizes: dict, *keys: str) -> bool:
-    """True when the budget sizes these entries: the cpu profile, and none of them given in COURSE_SIZES."""
+    """True when the budget sizes these entries of ``sizes``: the cpu profile, none of them given in COURSE_SIZES."""
     from course_utils.runtime import explicit_sizes
 
+    missing = [key for key in keys if key not in sizes]
+    if missing:
+        raise ValueError(f"budget.applies: {', '.join(missing)} not among the sizes ({', '.join(sizes)})")
     return runtime.profile == "cpu" and not set(keys) & set(explicit_sizes())
 
 
@@ -137,6 +144,24 @@ def training_rate(model, x, y, *, batch_size: int, seconds: float = 3.0, warmup_
         model.train_on_batch(*batches[done % n_batches])
         done += 1
     return done * batch_size / elapsed
+
+
+def plan(model, x, y, *, batch_size: int, lab_seconds: float, max_epochs: int, max_images: int | None = None,
+         min_images: int = 1, min_epochs: int = 1, prepare_images_per_second: float = math.inf,
+         seconds: float = 3.0, what: str | None = None) -> Plan:
+    """Measure ``model`` (compiled, thrown away afterwards) on ``x``, ``y`` and ``choose`` its sizes; print the plan.
+
+    ``lab_seconds``: this training's share of the default 8-minute lab (rescaled by COURSE_BUDGET_MINUTES);
+    ``max_images`` defaults to ``len(x)``; images are rounded down to whole batches. The printed line starts
+    with ``what`` is trained (default: the model's name).
+    """
+    rate = training_rate(model, x[:8 * batch_size], y[:8 * batch_size], batch_size=batch_size, seconds=seconds)
+    chosen = choose(rate, budget_seconds=budget_seconds(lab_seconds),
+                    max_images=len(x) if max_images is None else max_images, max_epochs=max_epochs,
+                    min_images=min_images, min_epochs=min_epochs,
+                    prepare_images_per_second=prepare_images_per_second, multiple=batch_size)
+    print(f"{what or getattr(model, 'name', 'model')}: {chosen}")
+    return chosen
 
 
 def preparation_rate(make: Callable[[int], object], n: int) -> float:

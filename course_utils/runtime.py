@@ -18,12 +18,12 @@ from typing import Any
 from course_utils import manifest
 
 PROFILES = tuple(manifest.course().profiles)  # course_utils/course.toml: "smoke", "cpu", "full"
-SIZES_VARIABLE = "COURSE_SIZES"
 COLAB_GPU_HINT = (
     "No GPU in this Colab session: choose Runtime > Change runtime type > T4 GPU (or a TPU), "
     "then Runtime > Restart session and run the notebook again. The cpu profile works meanwhile, "
     "with smaller sizes."
 )
+SIZES_VARIABLE = "COURSE_SIZES"
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class Runtime:
     backend: str  # Keras backend: "tensorflow", "jax" or "torch"
     profile: str  # "smoke", "cpu" or "full"
     seed: int
+    vectors: str | None = None  # the CPU's widest vector extension: "AVX-512", "AVX2", "AVX" or None (not x86)
 
     def pick(self, *, smoke: Any, cpu: Any, full: Any) -> Any:
         """Return the value given for this runtime's profile (one place per notebook for its sizes).
@@ -53,7 +54,10 @@ class Runtime:
 
     def describe(self) -> str:
         where = "Google Colab" if self.in_colab else "local machine"
-        return (f"{where} | {self.accelerator} | Keras backend {self.backend} | "
+        device = self.accelerator
+        if device == "CPU" and self.vectors:
+            device += f" ({self.vectors})" if self.vectors == "AVX-512" else f" ({self.vectors}, no AVX-512)"
+        return (f"{where} | {device} | Keras backend {self.backend} | "
                 f"profile {self.profile} | seed {self.seed}")
 
 
@@ -81,6 +85,28 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
 
 
+def cpu_flags(cpuinfo: str | os.PathLike = "/proc/cpuinfo") -> set[str]:
+    """The first processor's feature flags in /proc/cpuinfo (Linux); empty where there is no such file."""
+    path = Path(cpuinfo)
+    if not path.exists():
+        return set()
+    for line in path.read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            return set(value.split())
+    return set()
+
+
+def vector_extensions(flags: set[str] | None = None) -> str | None:
+    """The widest x86 vector extension among ``flags`` (default: this CPU's): "AVX-512", "AVX2", "AVX" or None.
+
+    Convolutions train about five times faster with AVX-512 than with AVX2 alone.
+    """
+    flags = cpu_flags() if flags is None else flags
+    return next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX")) if flag in flags),
+                None)
+
+
 def detect_accelerator(device_dir: str | os.PathLike = "/dev") -> str:
     """Return "TPU", "GPU" or "CPU" from environment variables and device files only.
 
@@ -97,7 +123,11 @@ def detect_accelerator(device_dir: str | os.PathLike = "/dev") -> str:
 
 def choose_backend(accelerator: str) -> str:
     """An explicit KERAS_BACKEND wins; otherwise JAX on TPU (Colab's TPU runtime has no TensorFlow),
-    TensorFlow elsewhere, JAX when TensorFlow is not installed."""
+    TensorFlow elsewhere, JAX when TensorFlow is not installed.
+
+    On CPUs TensorFlow stays, with or without AVX-512: measured on the labs' models
+    (benchmarks/bench_backends.py), JAX trained their CNNs several times slower than TensorFlow's oneDNN,
+    also with both restricted to AVX2 (a laptop without AVX-512)."""
     explicit = os.environ.get("KERAS_BACKEND")
     if explicit:
         return explicit
@@ -161,7 +191,7 @@ def setup(seed: int = 42, *, device_dir: str | os.PathLike = "/dev", quiet: bool
     # TensorFlow's C++ log below errors; on a CPU runtime also its harmless "failed call to cuInit".
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3" if accelerator == "CPU" else "2")
     runtime = Runtime(in_colab=in_colab(), accelerator=accelerator, backend=backend,
-                      profile=choose_profile(accelerator), seed=seed)
+                      profile=choose_profile(accelerator), seed=seed, vectors=vector_extensions())
     seed_everything(seed)
     if not quiet:
         print(runtime.describe())

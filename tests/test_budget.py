@@ -1,6 +1,4 @@
 """course_utils.budget: the cpu profile's sizes chosen from the measured speed (no Keras needed)."""
-import time
-
 import numpy as np
 import pytest
 
@@ -86,6 +84,8 @@ def test_budget_applies_in_the_cpu_profile_unless_the_size_is_explicit(monkeypat
     assert not budget.applies(cpu_runtime("full"), sizes, "n_train", "epochs")
     monkeypatch.setenv(runtime.SIZES_VARIABLE, "epochs=4")
     assert not budget.applies(cpu_runtime(), sizes, "n_train", "epochs")
+    with pytest.raises(ValueError, match="n_trian not among the sizes"):
+        budget.applies(cpu_runtime(), sizes, "n_trian")
 
 
 def test_explicit_sizes_win_in_every_profile(monkeypatch):
@@ -105,26 +105,55 @@ def test_bad_explicit_sizes_say_what_to_write(monkeypatch, text, message):
         cpu_runtime().pick(smoke={}, cpu=dict(n_train=2, epochs=2), full={})
 
 
-class SleepyModel:
-    """Stands in for a compiled Keras model: each training step takes 10 ms."""
+class FakeClock:
+    """time.perf_counter for budget's timing: advances only when a (fake) training step runs."""
 
     def __init__(self):
-        self.steps = 0
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+class SteppingModel:
+    """Stands in for a compiled Keras model: each training step takes 10 ms of the fake clock."""
+
+    def __init__(self, clock):
+        self.clock, self.steps = clock, 0
 
     def train_on_batch(self, x, y):
         assert len(x) == len(y) == 32
         self.steps += 1
-        time.sleep(0.01)
+        self.clock.now += 0.01
 
 
-def test_training_rate_times_steps_after_the_warm_up():
-    model = SleepyModel()
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(budget.time, "perf_counter", fake)
+    return fake
+
+
+def test_training_rate_times_steps_after_the_warm_up(clock):
+    model = SteppingModel(clock)
     rate = budget.training_rate(model, np.zeros((100, 4)), np.zeros(100), batch_size=32, seconds=0.3)
-    assert 1_500 < rate <= 3_200  # 32 images per 10 ms step; a loaded machine only sleeps longer
-    assert model.steps >= 2 + 10
+    assert rate == pytest.approx(3_200)  # 32 images per 10 ms step
+    assert model.steps == 2 + 30  # the warm-up steps are not timed
     with pytest.raises(ValueError, match="at least one batch"):
         budget.training_rate(model, np.zeros((8, 4)), np.zeros(8), batch_size=32)
 
 
-def test_preparation_rate_times_one_call():
-    assert budget.preparation_rate(lambda n: time.sleep(n / 1_000), 50) == pytest.approx(1_000, rel=0.5)
+def test_plan_measures_chooses_and_says_why(monkeypatch, capsys, clock):
+    monkeypatch.setenv(budget.BUDGET_VARIABLE, "4")  # half the default lab: 2 s become 1 s
+    x, y = np.zeros((6_400, 4)), np.zeros(6_400)
+    plan = budget.plan(SteppingModel(clock), x, y, batch_size=32, lab_seconds=2.0, max_epochs=5, seconds=0.2)
+    assert (plan.images, plan.epochs, plan.budget_seconds) == (3_200, 1, 1.0)  # 3,200 images/s for 1 s
+    assert capsys.readouterr().out == f"model: {plan}\n"
+
+
+def test_preparation_rate_times_one_call(clock):
+    def simulate(n):  # 1 ms per image
+        clock.now += n / 1_000
+
+    assert budget.preparation_rate(simulate, 50) == pytest.approx(1_000)
+

@@ -58,7 +58,8 @@ def test_setup_in_colab_without_gpu_says_how_to_get_one(tmp_path, clean_env, cap
     rt = runtime.setup(seed=7, device_dir=tmp_path)
     out = capsys.readouterr().out
     assert (rt.in_colab, rt.accelerator, rt.profile, rt.seed) == (True, "CPU", "cpu", 7)
-    assert out.splitlines()[0] == "Google Colab | CPU | Keras backend tensorflow | profile cpu | seed 7"
+    assert out.splitlines()[0].startswith("Google Colab | CPU")
+    assert out.splitlines()[0].endswith(" | Keras backend tensorflow | profile cpu | seed 7")
     assert "Runtime > Change runtime type" in out
 
 
@@ -94,3 +95,23 @@ def run_python(code):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     return done
+
+
+def test_vector_extensions_from_injected_flags(tmp_path):
+    assert runtime.vector_extensions({"fma", "avx", "avx2", "avx512f", "avx512bw"}) == "AVX-512"
+    assert runtime.vector_extensions({"fma", "avx", "avx2"}) == "AVX2"  # e.g. AMD before Zen 4, Intel Alder Lake
+    assert runtime.vector_extensions({"neon", "asimd"}) is None
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx fma avx2\n\n"
+                       "processor\t: 1\nflags\t\t: fpu sse2 avx fma avx2\n")
+    assert runtime.vector_extensions(runtime.cpu_flags(cpuinfo)) == "AVX2"
+    assert runtime.cpu_flags(tmp_path / "absent") == set()
+
+
+def test_setup_line_names_a_cpu_without_avx512():
+    rt = runtime.Runtime(in_colab=False, accelerator="CPU", backend="tensorflow", profile="cpu", seed=1,
+                         vectors="AVX2")
+    assert rt.describe() == "local machine | CPU (AVX2, no AVX-512) | Keras backend tensorflow | profile cpu | seed 1"
+    gpu = runtime.Runtime(in_colab=True, accelerator="GPU", backend="tensorflow", profile="full", seed=1,
+                          vectors="AVX2")
+    assert gpu.describe().startswith("Google Colab | GPU | ")
