@@ -5,6 +5,7 @@ because Keras reads its backend from the KERAS_BACKEND environment variable at i
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib.util
 import os
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 PROFILES = ("smoke", "cpu", "full")
+SIZES_VARIABLE = "COURSE_SIZES"
 COLAB_GPU_HINT = (
     "No GPU in this Colab session: choose Runtime > Change runtime type > T4 GPU (or a TPU), "
     "then Runtime > Restart session and run the notebook again. The cpu profile works meanwhile, "
@@ -33,13 +35,43 @@ class Runtime:
     seed: int
 
     def pick(self, *, smoke: Any, cpu: Any, full: Any) -> Any:
-        """Return the value given for this runtime's profile (one place per notebook for its sizes)."""
-        return {"smoke": smoke, "cpu": cpu, "full": full}[self.profile]
+        """Return the value given for this runtime's profile (one place per notebook for its sizes).
+
+        A dict of sizes gets the entries given in COURSE_SIZES (``"n_train=20000,epochs=4"``) replaced.
+        """
+        picked = {"smoke": smoke, "cpu": cpu, "full": full}[self.profile]
+        explicit = explicit_sizes()
+        if not explicit or not isinstance(picked, dict):
+            return picked
+        unknown = sorted(set(explicit) - set(picked))
+        if unknown:
+            raise ValueError(f"{SIZES_VARIABLE} names {', '.join(unknown)}, which this notebook's sizes do not "
+                             f"have; its sizes are {', '.join(picked)}")
+        return picked | explicit
 
     def describe(self) -> str:
         where = "Google Colab" if self.in_colab else "local machine"
         return (f"{where} | {self.accelerator} | Keras backend {self.backend} | "
                 f"profile {self.profile} | seed {self.seed}")
+
+
+def explicit_sizes() -> dict[str, Any]:
+    """Sizes given in COURSE_SIZES, e.g. ``"n_train=20000,epochs=4"`` -> {"n_train": 20000, "epochs": 4}.
+
+    Values are Python literals (numbers, True/False) or else kept as text. Unset or empty: {}.
+    """
+    text = os.environ.get(SIZES_VARIABLE, "").strip()
+    sizes = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, equals, value = (part.strip() for part in item.partition("="))
+        if not equals or not key.isidentifier() or not value:
+            raise ValueError(f"{SIZES_VARIABLE}={text!r}: write name=value pairs separated by commas, "
+                             f"e.g. {SIZES_VARIABLE}='n_train=20000,epochs=4'")
+        try:
+            sizes[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            sizes[key] = value
+    return sizes
 
 
 def in_colab() -> bool:

@@ -1,0 +1,130 @@
+"""course_utils.budget: the cpu profile's sizes chosen from the measured speed (no Keras needed)."""
+import time
+
+import numpy as np
+import pytest
+
+from course_utils import budget, runtime
+
+
+def test_largest_sizes_when_they_fit():
+    plan = budget.choose(5_000, budget_seconds=240, max_images=60_000, max_epochs=3)
+    assert (plan.images, plan.epochs, plan.reason) == (60_000, 3, "fits")
+    assert plan.seconds == pytest.approx(36)
+    assert str(plan) == ("this machine trains 5,000 images/s; the lab's largest sizes, 60,000 images x 3 epochs, "
+                         "take 36 s, within the 4.0 minutes budget")
+
+
+def test_slow_machine_keeps_every_image_and_drops_epochs():
+    plan = budget.choose(900, budget_seconds=240, max_images=60_000, max_epochs=12)
+    assert (plan.images, plan.epochs, plan.reason) == (60_000, 3, "budget")
+    assert plan.seconds <= plan.budget_seconds
+    assert str(plan) == "this machine trains 900 images/s; 60,000 images x 3 epochs fit in 3.3 minutes of the " \
+                        "4.0 minutes budget"
+
+
+def test_slower_still_trains_fewer_images_at_the_fewest_epochs():
+    plan = budget.choose(100, budget_seconds=240, max_images=60_000, max_epochs=12, min_epochs=2, multiple=128)
+    assert (plan.epochs, plan.reason) == (2, "budget")
+    assert plan.images == 11_904  # 240 s * 100 images/s / 2 epochs = 12,000, down to a multiple of 128
+    assert plan.seconds <= 240
+
+
+def test_preparing_the_images_counts_against_the_budget():
+    free = budget.choose(1_000, budget_seconds=300, max_images=100_000, max_epochs=10, min_epochs=3)
+    costly = budget.choose(1_000, budget_seconds=300, max_images=100_000, max_epochs=10, min_epochs=3,
+                           prepare_images_per_second=1_000)
+    assert (free.images, costly.images) == (100_000, 75_000)  # 300 s / (3/1000 + 1/1000) per image
+    assert costly.seconds == pytest.approx(300)
+
+
+def test_too_slow_for_the_smallest_sizes_says_so():
+    plan = budget.choose(10, budget_seconds=60, max_images=60_000, max_epochs=3, min_images=2_000)
+    assert (plan.images, plan.epochs, plan.reason) == (2_000, 1, "minimum")
+    assert str(plan).endswith("even the smallest sizes, 2,000 images x 1 epoch, take 3.3 minutes: over the 60 s budget")
+
+
+def test_same_rate_same_sizes_and_faster_machines_never_get_less():
+    sizes = [budget.choose(rate, budget_seconds=300, max_images=24_000, max_epochs=8, min_epochs=2,
+                           prepare_images_per_second=2_000, multiple=64) for rate in (50, 100, 200, 400, 800, 1600)]
+    assert sizes[2] == budget.choose(200, budget_seconds=300, max_images=24_000, max_epochs=8, min_epochs=2,
+                                     prepare_images_per_second=2_000, multiple=64)
+    work = [plan.images * plan.epochs for plan in sizes]
+    assert work == sorted(work) and all(plan.seconds <= 300 for plan in sizes)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(images_per_second=0), "images_per_second must be positive"),
+    (dict(budget_seconds=-1), "budget_seconds must be positive"),
+    (dict(min_epochs=5), "min_epochs"),
+])
+def test_bad_arguments_say_what_is_wrong(kwargs, message):
+    arguments = dict(images_per_second=100, budget_seconds=60, max_images=1_000, max_epochs=3) | kwargs
+    with pytest.raises(ValueError, match=message):
+        budget.choose(arguments.pop("images_per_second"), **arguments)
+
+
+def test_budget_minutes_rescale_every_lab(monkeypatch):
+    monkeypatch.delenv(budget.BUDGET_VARIABLE, raising=False)
+    assert budget.budget_seconds(240) == 240
+    monkeypatch.setenv(budget.BUDGET_VARIABLE, "16")
+    assert budget.budget_seconds(240) == 480
+    monkeypatch.setenv(budget.BUDGET_VARIABLE, "eight")
+    with pytest.raises(ValueError, match="positive number of minutes"):
+        budget.budget_seconds(240)
+
+
+def cpu_runtime(profile="cpu"):
+    return runtime.Runtime(in_colab=False, accelerator="CPU", backend="tensorflow", profile=profile, seed=0)
+
+
+def test_budget_applies_in_the_cpu_profile_unless_the_size_is_explicit(monkeypatch):
+    monkeypatch.delenv(runtime.SIZES_VARIABLE, raising=False)
+    sizes = dict(n_train=60_000, epochs=3)
+    assert budget.applies(cpu_runtime(), sizes, "n_train", "epochs")
+    assert not budget.applies(cpu_runtime("smoke"), sizes, "n_train", "epochs")
+    assert not budget.applies(cpu_runtime("full"), sizes, "n_train", "epochs")
+    monkeypatch.setenv(runtime.SIZES_VARIABLE, "epochs=4")
+    assert not budget.applies(cpu_runtime(), sizes, "n_train", "epochs")
+
+
+def test_explicit_sizes_win_in_every_profile(monkeypatch):
+    monkeypatch.setenv(runtime.SIZES_VARIABLE, "n_train=20_000, epochs=4, variant=decals")
+    for profile in runtime.PROFILES:
+        picked = cpu_runtime(profile).pick(smoke=dict(n_train=1, epochs=1, variant="sdss", batch=8),
+                                           cpu=dict(n_train=2, epochs=2, variant="sdss", batch=8),
+                                           full=dict(n_train=3, epochs=3, variant="sdss", batch=8))
+        assert picked == dict(n_train=20_000, epochs=4, variant="decals", batch=8)
+    assert cpu_runtime().pick(smoke=1, cpu=2, full=3) == 2  # not a dict of sizes: untouched
+
+
+@pytest.mark.parametrize("text, message", [("n_trian=5", "do not have"), ("n_train", "name=value pairs")])
+def test_bad_explicit_sizes_say_what_to_write(monkeypatch, text, message):
+    monkeypatch.setenv(runtime.SIZES_VARIABLE, text)
+    with pytest.raises(ValueError, match=message):
+        cpu_runtime().pick(smoke={}, cpu=dict(n_train=2, epochs=2), full={})
+
+
+class SleepyModel:
+    """Stands in for a compiled Keras model: each training step takes 10 ms."""
+
+    def __init__(self):
+        self.steps = 0
+
+    def train_on_batch(self, x, y):
+        assert len(x) == len(y) == 32
+        self.steps += 1
+        time.sleep(0.01)
+
+
+def test_training_rate_times_steps_after_the_warm_up():
+    model = SleepyModel()
+    rate = budget.training_rate(model, np.zeros((100, 4)), np.zeros(100), batch_size=32, seconds=0.3)
+    assert 1_500 < rate <= 3_200  # 32 images per 10 ms step; a loaded machine only sleeps longer
+    assert model.steps >= 2 + 10
+    with pytest.raises(ValueError, match="at least one batch"):
+        budget.training_rate(model, np.zeros((8, 4)), np.zeros(8), batch_size=32)
+
+
+def test_preparation_rate_times_one_call():
+    assert budget.preparation_rate(lambda n: time.sleep(n / 1_000), 50) == pytest.approx(1_000, rel=0.5)
