@@ -540,6 +540,8 @@ def _freeze_mistakes(given, n_frozen: int) -> list[tuple[str, np.ndarray | None]
     n, index = len(given.layers), _positions(given)
     arrived = _flags(given)
     return [
+        ("nothing is frozen: set layer.trainable = False for the layers in model.layers[:n_frozen]",
+         np.ones(len(index))),
         ("the layers are as trainable as they arrived: set layer.trainable = False for model.layers[:n_frozen] "
          "(freeze them) and True for the layers after", arrived),
         ("every layer is frozen (model.trainable = False?): freeze only model.layers[:n_frozen], the rest must train",
