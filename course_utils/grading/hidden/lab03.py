@@ -122,6 +122,12 @@ def _backbone_model():
     return model
 
 
+def _trains(layer) -> bool:
+    """Whether a layer trains: by its weights when it has some (a nested model's own flag is not saved with it,
+    its layers' flags are), else by its flag."""
+    return bool(layer.trainable_weights) if layer.weights else layer.trainable
+
+
 @question(LAB, "fine_tuning_any_depth", points=1, target="prepare_fine_tuning", hidden=True)
 def check_fine_tuning_any_depth(prepare_fine_tuning) -> None:
     """A pre-trained network nested as one layer (frozen whole), and n_frozen = len(model.layers) (all frozen)."""
@@ -131,7 +137,7 @@ def check_fine_tuning_any_depth(prepare_fine_tuning) -> None:
     for label, n_frozen, rate in cases:
         got = attempt(prepare_fine_tuning, label, "n_frozen may be anything from 0 to len(model.layers)",
                       _backbone_model(), n_frozen, rate)
-        trainable = [layer.trainable for layer in got.layers]
+        trainable = [_trains(layer) for layer in got.layers]
         expected = [k >= n_frozen for k in range(len(got.layers))]
         if trainable[1:] != expected[1:]:  # layer 0 is the InputLayer
             raise CheckFailed(f"for {label} the layers' trainable flags are {trainable[1:]} after the InputLayer, "
