@@ -9,6 +9,7 @@ mistake is.
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +18,7 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from course_utils.checks import keras_compat
 from course_utils.checks.core import CheckFailed, question
-from course_utils.checks.toolkit import array, by_case, call, close, diagnose, hint_on_crash, vec
+from course_utils.checks.toolkit import array, by_case, call, close, diagnose, hint_on_crash, num, vec
 from course_utils.metrics import per_class_accuracy as reference_per_class_accuracy
 
 LAB = "lab03"
@@ -163,7 +164,7 @@ def _explain_unmatched(image: np.ndarray, originals: np.ndarray, i: int) -> str:
     return f"output image {i} has the right pixels, but they are shuffled in another way: {HOW_TO_TURN}"
 
 
-@question(LAB, "augment", points=3, target="augment")
+@question(LAB, "augment", points=2, target="augment")
 def check_augment(augment) -> None:
     """augment(images, rng) -> each image in one of its 8 orientations, drawn independently and uniformly."""
     rng = np.random.default_rng(2024)
@@ -251,7 +252,7 @@ def _require_shapes(build_cnn, input_shape: tuple, n_classes: int):
     return model
 
 
-@question(LAB, "build_cnn", points=3, target="build_cnn")
+@question(LAB, "build_cnn", points=2, target="build_cnn")
 def check_build_cnn(build_cnn) -> None:
     """build_cnn(input_shape, n_classes) -> keras Model with conv, BN, dropout, softmax, <= 2 M parameters."""
     import keras
@@ -443,3 +444,189 @@ def check_most_confident_mistakes(most_confident_mistakes) -> None:
                     "the prediction is the most probable class, its confidence that probability; keep the wrong "
                     "predictions and sort them by confidence, highest first")
         raise CheckFailed(f"for {label} you returned indices {got.tolist()}, expected {expected.tolist()} — {hint}.")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Exercise 6: a pre-trained model made ready to fine-tune on another survey
+
+FREEZE_RULE = "model.layers[:n_frozen] frozen (layer.trainable = False), every later layer trainable"
+RECOMPILE = ("compile the model again after changing trainable, with keras.optimizers.Adam(learning_rate): Keras "
+             "builds the training step when the model is compiled and trained, so without a new compile TensorFlow "
+             "ignores the change of trainable and JAX fails")
+LOSS = "sparse_categorical_crossentropy"
+ARRIVED = {"functional": ("Adam", 1e-3), "functional_head_only": ("RMSprop", 2e-3), "sequential": ("Adam", 1e-3)}
+
+
+def _pretrained(kind: str):
+    """A small compiled classifier of 12×12×3 images into 3 classes, as the lab's model arrives: "functional"
+    (its layers start with the InputLayer) or "sequential"; "functional_head_only" arrives trained with every
+    layer but the last frozen (a first stage trained its classifier alone), so its training step exists."""
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(6)
+    stack = [layers.Conv2D(4, 3, padding="same", use_bias=False), layers.BatchNormalization(),
+             layers.Activation("relu"), layers.MaxPooling2D(), layers.Conv2D(8, 3, padding="same"),
+             layers.GlobalAveragePooling2D(), layers.Dropout(0.2), layers.Dense(3, activation="softmax")]
+    if kind.startswith("functional"):
+        x = inputs = keras.Input((12, 12, 3))
+        for layer in stack:
+            x = layer(x)
+        model = keras.Model(inputs, x)
+    else:
+        model = keras.Sequential([keras.Input((12, 12, 3)), *stack])
+    name, rate = ARRIVED[kind]
+    model.compile(optimizer=getattr(keras.optimizers, name)(rate), loss=LOSS, metrics=["accuracy"])
+    if kind.endswith("head_only"):
+        for layer in model.layers[:-1]:
+            layer.trainable = False
+        model.compile(optimizer=getattr(keras.optimizers, name)(rate), loss=LOSS, metrics=["accuracy"])
+        model.fit(*_tiny_survey(), batch_size=16, epochs=1, verbose=0)
+    return model
+
+
+def _tiny_survey():
+    rng = np.random.default_rng(66)
+    return rng.normal(size=(16, 12, 12, 3)).astype("float32"), rng.integers(0, 3, 16)
+
+
+def _fine_tuning_cases():
+    """(label, model kind, n_frozen, learning_rate, fresh)."""
+    return [
+        ("the lab's kind of model (9 layers, the first an InputLayer, all trainable, compiled with Adam(1e-3)), "
+         "n_frozen = 5, learning_rate = 1e-4", "functional", 5, 1e-4, False),
+        ("a model whose layers are frozen but the last (its classifier was trained first, with RMSprop(2e-3)), "
+         "n_frozen = 0, learning_rate = 1e-5", "functional_head_only", 0, 1e-5, True),
+        ("a Sequential model of 8 layers, n_frozen = 7 (only the classifier trains), learning_rate = 3e-4",
+         "sequential", 7, 3e-4, True),
+    ]
+
+
+def _returned_model(prepare_fine_tuning, label, kind, n_frozen, learning_rate):
+    """(model given, model returned): the returned one checked to be a Keras model with the given weights."""
+    import keras
+
+    given = _pretrained(kind)
+    with warnings.catch_warnings():  # copying a compiled model (to keep the original) warns about its optimizer
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer", category=UserWarning)
+        got = call(prepare_fine_tuning, label, given, n_frozen, learning_rate)
+    if not isinstance(got, keras.Model):
+        raise CheckFailed(f"for {label} prepare_fine_tuning returned {type(got).__name__}; return the model, ready to "
+                          "train (did you forget the return?).")
+    expected_weights, got_weights = given.get_weights(), got.get_weights()
+    if len(got.layers) != len(given.layers) or [w.shape for w in got_weights] != [w.shape for w in expected_weights]:
+        raise CheckFailed(f"for {label} the returned model has other layers than the one given: keep the pre-trained "
+                          "model's layers, change only which of them train.")
+    if not all(np.allclose(a, b) for a, b in zip(got_weights, expected_weights)):
+        raise CheckFailed(f"for {label} the returned model's weights are not the pre-trained ones: "
+                          "keras.models.clone_model copies the layers but draws new weights (set_weights would copy "
+                          "them); work on the model passed in.")
+    return given, got
+
+
+def _positions(model) -> np.ndarray:
+    """Positions in model.layers of the layers that can train (an InputLayer cannot)."""
+    import keras
+
+    return np.array([k for k, layer in enumerate(model.layers) if not isinstance(layer, keras.layers.InputLayer)])
+
+
+def _flags(model) -> np.ndarray:
+    """1.0 for each trainable layer of model.layers at _positions, 0.0 for each frozen one."""
+    return np.array([float(model.layers[k].trainable) for k in _positions(model)])
+
+
+def _freeze_mistakes(given, n_frozen: int) -> list[tuple[str, np.ndarray | None]]:
+    n, index = len(given.layers), _positions(given)
+    arrived = _flags(given)
+    return [
+        ("nothing is frozen: set layer.trainable = False for the layers in model.layers[:n_frozen]",
+         np.ones(len(index))),
+        ("the layers are as trainable as they arrived: set layer.trainable = False for model.layers[:n_frozen] "
+         "(freeze them) and True for the layers after", arrived),
+        ("every layer is frozen (model.trainable = False?): freeze only model.layers[:n_frozen], the rest must train",
+         np.zeros(len(index)) if n_frozen < n else None),
+        ("you froze the last n_frozen layers; freeze the first ones, model.layers[:n_frozen], and train the rest",
+         (index < n - n_frozen).astype(float) if 0 < n_frozen < n else None),
+        ("one layer too many is frozen: model.layers[:n_frozen] are the layers 0 … n_frozen-1",
+         (index > n_frozen).astype(float)),
+        ("one layer too few is frozen: model.layers[:n_frozen] are the layers 0 … n_frozen-1 (an InputLayer, when "
+         "the model has one, counts)", (index >= n_frozen - 1).astype(float) if n_frozen else None),
+        ("the layers arrived frozen and stayed so: also set layer.trainable = True for the layers from n_frozen on "
+         "(this unfreezes them)", np.where(index < n_frozen, 0.0, arrived)),
+    ]
+
+
+def _optimizer(model) -> tuple[str, float] | None:
+    """(optimizer class name, learning rate) of a compiled model, None if it is not compiled."""
+    import keras
+
+    if getattr(model, "optimizer", None) is None:
+        return None
+    return type(model.optimizer).__name__, float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+
+
+def _judge_compile(cases, models) -> None:
+    found = [_optimizer(got) for _, got in models]
+    for (label, *_), optimizer in zip(cases, found):
+        if optimizer is None:
+            raise CheckFailed(f"for {label} the returned model is not compiled: {RECOMPILE}.")
+    wrong = [(case, optimizer) for case, optimizer in zip(cases, found) if not np.isclose(optimizer[1], case[3],
+                                                                                          rtol=1e-4)]
+    if wrong:
+        (label, kind, _, rate, _), (name, got_rate) = wrong[0]
+        if all(optimizer[0] == ARRIVED[case[1]][0] and np.isclose(optimizer[1], ARRIVED[case[1]][1])
+               for case, optimizer in wrong):
+            raise CheckFailed(f"for {label} the model still has the optimizer it arrived with ({name} with learning "
+                              f"rate {num(got_rate)}): {RECOMPILE}.")
+        hint = ("that is Adam's default: pass the learning rate given, keras.optimizers.Adam(learning_rate)"
+                if all(np.isclose(optimizer[1], 1e-3) for _, optimizer in wrong) else
+                "use the learning_rate given to the function")
+        raise CheckFailed(f"for {label} the optimizer's learning rate is {num(got_rate)}, expected {num(rate)} — "
+                          f"{hint}. Fine-tuning takes small steps, so that it adjusts the pre-trained weights instead "
+                          "of overwriting them.")
+    for (label, *_), (_, got) in zip(cases, models):
+        loss = getattr(got, "loss", None)
+        loss_name = loss if isinstance(loss, str) else getattr(loss, "name", type(loss).__name__)
+        if loss_name != LOSS:
+            raise CheckFailed(f"for {label} the model is compiled with the loss {loss_name!r}; the labels are class "
+                              f"numbers, as in the lab's training: loss={LOSS!r}.")
+
+
+def _judge_training(label: str, got, n_frozen: int) -> None:
+    """One training epoch: the frozen layers' weights must stay, the trainable layers' must move."""
+    before = [[w.copy() for w in layer.get_weights()] for layer in got.layers]
+    try:
+        got.fit(*_tiny_survey(), batch_size=16, epochs=1, verbose=0)
+    except ValueError as error:  # the optimizer was built for other trainable variables (TensorFlow and JAX)
+        raise CheckFailed(f"for {label} training the returned model failed ({str(error)[:100]}…): {RECOMPILE}.") from None
+    for k, (layer, old) in enumerate(zip(got.layers, before)):
+        moved = any(not np.allclose(a, b) for a, b in zip(layer.get_weights(), old) if a.dtype.kind == "f")
+        if k < n_frozen and moved:
+            raise CheckFailed(f"for {label} training changed the weights of layer {k} ({layer.name}), which is "
+                              f"frozen: {RECOMPILE}.")
+        if k >= n_frozen and layer.trainable_weights and not moved:
+            raise CheckFailed(f"for {label} training left the weights of layer {k} ({layer.name}) unchanged, though "
+                              f"it is trainable: {RECOMPILE}.")
+
+
+@question(LAB, "prepare_fine_tuning", points=2, target="prepare_fine_tuning")
+def check_prepare_fine_tuning(prepare_fine_tuning) -> None:
+    """prepare_fine_tuning(model, n_frozen, learning_rate) -> the model with model.layers[:n_frozen] frozen, the rest
+    trainable, compiled again with Adam(learning_rate) and the sparse categorical cross-entropy."""
+    cases = _fine_tuning_cases()
+    models = [_returned_model(prepare_fine_tuning, label, kind, n_frozen, rate)
+              for label, kind, n_frozen, rate, _ in cases]
+    answers = [_flags(got) for _, got in models]
+    mistakes = by_case([_freeze_mistakes(given, case[2]) for case, (given, _) in zip(cases, models)])
+    for (label, _, n_frozen, _, fresh), (given, _), flags in zip(cases, models, answers):
+        expected = (_positions(given) >= n_frozen).astype(float)
+        if close(flags, expected):
+            continue
+        fallback = "the first example passes but this one does not: use the n_frozen given" if fresh else FREEZE_RULE
+        frozen = _positions(given)[flags == 0].tolist()
+        raise CheckFailed(f"for {label} the frozen layers are {frozen}, expected "
+                          f"{_positions(given)[expected == 0].tolist()} — {diagnose(answers, mistakes) or fallback}.")
+    _judge_compile(cases, models)
+    label, _, n_frozen, _, _ = cases[1]  # the model that arrived frozen and trained: unfreezing needs a new compile
+    _judge_training(label, models[1][1], n_frozen)

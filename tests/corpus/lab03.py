@@ -325,3 +325,95 @@ VALID += [
     ("build_cnn", functional_cnn),
     ("per_class_accuracy", per_class_accuracy_as_list),
 ]
+
+
+
+# --- Exercise 6: prepare_fine_tuning ----------------------------------------------------------------
+
+def fine_tuning(*, freeze=True, unfreeze=True, compile=True, learning_rate=None, loss="sparse_categorical_crossentropy",
+                order=slice(None), offset=0, copy=False):
+    """prepare_fine_tuning with one typical mistake switched on by a keyword."""
+    def prepare_fine_tuning(model, n_frozen, rate):
+        if copy:
+            model = keras.models.clone_model(model)
+        chosen = model.layers[order]
+        for layer in chosen[:n_frozen + offset] if freeze else []:
+            layer.trainable = False
+        for layer in chosen[n_frozen + offset:] if unfreeze else []:
+            layer.trainable = True
+        if compile:
+            model.compile(optimizer=keras.optimizers.Adam(learning_rate or rate), loss=loss, metrics=["accuracy"])
+        return model
+    return prepare_fine_tuning
+
+
+def fine_tuning_whole_model_frozen(model, n_frozen, learning_rate):
+    model.trainable = False
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy")
+    return model
+
+
+def fine_tuning_learning_rate_assigned(model, n_frozen, learning_rate):
+    for k, layer in enumerate(model.layers):
+        layer.trainable = k >= n_frozen
+    model.optimizer.learning_rate.assign(learning_rate)
+    return model
+
+
+def fine_tuning_without_return(model, n_frozen, learning_rate):
+    for k, layer in enumerate(model.layers):
+        layer.trainable = k >= n_frozen
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy")
+
+
+def fine_tuning_by_layer_lists(model, n_frozen, learning_rate):
+    """Valid: frozen and trainable lists, an optimizer object built first, a loss object."""
+    frozen, trainable = model.layers[:n_frozen], model.layers[n_frozen:]
+    for layer in frozen:
+        layer.trainable = False
+    for layer in trainable:
+        layer.trainable = True
+    optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+    model.compile(optimizer, keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
+    return model
+
+
+def fine_tuning_on_a_copy(model, n_frozen, learning_rate):
+    """Valid: a copy with the pre-trained weights, so the original stays as it was."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    for k, layer in enumerate(copy.layers):
+        layer.trainable = k >= n_frozen
+    copy.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
+                 metrics=["accuracy"])
+    return copy
+
+
+WRONG += [
+    ("prepare_fine_tuning", fine_tuning(freeze=False), ("the frozen layers are [], expected [1, 2, 3, 4]",
+                                                        "nothing is frozen")),
+    ("prepare_fine_tuning", fine_tuning(freeze=False, unfreeze=False), ("n_frozen = 5", "as trainable as they arrived",
+                                                                        "freeze them")),
+    ("prepare_fine_tuning", fine_tuning(unfreeze=False), ("n_frozen = 0", "arrived frozen and stayed so",
+                                                          "unfreezes")),
+    ("prepare_fine_tuning", fine_tuning_whole_model_frozen, ("every layer is frozen", "model.trainable = False")),
+    ("prepare_fine_tuning", fine_tuning(order=slice(None, None, -1)), ("you froze the last n_frozen layers",)),
+    ("prepare_fine_tuning", fine_tuning(offset=1), ("one layer too many is frozen",)),
+    ("prepare_fine_tuning", fine_tuning(offset=-1), ("one layer too few", "InputLayer")),
+    ("prepare_fine_tuning", fine_tuning(compile=False), ("still has the optimizer it arrived with",
+                                                         "compile the model again")),
+    ("prepare_fine_tuning", fine_tuning_learning_rate_assigned, ("training the returned model failed",
+                                                                 "compile the model again")),
+    ("prepare_fine_tuning", fine_tuning(learning_rate=1e-3), ("learning rate is 0.001, expected 0.0001",
+                                                              "Adam's default")),
+    ("prepare_fine_tuning", fine_tuning(learning_rate=1e-4), ("learning rate is 0.0001, expected 0.00001",
+                                                              "use the learning_rate given")),
+    ("prepare_fine_tuning", fine_tuning(loss="categorical_crossentropy"), ("'categorical_crossentropy'",
+                                                                           "class numbers")),
+    ("prepare_fine_tuning", fine_tuning(copy=True), ("weights are not the pre-trained ones", "set_weights")),
+    ("prepare_fine_tuning", fine_tuning_without_return, ("returned NoneType", "forget the return")),
+]
+VALID += [
+    ("prepare_fine_tuning", fine_tuning_by_layer_lists),
+    ("prepare_fine_tuning", fine_tuning_on_a_copy),
+]

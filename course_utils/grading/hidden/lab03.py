@@ -4,15 +4,16 @@ Read by the grader as text (never imported by the package); students do not see 
 This file is public in the course repository: for a graded school, keep your own in a private folder
 and pass it with ``course-grade lab03 ... --hidden FILE``. Each case stays inside what the lab asks:
 augment for any batch (n, H, H, channels), build_cnn for any input shape and number of classes,
-per_class_accuracy and most_confident_mistakes for any labels, k and number of classes.
+per_class_accuracy and most_confident_mistakes for any labels, k and number of classes, prepare_fine_tuning
+for any model and any n_frozen from 0 to len(model.layers).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from course_utils.checks.core import CheckFailed, question
-from course_utils.checks.lab03 import (ORIENTATIONS, _augmented, _confident_mistakes, _distinct_images, _indices,
-                                       _orientation_of, _require_shapes)
+from course_utils.checks.lab03 import (LOSS, ORIENTATIONS, _augmented, _confident_mistakes, _distinct_images,
+                                       _indices, _optimizer, _orientation_of, _require_shapes)
 from course_utils.checks.toolkit import array, attempt, hint_on_crash, vec
 from course_utils.metrics import per_class_accuracy as reference_per_class_accuracy
 
@@ -104,3 +105,49 @@ def check_mistakes_edge_cases(most_confident_mistakes) -> None:
             raise CheckFailed(f"for {label} you returned indices {got.tolist()}, expected {expected.tolist()} — at "
                               "most k mistakes, none when k = 0 or when every prediction is right (slicing with "
                               "[-k:] keeps everything when k = 0).")
+
+
+def _backbone_model():
+    """Input -> a whole small network as one layer (like the ImageNet section's EfficientNetB0) -> Dropout -> Dense."""
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(7)
+    backbone = keras.Sequential([keras.Input((10, 10, 3)), layers.Conv2D(4, 3), layers.BatchNormalization(),
+                                 layers.GlobalAveragePooling2D()], name="backbone")
+    inputs = keras.Input((10, 10, 3))
+    outputs = layers.Dense(2, activation="softmax")(layers.Dropout(0.3)(backbone(inputs)))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=LOSS)
+    return model
+
+
+def _trains(layer) -> bool:
+    """Whether a layer trains: by its weights when it has some (a nested model's own flag is not saved with it,
+    its layers' flags are), else by its flag."""
+    return bool(layer.trainable_weights) if layer.weights else layer.trainable
+
+
+@question(LAB, "fine_tuning_any_depth", points=1, target="prepare_fine_tuning", hidden=True)
+def check_fine_tuning_any_depth(prepare_fine_tuning) -> None:
+    """A pre-trained network nested as one layer (frozen whole), and n_frozen = len(model.layers) (all frozen)."""
+    cases = [("a model whose layer 1 is a whole pre-trained network, n_frozen = 2, learning_rate = 2e-5", 2, 2e-5),
+             ("the same model with n_frozen = 4 = len(model.layers) (every layer frozen), learning_rate = 1e-4", 4,
+              1e-4)]
+    for label, n_frozen, rate in cases:
+        got = attempt(prepare_fine_tuning, label, "n_frozen may be anything from 0 to len(model.layers)",
+                      _backbone_model(), n_frozen, rate)
+        trainable = [_trains(layer) for layer in got.layers]
+        expected = [k >= n_frozen for k in range(len(got.layers))]
+        if trainable[1:] != expected[1:]:  # layer 0 is the InputLayer
+            raise CheckFailed(f"for {label} the layers' trainable flags are {trainable[1:]} after the InputLayer, "
+                              f"expected {expected[1:]} — model.layers[:n_frozen] frozen, the rest trainable (slicing "
+                              "with [-k:] takes every layer when k = 0).")
+        inner = [layer.name for layer in got.layers[1].layers if layer.trainable] if n_frozen >= 2 else []
+        if got.layers[1].trainable_weights and n_frozen >= 2:
+            raise CheckFailed(f"for {label} the nested network still has trainable weights in {inner}: freezing a "
+                              "layer that is a whole model freezes all of its layers.")
+        optimizer = _optimizer(got)
+        if optimizer is None or not np.isclose(optimizer[1], rate, rtol=1e-4):
+            raise CheckFailed(f"for {label} the model should be compiled again with Adam({rate:g}); it has "
+                              f"{optimizer}.")
