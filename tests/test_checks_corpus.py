@@ -13,7 +13,7 @@ import pytest
 from corpus import solution_functions
 from course_utils.checks import evaluate, questions
 
-LABS = ("lab01", "lab02", "lab03", "lab04")
+LABS = ("lab01", "lab02", "lab03", "lab04", "lab06")
 GRADER_MESSAGE_CHARS = 600  # the grader cuts longer feedback
 HIDDEN = Path(__file__).resolve().parents[1] / "course_utils" / "grading" / "hidden"
 CORPUS = {lab: importlib.import_module(f"corpus.{lab}") for lab in LABS}

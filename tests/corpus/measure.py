@@ -21,7 +21,7 @@ def main(root: Path) -> None:
     from course_utils.checks import evaluate, questions
 
     total = named = 0
-    for lab in ("lab01", "lab02", "lab03", "lab04"):
+    for lab in ("lab01", "lab02", "lab03", "lab04", "lab06"):
         corpus = importlib.import_module(f"corpus.{lab}")
         by_name = {q.name: q for q in questions(lab)}
         lab_total = lab_named = 0
