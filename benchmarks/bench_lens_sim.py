@@ -16,7 +16,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from course_utils.sims.lenses import SKY_MAG, ZERO_POINT, sersic_total_flux, simulate_lenses
+from course_utils.sims.lenses import SKY_MAG, ZERO_POINT, simulate_lenses
+from course_utils.sims.profiles import sersic_total_flux
 
 BENCHMARK = "lens simulation (64x64, g r i)"
 SIZE, PIXEL_SCALE, BANDS = 64, 0.2, ("g", "r", "i")

@@ -5,10 +5,16 @@ import pytest
 from scipy import ndimage
 from skimage.feature import peak_local_max
 
+from astropy.visualization import make_lupton_rgb
+
+from course_utils.sims import profiles
 from course_utils.sims.galaxies import (
     GALAXY10_DECALS_CLASSES,
     GALAXY10_DECALS_COUNTS,
+    observe,
     simulate_galaxy10,
+    simulate_galaxy_bands,
+    to_rgb,
 )
 
 DISTURBED, MERGING, ROUND, IN_BETWEEN, CIGAR, BARRED, TIGHT, LOOSE, EDGE_ON_BARE, EDGE_ON_BULGE = range(10)
@@ -200,6 +206,69 @@ def test_equal_shares_and_a_subset_of_classes_with_weights():
 def test_bad_arguments_say_what_to_do(arguments, message):
     with pytest.raises(ValueError, match=message):
         simulate_galaxy10(**arguments)
+
+
+# ---------------------------------------------------------------------------------------------------- the three steps
+
+
+def test_clean_bands_are_the_galaxies_of_simulate_galaxy10():
+    images, labels = simulate_galaxy10(40, size=48, seed=7)
+    bands, band_labels = simulate_galaxy_bands(40, size=48, seed=7)
+    assert bands.shape == (40, 48, 48, 3) and bands.dtype == np.float32
+    np.testing.assert_array_equal(band_labels, labels)
+    seen = to_rgb(observe(bands, psf_fwhm=0.015 * 48, noise=0.0) + 0.05).astype(float).mean(axis=-1)
+    recorded = images.astype(float).mean(axis=-1)
+    match = np.corrcoef(seen.reshape(40, -1), recorded.reshape(40, -1))[:40, 40:]
+    # Each simulated image looks most like its own clean galaxy (the PSF and noise were drawn per image).
+    np.testing.assert_array_equal(match.argmax(axis=0), np.arange(40))
+    assert np.median(np.diag(match)) > 0.9
+
+
+def test_observe_blurs_with_the_stated_gaussian_kernel_and_keeps_the_flux():
+    point = np.zeros((1, 33, 33, 3), np.float32)
+    point[0, 16, 16] = 1.0
+    blurred = observe(point, psf_fwhm=4.0, noise=0.0)
+    kernel = profiles.psf_kernel(4.0, 2 * 33 - 1)[16:-16, 16:-16]  # centred on the point
+    for band in range(3):
+        np.testing.assert_allclose(blurred[0, ..., band], kernel, atol=1e-7)
+    assert blurred.sum() == pytest.approx(3.0, rel=1e-5)
+    profile = blurred[0, 16, :, 0]
+    assert np.sum(profile >= profile.max() / 2) in (3, 5)  # FWHM 4 pixels: 3 or 5 whole pixels above half
+    np.testing.assert_array_equal(observe(point, psf_fwhm=0.0, noise=0.0), point)
+
+
+def test_observe_rebins_to_coarser_pixels_keeping_surface_brightness():
+    rng = np.random.default_rng(0)
+    bands = rng.random((2, 12, 12, 3), dtype=np.float32)
+    coarse = observe(bands, psf_fwhm=0.0, noise=0.0, rebin=3)
+    assert coarse.shape == (2, 4, 4, 3)
+    np.testing.assert_allclose(coarse[1, 2, 0], bands[1, 6:9, 0:3].mean(axis=(0, 1)), rtol=1e-6)
+    with pytest.raises(ValueError, match="crop them to a multiple of 5"):
+        observe(bands, psf_fwhm=1.0, noise=0.1, rebin=5)
+
+
+def test_observe_adds_sky_and_source_noise_of_the_stated_variance():
+    flat = np.full((4, 64, 64, 3), 2.0, np.float32)
+    sky_only = observe(flat, psf_fwhm=0.0, noise=[0.1, 0.2, 0.3, 0.4], seed=1)
+    np.testing.assert_allclose(sky_only.std(axis=(1, 2, 3)), [0.1, 0.2, 0.3, 0.4], rtol=0.03)
+    assert abs(sky_only.mean() - 2.0) < 0.01
+    with_source = observe(flat, psf_fwhm=0.0, noise=0.1, gain=50.0, seed=1)
+    assert with_source.std() == pytest.approx(np.sqrt(0.1**2 + 2.0 / 50.0), rel=0.02)
+    np.testing.assert_array_equal(observe(flat, psf_fwhm=1.0, noise=0.1, seed=3),
+                                  observe(flat, psf_fwhm=1.0, noise=0.1, seed=3))
+    with pytest.raises(ValueError, match="one value per image"):
+        observe(flat, psf_fwhm=1.0, noise=[0.1, 0.2])
+    with pytest.raises(ValueError, match="gain must be finite and positive"):
+        observe(flat, psf_fwhm=1.0, noise=0.1, gain=0.0)
+
+
+def test_to_rgb_is_the_lupton_stretch_red_from_z_blue_from_g():
+    bands, _ = simulate_galaxy_bands(3, size=32, seed=2)
+    expected = make_lupton_rgb(bands[1, ..., 2], bands[1, ..., 1], bands[1, ..., 0], stretch=1.0, Q=8.0)
+    np.testing.assert_array_equal(to_rgb(bands)[1], expected)
+    np.testing.assert_array_equal(to_rgb(bands[1]), expected)
+    with pytest.raises(ValueError, match="g, r, z images"):
+        to_rgb(bands[..., :2])
 
 
 # ---------------------------------------------------------------------------------------------------- survey realism

@@ -3,15 +3,14 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.table import Table
-from scipy import ndimage, stats
+from scipy import ndimage
 
-from course_utils.sims import challenge_io, lenses
+from course_utils.sims import challenge_io, lenses, profiles
 from course_utils.sims import read_challenge_folder, shear_deflection, sie_deflection, simulate_lenses
 from course_utils.sims import write_challenge_folder
 
 from lenstronomy.LensModel.lens_model import LensModel  # noqa: E402
 from lenstronomy.LensModel.Solver.lens_equation_solver import LensEquationSolver  # noqa: E402
-from lenstronomy.LightModel.light_model import LightModel  # noqa: E402
 
 
 def random_lenses(rng, count):
@@ -75,24 +74,6 @@ def test_shear_deflection_matches_lenstronomy():
     np.testing.assert_allclose(shear_deflection(x, y, gamma1, gamma2), theirs, rtol=1e-12, atol=1e-14)
 
 
-def test_sersic_profile_matches_lenstronomy():
-    rng = np.random.default_rng(3)
-    light = LightModel(["SERSIC_ELLIPSE"])
-    for _ in range(10):
-        kwargs = dict(amp=rng.uniform(1, 10), R_sersic=rng.uniform(0.1, 2), n_sersic=rng.uniform(0.5, 6),
-                      e1=rng.uniform(-0.3, 0.3), e2=rng.uniform(-0.3, 0.3), center_x=0.1, center_y=-0.2)
-        x, y = rng.uniform(-4, 4, (2, 200))
-        ours = lenses.sersic_profile(x, y, kwargs["amp"], kwargs["R_sersic"], kwargs["n_sersic"], kwargs["e1"],
-                                     kwargs["e2"], kwargs["center_x"], kwargs["center_y"])
-        np.testing.assert_allclose(ours, light.surface_brightness(x, y, [kwargs]), rtol=1e-8)
-
-
-def test_sersic_total_flux_is_the_integral_of_the_profile():
-    x, y = np.meshgrid(*2 * [np.arange(-12, 12, 0.02) + 0.01])
-    image = lenses.sersic_profile(x, y, 2.0, 0.8, 1.5, 0.2, -0.1)
-    assert image.sum() * 0.02**2 == pytest.approx(lenses.sersic_total_flux(2.0, 0.8, 1.5), rel=2e-3)
-
-
 def test_einstein_area_without_shear_is_pi_theta_E_squared():
     rng = np.random.default_rng(4)
     p = random_lenses(rng, 20)
@@ -139,14 +120,6 @@ def test_lens_light_flux_follows_the_zero_point():
         np.testing.assert_allclose(images.sum(axis=(1, 2, 3)), expected, rtol=0.01)
 
 
-@pytest.mark.parametrize("kind", ["gaussian", "moffat"])
-def test_psf_kernel_has_the_asked_fwhm(kind):
-    kernel = lenses.psf_kernel(0.8, 201, 0.01, kind)
-    assert kernel.sum() == pytest.approx(1.0, rel=1e-5)
-    row = kernel[100]
-    assert (row >= row.max() / 2).sum() * 0.01 == pytest.approx(0.8, abs=0.02)
-
-
 def lenstronomy_images(source_x, source_y, kwargs):
     solver = LensEquationSolver(LensModel(["SIE", "SHEAR"]))
     x, y = solver.image_position_from_source(source_x, source_y, kwargs, min_distance=0.02, search_window=8,
@@ -182,11 +155,11 @@ def test_lensed_flux_of_a_small_source_is_magnification_times_its_flux():
     x, y = np.meshgrid(*2 * [np.arange(-2.5, 2.5, step) + step / 2])
     source_x, source_y = 0.35, -0.3
     beta_x, beta_y = lenses.ray_shoot(x, y, **LENS)
-    image = lenses.sersic_profile(beta_x, beta_y, 1.0, 0.02, 1.0, 0.0, 0.0, source_x, source_y)
+    image = profiles.sersic_ellipse(beta_x, beta_y, 1.0, 0.02, 1.0, 0.0, 0.0, source_x, source_y)
     lensed_flux = image.sum() * step**2
     image_x, image_y = lenstronomy_images(source_x, source_y, LENS_KWARGS)
     magnification = np.abs(LensModel(["SIE", "SHEAR"]).magnification(image_x, image_y, LENS_KWARGS)).sum()
-    assert lensed_flux == pytest.approx(magnification * lenses.sersic_total_flux(1.0, 0.02, 1.0), rel=0.02)
+    assert lensed_flux == pytest.approx(magnification * profiles.sersic_total_flux(1.0, 0.02, 1.0), rel=0.02)
 
 
 def test_noise_is_poisson_and_lensed_images_have_the_asked_snr():
@@ -210,15 +183,6 @@ def test_noise_is_poisson_and_lensed_images_have_the_asked_snr():
     measured = (lensed * (noisy - background) / variance).sum(axis=(1, 2, 3)) / snr
     assert measured.mean() == pytest.approx(20.0, abs=0.6)
     assert 0.7 < measured.std() < 1.5
-
-
-def test_box_muller_noise_is_standard_normal():
-    deviates = lenses._standard_normal(np.random.default_rng(5), (200, 501))
-    assert deviates.dtype == np.float32 and deviates.shape == (200, 501)
-    for half in (deviates.ravel()[0::2], deviates.ravel()[1::2]):  # each of a pair is N(0, 1)
-        assert stats.kstest(half, "norm").pvalue > 1e-3
-        assert abs(half.mean()) < 0.01 and half.std() == pytest.approx(1.0, abs=0.006)
-    assert abs(np.corrcoef(deviates.ravel()[0::2], deviates.ravel()[1::2])[0, 1]) < 0.01
 
 
 @pytest.fixture(scope="module")

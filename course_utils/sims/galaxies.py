@@ -6,9 +6,10 @@ layout at any stamp size, so a lab's code runs unchanged on simulated and on rea
 
 Each galaxy is a sum of parametric components painted in three bands (g, r, z): Sérsic bulges and
 ellipticals (round, boxy or cigar-shaped), exponential disks at any inclination, logarithmic spiral arms
-of varying pitch, bars, dust lanes, star-forming clumps and tidal tails. The bands are blurred by a
-Gaussian point-spread function, sky and source noise are added, and an arcsinh colour stretch
-(Lupton et al. 2004) makes the RGB image: red from z, green from r, blue from g.
+of varying pitch, bars, dust lanes, star-forming clumps and tidal tails. The three steps are public, so
+the same galaxies can be seen through another telescope: :func:`simulate_galaxy_bands` (the clean g, r, z
+light), :func:`observe` (a Gaussian point-spread function, coarser pixels, sky and source noise) and
+:func:`to_rgb` (the arcsinh colour stretch of Lupton et al. 2004: red from z, green from r, blue from g).
 
 Lengths are drawn as fractions of the stamp size, so a 64-pixel and a 256-pixel stamp show the same
 galaxies at different resolution.
@@ -19,6 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 from astropy.visualization import make_lupton_rgb
+
+from course_utils.sims import profiles
 
 GALAXY10_DECALS_CLASSES = (
     "Disturbed Galaxies",
@@ -45,9 +48,107 @@ _YOUNG_STARS = np.array([1.00, 0.88, 0.72], np.float32)  # arms and star-forming
 
 _LUPTON_Q = 8.0  # arcsinh softening of the colour stretch (astropy's make_lupton_rgb)
 _LUPTON_STRETCH = 1.0  # linear range of the stretch, in units of a galaxy's half-light surface brightness
+_SEEING = (0.010, 0.020)  # range of the PSF's FWHM, as a fraction of the stamp size
+_MIN_SEEING = 0.45 * profiles.GAUSSIAN_FWHM_PER_SIGMA  # pixels: the PSF is never narrower than this
 _SKY_NOISE = (0.02, 0.05)  # range of the sky noise per pixel and band, same units
+_SKY_LEVEL = (0.3, 0.8)  # range of the sky level, same units: source noise variance is sky_noise^2 * light / sky
 _STAR_PROBABILITY = 0.08  # chance that a foreground star shares the stamp
+_EXPONENTIAL_R_EFF = float(profiles.sersic_b(1.0))  # half-light radius of an exponential disk / its scale length
 _PIXELS_PER_CHUNK = 2**19  # images are rendered in chunks of about this many pixels
+
+
+def simulate_galaxy_bands(
+    n: int,
+    *,
+    size: int = 64,
+    seed: int = 0,
+    classes: Sequence[int] | None = None,
+    class_fractions: Sequence[float] | str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The clean galaxies of :func:`simulate_galaxy10`: g, r, z light before the PSF and the noise.
+
+    Same arguments as :func:`simulate_galaxy10`; the same arguments give the same galaxies as it does,
+    so ``observe(simulate_galaxy_bands(...)[0], ...)`` shows them through another telescope.
+
+    Returns
+    -------
+    bands : float32 array (n, size, size, 3), surface brightness in the g, r and z bands (channels in that
+        order) at the pixel centres, in units where a galaxy's mean surface brightness within its
+        half-light radius is about 1 (0.6 to 1.6); about 8% of stamps also hold a foreground star, a single
+        pixel. :func:`observe` blurs it, rebins it and adds noise; :func:`to_rgb` makes the colour image.
+    labels : int64 array (n,), as :func:`simulate_galaxy10` returns.
+    """
+    labels, chunks = _galaxies(n, size, seed, classes, class_fractions)
+    bands = np.empty((n, size, size, 3), np.float32)
+    for where, clean in chunks:
+        bands[where] = clean
+    return bands, labels
+
+
+def observe(bands: np.ndarray, *, psf_fwhm, noise, gain=None, rebin: int = 1, seed=0) -> np.ndarray:
+    """Images (n, H, W, C) of surface brightness seen through a telescope: PSF, coarser pixels, noise.
+
+    Parameters
+    ----------
+    bands : float array (n, H, W, C) (or one image (H, W, C)), surface brightness at the pixel centres
+        (any units; :func:`simulate_galaxy_bands` gives suitable ones), every channel a band.
+    psf_fwhm : full width at half maximum of a Gaussian PSF, in input pixels, scalar or one per image (n,);
+        0 skips the blur. The convolution kernel is ``profiles.psf_kernel(psf_fwhm, 2 * max(H, W) - 1)``
+        (unit sum, the same in every band); light blurred past the edge leaves the stamp (zero padding).
+    noise : standard deviation of the sky noise per output pixel, in the units of ``bands``: scalar, one
+        per image (n,) or per image and band (n, C).
+    gain : source noise: ``None`` (sky noise only) or the counts per unit of ``bands`` in an output
+        pixel (scalar, (n,) or (n, C)); the noise variance is then ``noise**2 + max(signal, 0) / gain``,
+        the Gaussian limit of Poisson noise on the light.
+    rebin : whole number of input pixels per output pixel side; the output pixel is the mean of the
+        ``rebin`` x ``rebin`` block (surface brightness is kept, so the flux of an output pixel is
+        ``rebin**2`` times its value). H and W must be multiples of it.
+    seed : an int or a ``numpy.random.Generator``, for the noise.
+
+    Returns
+    -------
+    float32 array (n, H // rebin, W // rebin, C) in the units of ``bands``: blurred, rebinned, noisy.
+    """
+    bands = np.asarray(bands, np.float32)
+    if bands.ndim == 3:
+        return observe(bands[None], psf_fwhm=psf_fwhm, noise=noise, gain=gain, rebin=rebin, seed=seed)[0]
+    if bands.ndim != 4:
+        raise ValueError(f"bands must be images (n, H, W, bands) or one image (H, W, bands), got shape {bands.shape}")
+    n, height, width, channels = bands.shape
+    if isinstance(rebin, bool) or not isinstance(rebin, (int, np.integer)) or rebin < 1:
+        raise ValueError(f"rebin must be a whole number of pixels of at least 1, got {rebin!r}")
+    if height % rebin or width % rebin:
+        raise ValueError(f"stamps of {height}x{width} pixels cannot be rebinned by {rebin}: crop them to a "
+                         f"multiple of {rebin} first, e.g. bands[:, :{height - height % rebin}, :{width - width % rebin}]")
+    fwhm = _per_image("psf_fwhm", psf_fwhm, n, 1)[:, 0]
+    sigma = _per_image("noise", noise, n, channels)
+    rng = np.random.default_rng(seed)
+
+    blurred = profiles.gaussian_blur(np.ascontiguousarray(bands.transpose(0, 3, 1, 2)), fwhm)
+    if rebin > 1:
+        blurred = blurred.reshape(n, channels, height // rebin, rebin, width // rebin, rebin).mean(axis=(3, 5))
+    variance = np.broadcast_to((sigma * sigma)[:, :, None, None], blurred.shape)
+    if gain is not None:
+        variance = variance + np.maximum(blurred, 0) / _per_image("gain", gain, n, channels, positive=True)[..., None, None]
+    blurred += np.sqrt(variance) * profiles.standard_normal(rng, blurred.shape)
+    return np.ascontiguousarray(blurred.transpose(0, 2, 3, 1))
+
+
+def to_rgb(bands: np.ndarray) -> np.ndarray:
+    """uint8 RGB images (n, H, W, 3) of g, r, z images (n, H, W, 3): the colour stretch of :func:`simulate_galaxy10`.
+
+    Lupton et al. (2004)'s arcsinh stretch (astropy's ``make_lupton_rgb``, Q = 8, linear range 1 in the
+    units of :func:`simulate_galaxy_bands`): red from z, green from r, blue from g. One image (H, W, 3) works too.
+    """
+    bands = np.asarray(bands, np.float32)
+    if bands.ndim == 3:
+        return to_rgb(bands[None])[0]
+    if bands.ndim != 4 or bands.shape[-1] != 3:
+        raise ValueError(f"to_rgb needs g, r, z images of shape (n, H, W, 3), got shape {bands.shape}")
+    images = np.empty(bands.shape, np.uint8)
+    for image, band in zip(images, bands):
+        image[:] = make_lupton_rgb(band[..., 2], band[..., 1], band[..., 0], stretch=_LUPTON_STRETCH, Q=_LUPTON_Q)
+    return images
 
 
 def simulate_galaxy10(
@@ -59,6 +160,10 @@ def simulate_galaxy10(
     class_fractions: Sequence[float] | str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Render ``n`` simulated galaxies of the Galaxy10 DECaLS classes.
+
+    The galaxies of :func:`simulate_galaxy_bands`, seen through :func:`observe` with a seeing of 1-2% of the
+    stamp (as DECaLS at 256 pixels), sky noise of 0.02-0.05 and source noise, a faint sky pedestal left by
+    imperfect sky subtraction, then :func:`to_rgb`.
 
     Parameters
     ----------
@@ -77,21 +182,55 @@ def simulate_galaxy10(
     labels : int64 array (n,), the Galaxy10 class of each image (index into :data:`GALAXY10_DECALS_CLASSES`),
         in random order.
     """
+    labels, chunks = _galaxies(n, size, seed, classes, class_fractions)
+    rng = np.random.default_rng(_streams(seed)[1])
+    images = np.empty((n, size, size, 3), np.uint8)
+    for where, clean in chunks:
+        m = len(clean)
+        fwhm = np.maximum(rng.uniform(*_SEEING, m) * size, _MIN_SEEING)
+        sky_sigma = rng.uniform(*_SKY_NOISE, m).astype(np.float32)
+        sky_level = rng.uniform(*_SKY_LEVEL, m).astype(np.float32)
+        observed = observe(clean, psf_fwhm=fwhm, noise=sky_sigma, gain=sky_level / sky_sigma**2, seed=rng)
+        observed += 1.5 * sky_sigma[:, None, None, None]  # the pedestal: the noise is not clipped at 0
+        images[where] = to_rgb(observed)
+    return images, labels
+
+
+def _galaxies(n, size, seed, classes, class_fractions):
+    """Checked arguments -> (labels (n,), iterator over (slice, clean bands (m, size, size, 3)) chunks)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive whole number of galaxies, got {n!r}.")
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 16:
         raise ValueError(f"size must be a whole number of pixels of at least 16, got {size!r}.")
     class_ids = _validated_classes(classes)
     shares = _validated_shares(class_fractions, class_ids)
-
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_streams(seed)[0])
     counts = _largest_remainder_counts(int(n), shares)
     labels = rng.permutation(np.repeat(class_ids, counts)).astype(np.int64)
-    images = np.empty((n, size, size, 3), np.uint8)
     chunk = max(1, _PIXELS_PER_CHUNK // (size * size))
-    for start in range(0, n, chunk):
-        images[start : start + chunk] = _render_chunk(labels[start : start + chunk], int(size), rng)
-    return images, labels
+    chunks = ((slice(start, start + chunk), _render_chunk(labels[start : start + chunk], int(size), rng))
+              for start in range(0, n, chunk))
+    return labels, chunks
+
+
+def _streams(seed) -> list[np.random.SeedSequence]:
+    """Independent random streams of the galaxies and of their observation, from one seed."""
+    return np.random.SeedSequence(seed).spawn(2)
+
+
+def _per_image(name, value, n, channels, positive=False) -> np.ndarray:
+    """A scalar, (n,) or (n, channels) argument as a float32 array (n, channels), checked."""
+    array = np.asarray(value, np.float32)
+    if array.ndim == 1:
+        array = array[:, None]
+    try:
+        array = np.broadcast_to(array, (n, channels))
+    except ValueError:
+        raise ValueError(f"{name} must be a scalar, one value per image ({n}) or per image and band "
+                         f"({n}, {channels}); got shape {np.shape(value)}") from None
+    if not np.all(np.isfinite(array)) or array.min() < 0 or (positive and array.min() == 0):
+        raise ValueError(f"{name} must be finite and {'positive' if positive else 'non-negative'}, got {value!r}")
+    return array
 
 
 def _validated_classes(classes) -> np.ndarray:
@@ -142,49 +281,19 @@ def _largest_remainder_counts(n: int, shares: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------------------
-# Rendering a chunk: every class renderer paints g, r, z flux; then stars, PSF, noise and colour stretch.
+# Rendering a chunk: every class renderer paints g, r, z light; then the foreground stars.
 
 
 def _render_chunk(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """uint8 RGB images (m, size, size, 3) of the galaxies with the given labels."""
+    """Clean g, r, z surface brightness (m, size, size, 3) of the galaxies with the given labels."""
     m = len(labels)
     bands = np.empty((m, 3, size, size), np.float32)
     for label in np.unique(labels):
         where = np.flatnonzero(labels == label)
         bands[where] = _RENDERERS[label](_Stamps(len(where), size, rng))
-    bands *= _loguniform(rng, 0.6, 1.6, (m, 1, 1, 1))  # surface brightness varies between galaxies
+    bands *= profiles.loguniform(rng, 0.6, 1.6, (m, 1, 1, 1), np.float32)  # surface brightness varies
     _add_foreground_stars(bands, rng)
-    bands = _gaussian_blur(bands, _psf_sigma(rng, m, size))
-    sky_sigma = rng.uniform(*_SKY_NOISE, (m, 1, 1, 1)).astype(np.float32)
-    sky_level = rng.uniform(0.3, 0.8, (m, 1, 1, 1)).astype(np.float32)  # source noise grows with flux/sky_level
-    noise_sigma = sky_sigma * np.sqrt(1 + np.maximum(bands, 0) / sky_level)
-    bands += noise_sigma * rng.standard_normal(bands.shape, dtype=np.float32)
-    bands += 1.5 * sky_sigma  # imperfect sky subtraction leaves a faint pedestal, so the noise is not clipped at 0
-    images = np.empty((m, size, size, 3), np.uint8)
-    for image, (g, r, z) in zip(images, bands):
-        image[:] = make_lupton_rgb(z, r, g, stretch=_LUPTON_STRETCH, Q=_LUPTON_Q)
-    return images
-
-
-def _psf_sigma(rng: np.random.Generator, m: int, size: int) -> np.ndarray:
-    """Gaussian PSF width in pixels per image, (m,): seeing of 1-2% of the stamp, as DECaLS at 256 pixels."""
-    fwhm = rng.uniform(0.010, 0.020, m) * size
-    return np.maximum(fwhm / 2.3548, 0.45).astype(np.float32)
-
-
-def _gaussian_blur(bands: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-    """Blur (m, 3, H, H) images with a Gaussian of width ``sigma`` (m,) pixels, as two matrix products.
-
-    Light blurred past the edge leaves the stamp (no wrap-around, unlike an FFT convolution).
-    """
-    size = bands.shape[-1]
-    offsets = np.arange(size, dtype=np.float32)
-    kernel = np.exp(-0.5 * ((offsets[:, None] - offsets[None, :]) / sigma[:, None, None]) ** 2)
-    lags = np.arange(-size + 1, size, dtype=np.float32)
-    kernel /= np.exp(-0.5 * (lags[None, :] / sigma[:, None]) ** 2).sum(axis=1)[:, None, None]
-    kernel = np.repeat(kernel, 3, axis=0)  # the same PSF in all three bands; stacked 3-D products run in BLAS
-    flat = bands.reshape(-1, size, size)
-    return (kernel @ flat @ kernel).reshape(bands.shape)  # the kernel is symmetric: its own transpose
+    return bands.transpose(0, 2, 3, 1)
 
 
 def _add_foreground_stars(bands: np.ndarray, rng: np.random.Generator) -> None:
@@ -199,7 +308,7 @@ def _add_foreground_stars(bands: np.ndarray, rng: np.random.Generator) -> None:
     col = np.clip(np.round((size - 1) / 2 + radius * np.cos(angle)), 0, size - 1).astype(int)
     row = np.clip(np.round((size - 1) / 2 + radius * np.sin(angle)), 0, size - 1).astype(int)
     galaxy_flux = bands[has_star].sum(axis=(1, 2, 3)) / 3
-    star_flux = galaxy_flux * _loguniform(rng, 0.01, 0.3, k)
+    star_flux = galaxy_flux * profiles.loguniform(rng, 0.01, 0.3, k, np.float32)
     star_colour = np.where(rng.random((k, 1)) < 0.5, _YOUNG_STARS, _OLD_STARS)
     bands[has_star, :, row, col] += star_flux[:, None] * star_colour
 
@@ -221,7 +330,7 @@ class _Stamps:
         return self.rng.uniform(low, high, (self.m, 1, 1)).astype(np.float32)
 
     def loguniform(self, low: float, high: float) -> np.ndarray:
-        return _loguniform(self.rng, low, high, (self.m, 1, 1))
+        return profiles.loguniform(self.rng, low, high, (self.m, 1, 1), np.float32)
 
     def chance(self, probability: float) -> np.ndarray:
         """Boolean (m, 1, 1): True with the given probability."""
@@ -235,16 +344,6 @@ class _Stamps:
         return np.zeros((self.m, 3, self.size, self.size), np.float32)
 
 
-def _loguniform(rng: np.random.Generator, low: float, high: float, shape) -> np.ndarray:
-    return np.exp(rng.uniform(np.log(low), np.log(high), shape)).astype(np.float32)
-
-
-def _rotated(dx: np.ndarray, dy: np.ndarray, angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinates along (u) and across (v) the direction ``angle`` (radians, counter-clockwise from +x)."""
-    cos, sin = np.cos(angle), np.sin(angle)
-    return dx * cos + dy * sin, dy * cos - dx * sin
-
-
 def _ellipse_radius(u: np.ndarray, v: np.ndarray, q: np.ndarray, boxiness: np.ndarray | None = None) -> np.ndarray:
     """Elliptical radius in pixels with axis ratio ``q``; ``boxiness`` c > 2 makes boxy isophotes
     (|u|^c + |v/q|^c = r^c), c < 2 disky ones. Softened by half a pixel so cusps stay finite."""
@@ -253,15 +352,6 @@ def _ellipse_radius(u: np.ndarray, v: np.ndarray, q: np.ndarray, boxiness: np.nd
     else:
         radius = (np.abs(u) ** boxiness + np.abs(v / q) ** boxiness) ** (1 / boxiness)
     return np.sqrt(radius * radius + 0.25)
-
-
-def _sersic(radius: np.ndarray, r_eff: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """Sérsic profile exp(-b_n (r / r_eff)^(1/n)), 1 at the centre; ``r_eff`` encloses half the light.
-
-    b_n from the asymptotic series of Ciotti & Bertin (1999), accurate for n >= 0.5.
-    """
-    b = 2 * index - 1 / 3 + 4 / (405 * index) + 46 / (25515 * index**2)
-    return np.exp(-b * (radius / r_eff) ** (1 / index))
 
 
 def _spiral_arms(radius, azimuth, *, arms, pitch, phase, start_radius, width) -> np.ndarray:
@@ -317,11 +407,11 @@ def _flux_for_size(half_light_radius: np.ndarray) -> np.ndarray:
 def _smooth(stamps: _Stamps, axis_ratio: tuple[float, float]) -> np.ndarray:
     """Elliptical galaxy: one red Sérsic component with axis ratio drawn from ``axis_ratio``."""
     x0, y0 = stamps.centre()
-    u, v = _rotated(stamps.x - x0, stamps.y - y0, stamps.uniform(0, np.pi))
+    u, v = profiles.rotate(stamps.x - x0, stamps.y - y0, stamps.uniform(0, np.pi))
     r_eff = stamps.loguniform(0.04, 0.12) * stamps.size
     radius = _ellipse_radius(u, v, stamps.uniform(*axis_ratio), stamps.uniform(1.8, 2.4))
     bands = stamps.blank()
-    _paint(bands, _sersic(radius, r_eff, stamps.uniform(2.0, 5.0)), _flux_for_size(r_eff), _OLD_STARS, stamps)
+    _paint(bands, profiles.sersic(radius, r_eff, stamps.uniform(2.0, 5.0)), _flux_for_size(r_eff), _OLD_STARS, stamps)
     return bands
 
 
@@ -346,7 +436,7 @@ def _spiral(stamps: _Stamps, *, bulge_fraction, pitch_degrees, barred: bool) -> 
     size, m = stamps.size, stamps.m
     x0, y0 = stamps.centre()
     position_angle = stamps.uniform(0, np.pi)
-    u, v = _rotated(stamps.x - x0, stamps.y - y0, position_angle)
+    u, v = profiles.rotate(stamps.x - x0, stamps.y - y0, position_angle)
     cos_incl = stamps.uniform(0.45, 1.0)
     q_disk = np.sqrt(cos_incl**2 + 0.12**2 * (1 - cos_incl**2))  # disks are about 0.12 as thick as wide
     disk_x, disk_y = u, v / q_disk  # coordinates in the plane of the disk
@@ -354,7 +444,7 @@ def _spiral(stamps: _Stamps, *, bulge_fraction, pitch_degrees, barred: bool) -> 
     azimuth = np.arctan2(disk_y, disk_x)
 
     scale = stamps.loguniform(0.045, 0.085) * size  # exponential scale length, pixels
-    flux = _flux_for_size(1.678 * scale)
+    flux = _flux_for_size(_EXPONENTIAL_R_EFF * scale)
     bulge_share = stamps.uniform(*bulge_fraction)
     bulge_radius = scale * stamps.uniform(0.2, 0.4)
     arm_share = stamps.uniform(0.35, 0.6) * (1 - bulge_share)
@@ -381,12 +471,12 @@ def _spiral(stamps: _Stamps, *, bulge_fraction, pitch_degrees, barred: bool) -> 
     _paint(bands, np.exp(-disk_radius / scale), flux * (1 - bulge_share - arm_share - bar_share), _DISK_STARS, stamps)
     _paint(bands, arm_light, flux * arm_share * 0.8, _YOUNG_STARS, stamps)
     bulge_q = np.maximum(q_disk, stamps.uniform(0.75, 1.0))
-    bulge = _sersic(_ellipse_radius(u, v, bulge_q), bulge_radius, stamps.uniform(1.0, 4.0))
+    bulge = profiles.sersic(_ellipse_radius(u, v, bulge_q), bulge_radius, stamps.uniform(1.0, 4.0))
     _paint(bands, bulge, flux * bulge_share, _OLD_STARS, stamps)
     if barred:
-        bar_u, bar_v = _rotated(disk_x, disk_y, bar_angle)
+        bar_u, bar_v = profiles.rotate(disk_x, disk_y, bar_angle)
         bar_radius = _ellipse_radius(bar_u, bar_v, stamps.uniform(0.18, 0.3), stamps.uniform(2.5, 3.5))
-        bar = _sersic(bar_radius, 0.55 * bar_length, stamps.uniform(0.5, 0.8))
+        bar = profiles.sersic(bar_radius, 0.55 * bar_length, stamps.uniform(0.5, 0.8))
         _paint(bands, bar, flux * bar_share, _OLD_STARS, stamps)
 
     # Star-forming clumps strung along the arm ridges, at azimuth (phase + 2 pi k) / arms + winding.
@@ -396,7 +486,7 @@ def _spiral(stamps: _Stamps, *, bulge_fraction, pitch_degrees, barred: bool) -> 
         arm = np.floor(stamps.uniform(0, 1) * arms)
         along = (phase + 2 * np.pi * arm) / arms + np.log(ridge_radius / start_radius) / np.tan(pitch)
         clump_u, clump_v = ridge_radius * np.cos(along), ridge_radius * np.sin(along) * q_disk
-        clump_x, clump_y = _rotated(clump_u, clump_v, -position_angle)  # back from disk axes to the sky
+        clump_x, clump_y = profiles.rotate(clump_u, clump_v, -position_angle)  # back from disk axes to the sky
         sigma = np.maximum(0.08 * scale, 0.5)
         clumps += stamps.uniform(0.5, 1.5) * _gaussian_spot(stamps, x0 + clump_x, y0 + clump_y, sigma)
     _paint(bands, clumps, flux * arm_share * 0.2, _YOUNG_STARS, stamps)
@@ -421,21 +511,21 @@ def _edge_on(stamps: _Stamps, *, bulge_fraction, thickness, boxy_probability: fl
     ``bulge_fraction`` and ``thickness`` (projected minor-to-major axis ratio of the disk) are (low, high) ranges.
     """
     x0, y0 = stamps.centre()
-    u, v = _rotated(stamps.x - x0, stamps.y - y0, stamps.uniform(0, np.pi))
+    u, v = profiles.rotate(stamps.x - x0, stamps.y - y0, stamps.uniform(0, np.pi))
     scale = stamps.loguniform(0.045, 0.085) * stamps.size
-    flux = _flux_for_size(1.678 * scale)
+    flux = _flux_for_size(_EXPONENTIAL_R_EFF * scale)
     q_disk = stamps.uniform(*thickness)
     bulge_share = stamps.uniform(*bulge_fraction)
     young_share = stamps.uniform(0.15, 0.4) * (1 - bulge_share)
 
     bands = stamps.blank()
-    disk = _sersic(_ellipse_radius(u, v, q_disk), 1.678 * scale, 1.0)
+    disk = profiles.sersic(_ellipse_radius(u, v, q_disk), _EXPONENTIAL_R_EFF * scale, 1.0)
     _paint(bands, disk, flux * (1 - bulge_share - young_share), _DISK_STARS, stamps)
-    thin_disk = _sersic(_ellipse_radius(u, v, 0.6 * q_disk), 1.678 * scale, 1.0)
+    thin_disk = profiles.sersic(_ellipse_radius(u, v, 0.6 * q_disk), _EXPONENTIAL_R_EFF * scale, 1.0)
     _paint(bands, thin_disk, flux * young_share, _YOUNG_STARS, stamps)
     boxiness = np.where(stamps.chance(boxy_probability), stamps.uniform(2.8, 4.0), 2.0).astype(np.float32)
     bulge_radius = _ellipse_radius(u, v, stamps.uniform(0.6, 0.95), boxiness)
-    bulge = _sersic(bulge_radius, scale * stamps.uniform(0.5, 1.0), stamps.uniform(1.0, 3.0))
+    bulge = profiles.sersic(bulge_radius, scale * stamps.uniform(0.5, 1.0), stamps.uniform(1.0, 3.0))
     _paint(bands, bulge, flux * bulge_share, _OLD_STARS, stamps)
 
     lane_width = q_disk * scale * stamps.uniform(0.25, 0.5)
@@ -470,10 +560,10 @@ def _merging(stamps: _Stamps) -> np.ndarray:
     for r_eff, flux, shift in zip(radii, fluxes, shifts):
         dx = stamps.x - x0 - shift * np.cos(direction)
         dy = stamps.y - y0 - shift * np.sin(direction)
-        u, v = _rotated(dx, dy, stamps.uniform(0, np.pi))
+        u, v = profiles.rotate(dx, dy, stamps.uniform(0, np.pi))
         is_disk = stamps.chance(0.5)
         index = np.where(is_disk, 1.0, stamps.uniform(2.0, 4.0)).astype(np.float32)
-        body = _sersic(_ellipse_radius(u, v, stamps.uniform(0.4, 1.0)), r_eff, index)
+        body = profiles.sersic(_ellipse_radius(u, v, stamps.uniform(0.4, 1.0)), r_eff, index)
         _paint(bands, body, flux * is_disk, _DISK_STARS, stamps)
         _paint(bands, body, flux * ~is_disk, _OLD_STARS, stamps)
 
@@ -486,7 +576,7 @@ def _merging(stamps: _Stamps) -> np.ndarray:
         tail *= np.exp(-radius / (r_eff * stamps.uniform(2.0, 4.0))) * (1 - np.exp(-((radius / (1.5 * r_eff)) ** 2)))
         _paint(bands, tail, flux * stamps.uniform(0.1, 0.3) * stamps.chance(0.75), _DISK_STARS, stamps)
 
-    along, across = _rotated(stamps.x - x0, stamps.y - y0, direction)
+    along, across = profiles.rotate(stamps.x - x0, stamps.y - y0, direction)
     bridge = np.exp(-0.5 * (along / (0.35 * separation)) ** 2 - 0.5 * (across / (0.12 * separation + 1.0)) ** 2)
     _paint(bands, bridge, (fluxes[0] + fluxes[1]) * stamps.uniform(0.02, 0.08), _DISK_STARS, stamps)
     return bands
@@ -496,16 +586,16 @@ def _disturbed(stamps: _Stamps) -> np.ndarray:
     """Faint, irregular galaxy: a lopsided, patchy body with off-centre blue clumps and a plume."""
     x0, y0 = stamps.centre()
     dx, dy = stamps.x - x0, stamps.y - y0
-    u, v = _rotated(dx, dy, stamps.uniform(0, np.pi))
+    u, v = profiles.rotate(dx, dy, stamps.uniform(0, np.pi))
     scale = stamps.loguniform(0.04, 0.09) * stamps.size
-    flux = _flux_for_size(1.678 * scale) * stamps.uniform(0.35, 0.8)  # low surface brightness
+    flux = _flux_for_size(_EXPONENTIAL_R_EFF * scale) * stamps.uniform(0.35, 0.8)  # low surface brightness
     q = stamps.uniform(0.45, 1.0)
     radius = _ellipse_radius(u, v, q)
     index = np.where(stamps.chance(0.7), 1.0, stamps.uniform(1.5, 3.0)).astype(np.float32)
     azimuth = np.arctan2(v / q, u)
     lopsidedness = stamps.uniform(0.3, 0.8) * (radius / scale)  # one side brighter, more so further out
     lopsided = np.maximum(1 + lopsidedness * np.cos(azimuth - stamps.uniform(0, 2 * np.pi)), 0)
-    body = _sersic(radius, 1.678 * scale, index) * lopsided * np.exp(stamps.uniform(0.4, 0.9) * _patchy(stamps, 6))
+    body = profiles.sersic(radius, _EXPONENTIAL_R_EFF * scale, index) * lopsided * np.exp(stamps.uniform(0.4, 0.9) * _patchy(stamps, 6))
     clump_share = stamps.uniform(0.1, 0.35)
     plume_share = stamps.uniform(0.05, 0.2)
 

@@ -16,8 +16,8 @@ Conventions (those of lenstronomy, the field's reference code, which the tests c
   major axis phi = arctan2(e2, e1) / 2 from the x axis;
 - SIE: convergence kappa = theta_E / (2 sqrt(q x'^2 + y'^2 / q)) in the frame of the major axis, so
   the critical curve of an SIE without shear encloses an area pi theta_E^2 whatever q;
-- Sérsic: I(R) = amp exp(-b_n [(R / r_eff)^(1/n) - 1]) with R = sqrt(q x'^2 + y'^2 / q) (so r_eff is
-  the circularised half-light radius) and b_n = 1.9992 n - 0.3271 (Capaccioli 1989);
+- Sérsic light: lenstronomy's "SERSIC_ELLIPSE" (:func:`course_utils.sims.profiles.sersic_ellipse`, whose
+  module states the b_n convention); geometry, PSFs and noise draws come from the same module;
 - fluxes in counts of an exposure with zero point ``ZERO_POINT`` (a magnitude-30 source gives 1 count).
 
 The signal-to-noise ratio (S/N) of a lensed source or a contaminant is the background-limited
@@ -33,7 +33,17 @@ import numpy as np
 import scipy.fft
 from astropy.table import Table
 from astropy.visualization import make_lupton_rgb
-from scipy.special import gamma as gamma_function
+
+from course_utils.sims.profiles import (
+    axis_ratio_to_ellipticity,
+    ellipticity_to_axis_ratio,
+    loguniform,
+    psf_on_grid,
+    rotate,
+    sersic_ellipse,
+    sersic_total_flux,
+    standard_normal,
+)
 
 ZERO_POINT = 30.0
 """Magnitude of a source that gives one count in the simulated exposure."""
@@ -57,9 +67,6 @@ unlensed blue neighbour, or with unlensed blue light shaped as a ring, as arcs o
 COMPACT_CONTAMINANTS = ("core", "neighbour")
 """Non-lens kinds whose blue light is a Sérsic galaxy (the others are rings, arcs and spirals)."""
 
-MOFFAT_BETA = 3.0
-"""Power-law index of the Moffat point-spread function (atmospheric seeing: 2.5 to 4.5)."""
-
 COMPANION_PROBABILITY = 0.3
 """Chance that an unrelated galaxy shares the stamp, for lenses and non-lenses alike."""
 
@@ -72,27 +79,6 @@ ID_START = 100000
 
 # --------------------------------------------------------------------------------------------------
 # Lens and light profiles
-
-
-def ellipticity_to_axis_ratio(e1, e2):
-    """Axis ratio q (minor/major) and major-axis angle phi (radians from x) of eccentricities (e1, e2)."""
-    e = np.hypot(e1, e2)
-    if np.any(e >= 1):
-        raise ValueError(f"eccentricity sqrt(e1^2 + e2^2) must be below 1 (q = (1-e)/(1+e) > 0); "
-                         f"got up to {np.max(e):.4g}")
-    return (1 - e) / (1 + e), 0.5 * np.arctan2(e2, e1)
-
-
-def axis_ratio_to_ellipticity(q, phi):
-    """Eccentricities (e1, e2) of an ellipse of axis ratio q with major axis at angle phi (radians)."""
-    e = (1 - np.asarray(q)) / (1 + np.asarray(q))
-    return e * np.cos(2 * phi), e * np.sin(2 * phi)
-
-
-def _rotate(dx, dy, angle):
-    """Coordinates in the frame turned by ``angle`` (radians): x' along the direction ``angle``."""
-    cos, sin = np.cos(angle), np.sin(angle)
-    return cos * dx + sin * dy, cos * dy - sin * dx
 
 
 def sie_deflection(x, y, theta_E, e1, e2, center_x=0.0, center_y=0.0):
@@ -113,7 +99,7 @@ def sie_deflection(x, y, theta_E, e1, e2, center_x=0.0, center_y=0.0):
     # floor at which the neglected term (s^2 u^2 / 3) is below the rounding error of the dtype.
     s = np.maximum(2 * np.sqrt(e) / (1 + e), np.sqrt(np.finfo(dtype).eps)).astype(dtype)
     b = (theta_E * np.sqrt(q)).astype(dtype)  # lenstronomy's theta_E -> critical radius of the major-axis form
-    xr, yr = _rotate(x - center_x, y - center_y, np.asarray(phi, dtype))
+    xr, yr = rotate(x - center_x, y - center_y, np.asarray(phi, dtype))
     psi = np.sqrt(q.astype(dtype) ** 2 * xr * xr + yr * yr)
     psi += np.finfo(dtype).tiny  # the centre: 0 / tiny = 0 instead of 0 / 0
     ax = (b / s) * np.arctan(s * xr / psi)
@@ -155,37 +141,6 @@ def einstein_area(theta_E, e1, e2, gamma1=0.0, gamma2=0.0, n_angles=256):
     return np.pi * np.mean(radius**2, axis=-1)
 
 
-def sersic_b(n):
-    """Sérsic b_n such that r_eff holds half the light (Capaccioli 1989 approximation, as in lenstronomy)."""
-    return 1.9992 * np.asarray(n) - 0.3271
-
-
-def sersic_total_flux(amp, r_eff, n):
-    """Total flux of an elliptical Sérsic profile of surface brightness ``amp`` at r_eff (circularised)."""
-    b = sersic_b(n)
-    return amp * 2 * np.pi * n * r_eff**2 * np.exp(b) * b ** (-2 * n) * gamma_function(2 * n)
-
-
-def sersic_profile(x, y, amp, r_eff, n, e1, e2, center_x=0.0, center_y=0.0):
-    """Elliptical Sérsic surface brightness at (x, y), lenstronomy's "SERSIC_ELLIPSE".
-
-    ``amp`` is the surface brightness at the circularised half-light radius ``r_eff`` (arcsec); arguments
-    broadcast like those of :func:`sie_deflection`.
-    """
-    q, phi = ellipticity_to_axis_ratio(e1, e2)
-    dtype = np.result_type(x, y, amp, r_eff, n, e1, e2, center_x, center_y, np.float32)
-    # Coordinates along the major and minor axes, scaled so that u^2 + v^2 = (R / r_eff)^2.
-    scale_u, scale_v = np.sqrt(q) / r_eff, 1 / (np.sqrt(q) * r_eff)
-    cos, sin = np.cos(phi), np.sin(phi)
-    dx, dy = x - center_x, y - center_y
-    u = np.asarray(scale_u * cos, dtype) * dx + np.asarray(scale_u * sin, dtype) * dy
-    v = np.asarray(scale_v * cos, dtype) * dy - np.asarray(scale_v * sin, dtype) * dx
-    with np.errstate(divide="ignore"):  # log(0) at the centre gives exp(-inf) = 0: the right limit
-        reduced = np.exp(np.log(u * u + v * v) * np.asarray(0.5 / n, dtype))  # (R / r_eff)^(1/n)
-    b = np.asarray(sersic_b(n), dtype)
-    return amp * np.exp(b - b * reduced)
-
-
 def ring_arc_profile(x, y, radius, width, e1, e2, center_x, center_y, arms, pitch_cot, azimuth, sharpness):
     """Unlensed ring, arcs or spiral arms: a Gaussian ring of ``radius`` and ``width`` (arcsec), modulated in angle.
 
@@ -195,36 +150,13 @@ def ring_arc_profile(x, y, radius, width, e1, e2, center_x, center_y, arms, pitc
     """
     q, phi = ellipticity_to_axis_ratio(e1, e2)
     dtype = np.result_type(x, y, radius, width, np.float32)
-    xr, yr = _rotate(x - center_x, y - center_y, np.asarray(phi, dtype))
+    xr, yr = rotate(x - center_x, y - center_y, np.asarray(phi, dtype))
     q = np.asarray(q, dtype)
     r = np.sqrt(q * xr * xr + yr * yr / q)
     ring = np.exp(-0.5 * ((r - radius) / width) ** 2)
     winding = np.log(np.maximum(r / radius, np.finfo(dtype).tiny))  # finite at the centre
     phase = arms * (np.arctan2(yr, xr) - azimuth) - arms * pitch_cot * winding
     return ring * (0.5 + 0.5 * np.cos(phase)) ** sharpness
-
-
-def psf_kernel(fwhm, size, pixel_scale, kind="moffat", beta=MOFFAT_BETA):
-    """Point-spread function sampled on a ``size`` x ``size`` grid, centred on pixel (size//2, size//2), sum 1.
-
-    ``fwhm`` in arcsec, scalar or shape (n,) (gives (n, size, size)); ``kind`` is "gaussian" or "moffat"
-    (I proportional to (1 + r^2 / alpha^2)^-beta).
-    """
-    offsets = (np.arange(size, dtype=np.float32) - size // 2) * np.float32(pixel_scale)
-    return _psf(offsets[:, None] ** 2 + offsets[None, :] ** 2, fwhm, kind, beta)
-
-
-def _psf(r2, fwhm, kind, beta=MOFFAT_BETA):
-    """PSF of unit sum on a grid of squared distances ``r2`` (arcsec^2) from its centre."""
-    if kind not in ("gaussian", "moffat"):
-        raise ValueError(f'psf kind must be "gaussian" or "moffat", got {kind!r}')
-    fwhm = np.asarray(fwhm, np.float32)[..., None, None]
-    if kind == "gaussian":
-        kernel = np.exp(r2 * (np.float32(-4 * np.log(2)) / fwhm**2))
-    else:
-        alpha2 = fwhm**2 / np.float32(4 * (2 ** (1 / beta) - 1))
-        kernel = np.exp(np.float32(-beta) * np.log1p(r2 / alpha2))
-    return kernel / kernel.sum(axis=(-2, -1), keepdims=True)
 
 
 def rgb_composite(images, *, q=8.0, stretch=5.0):
@@ -250,10 +182,6 @@ def rgb_composite(images, *, q=8.0, stretch=5.0):
 
 # --------------------------------------------------------------------------------------------------
 # Population
-
-
-def _loguniform(rng, low, high, n):
-    return np.exp(rng.uniform(np.log(low), np.log(high), n))
 
 
 def _random_ellipticity(rng, q_low, q_high, n):
@@ -341,7 +269,7 @@ def sample_lens_population(
     source = {
         "source_x": t["lens_x"] + radius * np.cos(angle),
         "source_y": t["lens_y"] + radius * np.sin(angle),
-        "source_r_eff": _loguniform(rng, 0.1, 0.5, n),
+        "source_r_eff": loguniform(rng, 0.1, 0.5, n),
         "source_n": rng.uniform(0.5, 2.0, n),
     }
     source["source_e1"], source["source_e2"] = _random_ellipticity(rng, 0.4, 1.0, n)
@@ -350,7 +278,7 @@ def sample_lens_population(
         source[f"source_mag_{b}"] = source_r + SOURCE_COLOUR[b] + rng.normal(0, 0.1, n)
     for name, value in source.items():
         t[name] = np.where(is_lens, value, nan)
-    t["snr"] = np.where(is_lens, _loguniform(rng, snr_low, snr_high, n), 0.0)
+    t["snr"] = np.where(is_lens, loguniform(rng, snr_low, snr_high, n), 0.0)
 
     # Contaminants of the non-lenses: blue light that is not lensed, as bright as the lensed sources.
     # Blue cores (central star formation) sit within 0.15 arcsec of the centre and neighbours (projected
@@ -365,7 +293,7 @@ def sample_lens_population(
     ring_e1, ring_e2 = _random_ellipticity(rng, 0.6, 1.0, n)
     t["contaminant_e1"] = np.where(compact, e1, np.where(ringlike, ring_e1, nan))
     t["contaminant_e2"] = np.where(compact, e2, np.where(ringlike, ring_e2, nan))
-    t["contaminant_r_eff"] = np.where(compact, _loguniform(rng, 0.1, 0.6, n), nan)
+    t["contaminant_r_eff"] = np.where(compact, loguniform(rng, 0.1, 0.6, n), nan)
     t["contaminant_n"] = np.where(compact, rng.uniform(0.5, 2.0, n), nan)
     ring_radius = rng.uniform(theta_low, theta_high, n)
     t["contaminant_radius"] = np.where(ringlike, ring_radius, nan)
@@ -382,7 +310,7 @@ def sample_lens_population(
     for b in bands:
         t[f"contaminant_mag_{b}"] = np.where(has_contaminant, contaminant_r + SOURCE_COLOUR[b]
                                              + rng.normal(0, 0.1, n), nan)
-    t["contaminant_snr"] = np.where(has_contaminant, _loguniform(rng, snr_low, snr_high, n), 0.0)
+    t["contaminant_snr"] = np.where(has_contaminant, loguniform(rng, snr_low, snr_high, n), 0.0)
 
     # An unrelated galaxy, red or blue, in any stamp: its presence tells nothing about lensing.
     companion = rng.random(n) < COMPANION_PROBABILITY
@@ -392,7 +320,7 @@ def sample_lens_population(
     t["companion_y"] = np.where(companion, t["lens_y"] + offset_y, nan)
     e1, e2 = _random_ellipticity(rng, 0.4, 1.0, n)
     t["companion_e1"], t["companion_e2"] = np.where(companion, e1, nan), np.where(companion, e2, nan)
-    t["companion_r_eff"] = np.where(companion, _loguniform(rng, 0.2, 0.8, n), nan)
+    t["companion_r_eff"] = np.where(companion, loguniform(rng, 0.2, 0.8, n), nan)
     t["companion_n"] = np.where(companion, rng.uniform(0.5, 4.0, n), nan)
     companion_r, red = rng.uniform(20, 23.5, n), rng.random(n) < 0.5
     for b in bands:
@@ -428,25 +356,8 @@ def _unit_sersic(x, y, rows, prefix, index, center=None):
     """Sérsic of total flux 1 (surface brightness per arcsec^2) of the catalog columns ``prefix_*``."""
     amp = 1 / sersic_total_flux(1.0, rows[f"{prefix}_r_eff"][index], rows[f"{prefix}_n"][index])
     cx, cy = center or (_column(rows, f"{prefix}_x", index), _column(rows, f"{prefix}_y", index))
-    return sersic_profile(x, y, amp.astype(np.float32)[:, None, None], *(
+    return sersic_ellipse(x, y, amp.astype(np.float32)[:, None, None], *(
         _column(rows, f"{prefix}_{p}", index) for p in ("r_eff", "n", "e1", "e2")), cx, cy)
-
-
-def _standard_normal(rng, shape):
-    """Standard normal float32 deviates, each pair from a pair of uniforms (Box-Muller transform).
-
-    About twice as fast as ``rng.standard_normal`` on the course machines; a stream cut into pieces of even
-    length gives the same deviates as drawn at once.
-    """
-    count = int(np.prod(shape))
-    pairs = (count + 1) // 2
-    u = rng.random((pairs, 2), dtype=np.float32)
-    radius = np.sqrt(-2 * np.log1p(-u[:, 0]))  # 1 - u lies in (0, 1]
-    angle = np.float32(2 * np.pi) * u[:, 1]
-    out = np.empty((pairs, 2), np.float32)
-    np.multiply(radius, np.cos(angle), out=out[:, 0])
-    np.multiply(radius, np.sin(angle), out=out[:, 1])
-    return out.reshape(-1)[:count].reshape(shape)
 
 
 def _templates(rows, grid, pixel_scale):
@@ -497,7 +408,7 @@ def _render_chunk(rows, grid, pixel_scale, bands, psf, sky, rng, out):
 
     # Blur all templates with their object's PSF in one batch of FFTs (periodic edges), to counts per pixel.
     owners = np.concatenate([index for index, _ in templates])
-    kernel_ft = scipy.fft.rfft2(_psf(grid[-1], rows["seeing_fwhm"], psf))
+    kernel_ft = scipy.fft.rfft2(psf_on_grid(grid[-1], rows["seeing_fwhm"], psf))
     blurred = scipy.fft.irfft2(scipy.fft.rfft2(np.concatenate([t for _, t in templates])) * kernel_ft[owners],
                                s=(size, size))
     blurred *= np.float32(pixel_scale**2)
@@ -539,7 +450,7 @@ def _render_chunk(rows, grid, pixel_scale, bands, psf, sky, rng, out):
         model[:, j] += feature * counts[:, j, None, None]
 
     if rng is not None:
-        noise = _standard_normal(rng, model.shape)
+        noise = standard_normal(rng, model.shape)
         noise *= np.sqrt(model)
         model += noise
     np.subtract(model, sky[:, None, None], out=out.transpose(0, 3, 1, 2))
@@ -579,7 +490,7 @@ def render_lenses(
         raise ValueError(f"pixel_scale must be positive (arcsec per pixel), got {pixel_scale}")
     if not (isinstance(chunk, (int, np.integer)) and chunk >= 1):
         raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
-    _psf(np.zeros((1, 1), np.float32), 1.0, psf)  # checks the psf kind before any work
+    psf_on_grid(np.zeros((1, 1), np.float32), 1.0, psf)  # checks the psf kind before any work
     sky = sky_counts(bands, pixel_scale).astype(np.float32)
     centred = (np.arange(size, dtype=np.float32) - np.float32((size - 1) / 2)) * np.float32(pixel_scale)
     wrapped = np.fft.ifftshift((np.arange(size, dtype=np.float32) - size // 2) * np.float32(pixel_scale))
