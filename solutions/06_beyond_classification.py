@@ -634,7 +634,7 @@ plt.show()
 # tools. The networks never saw anything like it: real galaxies, of every size and shape, many in one patch.
 
 # %%
-hubble = skimage_data.hubble_deep_field().astype("float32") / 255
+hubble = skimage_data.hubble_deep_field()[..., ::-1].astype("float32") / 255  # blue to red, as g, r, z
 hubble -= np.median(hubble, axis=(0, 1))  # the sky level, per colour
 corners = ((40, 400), (300, 600), (500, 150), (700, 800))
 patches = np.stack([hubble[r:r + RESTORE_SIZE, c:c + RESTORE_SIZE] for r, c in corners])
@@ -646,7 +646,8 @@ hubble_restored = {"degraded": hubble_in, "Wiener": wiener_restore(hubble_in, be
                    "Richardson–Lucy": richardson_lucy_restore(hubble_in, best_iterations),
                    "U-Net": restorers["U-Net"].predict(hubble_in, batch_size=32, verbose=0)}
 panels = [hubble_truth, *hubble_restored.values()]
-grid = np.concatenate([np.stack([to_rgb(images[k:k + 1])[0] for images in panels]) for k in range(len(corners))])
+with np.errstate(invalid="ignore"):  # the colour stretch divides 0 by 0 where a pixel is exactly 0 in every band
+    grid = np.concatenate([to_rgb(np.stack([images[k] for images in panels])) for k in range(len(corners))])
 titles = [title for k in range(len(corners)) for title in
           ["Hubble (truth)"] + [f"{name}: {scores(hubble_truth[k:k + 1], images[k:k + 1])[0]:.1f} dB"
                                 for name, images in hubble_restored.items()]]
