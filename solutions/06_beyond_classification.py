@@ -738,7 +738,7 @@ class SampleWithKL(layers.Layer):
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
 
-PIXEL_SIGMA = 0.05  # the pixel noise the reconstruction term assumes, in the images' units (0 to 1)
+PIXEL_SIGMA = 0.02  # the pixel noise the reconstruction term assumes, in the images' units (0 to 1)
 
 
 def reconstruction_loss(images, reconstructions):
