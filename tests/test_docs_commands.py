@@ -32,13 +32,6 @@ SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scrip
 # a shell separator, a comment or the end of the code span.
 COMMAND = re.compile(r"(?:^|(?<=[\s`(]))((?:make|python3?|\.venv/bin/python|course-[a-z]+)\s[^`\n]*)")
 SEPARATORS = re.compile(r"\s(?:\||&&|;|#|\\$)")
-# Wrong commands another branch of this change fixes (the integrator deletes the entry after merging it).
-KNOWN_WRONG = {
-    "python -m course_utils.notebooks badges": "docs/authoring.md is rewritten on branch manifest (helper A)",
-    "python -m benchmarks.bench_galaxy_sim": "bench_galaxy_sim's usage is fixed on branch sims (helper C)",
-}
-
-
 def texts() -> list[tuple[str, str]]:
     """(where, text to search) for every doc and benchmark docstring."""
     found = []
@@ -103,9 +96,6 @@ def test_the_docs_name_commands_of_every_kind():
     kinds = {command.split()[0] for command in ALL}
     assert {"make", "python", "course-grade"} <= kinds, sorted(ALL)
     assert any(command.startswith("python benchmarks/") for command in ALL)
-    assert [wrong for wrong in KNOWN_WRONG if not any(c.startswith(wrong) for c in ALL)] == [], (
-        "a known-wrong command is gone from the docs: delete its KNOWN_WRONG entry"
-    )
 
 
 @pytest.mark.parametrize("command", [c for c in ALL if c.startswith("make ")])
@@ -118,12 +108,7 @@ def test_make_targets_exist(command):
             )
 
 
-def marks(command: str):
-    known = next((why for wrong, why in KNOWN_WRONG.items() if command.startswith(wrong)), None)
-    return [pytest.mark.xfail(strict=True, reason=known)] if known else []
-
-
-@pytest.mark.parametrize("command", [pytest.param(c, marks=marks(c)) for c in ALL if not c.startswith("make ")])
+@pytest.mark.parametrize("command", [c for c in ALL if not c.startswith("make ")])
 def test_commands_exist_with_their_options(command):
     words = shlex.split(command)
     if words[0].startswith("course-"):
