@@ -15,10 +15,9 @@ import platform
 import time
 
 from _results import write_result  # run as a script: python benchmarks/bench_data_load.py
-
 from course_utils.data import REGISTRY
-from course_utils.loaders import load_galaxy10, load_lenses, load_mnist
 from course_utils.data.cache import cached_path, check_file
+from course_utils.loaders import load_galaxy10, load_lenses, load_mnist
 
 
 def timed(function, *args, **kwargs):

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import jupytext
 import nbformat
-from _results import write_result  # run as a script: python benchmarks/bench_grading.py
 
+from _results import write_result  # run as a script: python benchmarks/bench_grading.py
 from course_utils.grading import checkset, grader
 from course_utils.manifest import course
 

@@ -16,7 +16,6 @@ import tempfile
 from pathlib import Path
 
 from _results import write_result  # run as a script: python benchmarks/bench_labs.py
-
 from course_utils.manifest import course
 from course_utils.notebooks.__main__ import run
 from course_utils.notebooks.execute import Limits

@@ -45,11 +45,10 @@ def main() -> None:
     from sklearn.metrics import roc_auc_score
 
     sys.path.insert(0, str(ROOT / "tests"))
-    from labsource import notebook_functions
-
     from course_utils import budget
     from course_utils.sims.lenses import simulate_lenses
     from course_utils.streams import LensStream
+    from labsource import notebook_functions
 
     lab = notebook_functions(SOLUTION, {"keras": keras, "layers": keras.layers, "np": np},
                              names=("normalise_stamps", "residual_block", "deeplens_resnet"))

@@ -17,7 +17,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 from _results import write_result  # run as a script: python benchmarks/bench_lightcurve_sim.py
-
 from course_utils.dmdt import dmdt_images
 from course_utils.sims.lightcurves import simulate_light_curves
 

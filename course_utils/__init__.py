@@ -3,8 +3,8 @@
 Import is light: submodules (data, sims, plotting, metrics, checks, grading, notebooks) load on use,
 so ``course_utils.setup()`` can choose the Keras backend before Keras is imported.
 """
-from course_utils.runtime import Runtime, setup
 from course_utils.report import record
+from course_utils.runtime import Runtime, setup
 
 __all__ = ["Runtime", "setup", "record"]
 # The course's one version: pyproject.toml reads it, and the Colab install cell installs its release tag.

@@ -10,7 +10,7 @@ gradient mostly says how to look like the runner-up class), the logit is not.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import keras
 import numpy as np

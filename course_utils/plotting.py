@@ -3,8 +3,7 @@ none calls ``plt.show()``: the notebook does, after any changes of its own.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Callable
+from collections.abc import Callable, Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np

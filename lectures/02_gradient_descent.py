@@ -314,7 +314,7 @@ for name, (theta_run, costs) in batch_runs.items():
 
 # %%
 fig, (ax_epoch, ax_update) = plt.subplots(1, 2, figsize=(12, 4))
-for name, (theta_run, costs) in batch_runs.items():
+for name, (_theta, costs) in batch_runs.items():
     updates_per_epoch = (len(costs) - 1) // n_epochs
     epochs = np.arange(len(costs)) / updates_per_epoch
     ax_epoch.semilogy(epochs, costs, label=name, lw=1)

@@ -1,11 +1,10 @@
 """course_utils.conv against the references: scipy.signal and keras.layers.Conv2D."""
+import keras
 import numpy as np
 import pytest
 from scipy import signal
 
 from course_utils.conv import conv2d_params, cross_correlate2d, dense_params, output_size
-
-import keras
 
 RNG = np.random.default_rng(7)
 

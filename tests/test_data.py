@@ -18,15 +18,25 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from httpserver import FileServer, closed_port_url, serve_folder
 
 from course_utils.data import (
-    GALAXY10_CLASSES, REGISTRY, Dataset, DiskSpaceError, DownloadError, IntegrityError, Registry, fetch, load_mnist,
+    GALAXY10_CLASSES,
+    REGISTRY,
+    Dataset,
+    DiskSpaceError,
+    DownloadError,
+    IntegrityError,
+    Registry,
+    cli,
+    download,
+    fetch,
+    galaxy10,
+    load_mnist,
 )
-from course_utils.data import cli, download, galaxy10
 from course_utils.data.archives import extract_archive
 from course_utils.data.cache import check_file
 from course_utils.loaders import load_galaxy10, load_lenses
+from httpserver import FileServer, closed_port_url, serve_folder
 
 REPO = Path(__file__).resolve().parents[1]
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB of known bytes
@@ -395,7 +405,7 @@ def test_lenses_are_read_from_a_challenge_folder_or_its_archive(simulated_lenses
     monkeypatch.setenv("COURSE_OFFLINE", "1")  # a folder on this machine needs no network: still read
     bunch = load_lenses(folder)
     assert bunch.is_real and bunch.bands == simulated_lenses.bands
-    assert bunch.source.endswith(f"/challenge: 6 images") and "/tmp/" not in bunch.source  # no machine path
+    assert bunch.source.endswith("/challenge: 6 images") and "/tmp/" not in bunch.source  # no machine path
     np.testing.assert_allclose(bunch.images, simulated_lenses.images)
     np.testing.assert_array_equal(bunch.catalog["is_lens"], simulated_lenses.catalog["is_lens"])
 

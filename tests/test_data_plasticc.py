@@ -9,8 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from course_utils.loaders import load_plasticc
 from course_utils.data.zenodo import ZENODO_API_ENV
+from course_utils.loaders import load_plasticc
 from httpserver import FileServer, closed_port_url
 
 METADATA = """object_id,ra,decl,gal_l,gal_b,ddf,hostgal_specz,hostgal_photoz,hostgal_photoz_err,distmod,mwebv,target

@@ -10,12 +10,12 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from httpserver import closed_port_url, serve_folder
-from realdata import LABS, registry_file, write_galaxy10_decals, write_galaxy10_sdss, write_mnist
 
 from course_utils.data import GALAXY10_CLASSES, load_mnist
 from course_utils.loaders import load_galaxy10
 from course_utils.notebooks import execute
+from httpserver import closed_port_url, serve_folder
+from realdata import LABS, registry_file, write_galaxy10_decals, write_galaxy10_sdss, write_mnist
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -86,10 +86,9 @@ def printed(nb: nbformat.NotebookNode) -> str:
 
 
 def test_challenge_stamps_are_matched_to_the_trained_bands_and_size(tmp_path):
-    from realdata import write_lens_challenge
-
     from course_utils.data import match_stamps
     from course_utils.loaders import load_lenses
+    from realdata import write_lens_challenge
 
     challenge = load_lenses(write_lens_challenge(tmp_path / "challenge.tar.gz", n=6), data_home=tmp_path)
     assert challenge.is_real and challenge.bands == ("u", "g", "r", "i") and challenge.images.shape == (6, 101, 101, 4)

@@ -8,11 +8,10 @@ import time
 from dataclasses import replace
 
 import pytest
-from httpserver import FileServer
 
-from course_utils.data import DataError, Dataset, DownloadError, IntegrityError, Registry, fetch
-from course_utils.data import download
+from course_utils.data import DataError, Dataset, DownloadError, IntegrityError, Registry, download, fetch
 from course_utils.data.registry import active_registry
+from httpserver import FileServer
 
 PAYLOAD = bytes(range(256)) * 1024  # 256 KiB of known bytes
 RECORD = 4242

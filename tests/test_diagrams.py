@@ -7,9 +7,9 @@ matplotlib.use("Agg")
 import keras  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
-from backends import other_backend_test  # noqa: E402
 from keras import layers  # noqa: E402
 
+from backends import other_backend_test  # noqa: E402
 from course_utils.diagrams import draw_graph, draw_model, model_graph  # noqa: E402
 
 

@@ -2,12 +2,11 @@
 
 The tests run on the process's Keras backend; ``test_the_other_backend`` runs this file again on the other one.
 """
+import keras
 import numpy as np
 import pytest
+
 from backends import other_backend_test
-
-import keras
-
 from course_utils.gradients import input_gradient, logit_model, loss_gradient  # noqa: E402
 
 RNG = np.random.default_rng(11)

@@ -4,8 +4,13 @@ import pytest
 from astropy.stats import binom_conf_interval
 from sklearn.metrics import recall_score, roc_curve
 
-from course_utils.metrics import (binned_completeness, completeness_at_fpr, per_class_accuracy, threshold_at_fp,
-                                  tpr_at_fp)
+from course_utils.metrics import (
+    binned_completeness,
+    completeness_at_fpr,
+    per_class_accuracy,
+    threshold_at_fp,
+    tpr_at_fp,
+)
 
 RNG = np.random.default_rng(2019)
 

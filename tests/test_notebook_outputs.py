@@ -1,5 +1,4 @@
 """The stored-output check: committed notebooks carry no machine paths, tracebacks or kernel stderr."""
-from pathlib import Path
 
 import nbformat
 import pytest

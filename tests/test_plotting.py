@@ -8,8 +8,15 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from course_utils.metrics import binned_completeness, threshold_at_fp  # noqa: E402
-from course_utils.plotting import (completeness_plot, confusion_matrix_plot, decision_regions,  # noqa: E402
-                                   image_grid, rgb_composite, roc_curve_plot, training_curves)
+from course_utils.plotting import (  # noqa: E402
+    completeness_plot,
+    confusion_matrix_plot,
+    decision_regions,
+    image_grid,
+    rgb_composite,
+    roc_curve_plot,
+    training_curves,
+)
 from course_utils.sims import simulate_lenses  # noqa: E402
 
 RNG = np.random.default_rng(3)

@@ -76,15 +76,15 @@ def test_setup_seeds_numpy_reproducibly(tmp_path, clean_env):
 def test_tpu_runtime_gets_jax_before_keras_is_imported(tmp_path):
     """In a fresh process on a (faked) TPU runtime, keras comes up on JAX and the profile is full."""
     (tmp_path / "accel0").touch()
-    done = run_python("import course_utils; rt = course_utils.setup(device_dir=%r); import keras; "
-                      "print(rt.backend, keras.backend.backend(), rt.profile)" % str(tmp_path))
+    done = run_python(f"import course_utils; rt = course_utils.setup(device_dir={str(tmp_path)!r}); import keras; "
+                      "print(rt.backend, keras.backend.backend(), rt.profile)")
     assert done.stdout.splitlines()[-1] == "jax jax full"
 
 
 def test_keras_imported_too_early_is_explained(tmp_path):
     (tmp_path / "accel0").touch()
-    done = run_python("import keras, course_utils; rt = course_utils.setup(device_dir=%r); print(rt.backend)"
-                      % str(tmp_path))
+    done = run_python(f"import keras, course_utils; rt = course_utils.setup(device_dir={str(tmp_path)!r}); "
+                      "print(rt.backend)")
     assert "restart the kernel and call setup() first" in done.stdout
     assert done.stdout.splitlines()[-1] == "tensorflow"
 

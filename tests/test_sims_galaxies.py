@@ -2,10 +2,9 @@
 features measured from the rendered images (shapes, arms, pitch, bars, bulges, peaks, asymmetry, colour)."""
 import numpy as np
 import pytest
+from astropy.visualization import make_lupton_rgb
 from scipy import ndimage
 from skimage.feature import peak_local_max
-
-from astropy.visualization import make_lupton_rgb
 
 from course_utils.sims import profiles
 from course_utils.sims.galaxies import (

@@ -3,15 +3,13 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.table import Table
+from lenstronomy.LensModel.lens_model import LensModel  # noqa: E402
+from lenstronomy.LensModel.Solver.lens_equation_solver import LensEquationSolver  # noqa: E402
 from scipy import ndimage
 
 from course_utils.data import challenge_io
 from course_utils.data.challenge_io import read_challenge_folder, write_challenge_folder
-from course_utils.sims import lenses, profiles
-from course_utils.sims import shear_deflection, sie_deflection, simulate_lenses
-
-from lenstronomy.LensModel.lens_model import LensModel  # noqa: E402
-from lenstronomy.LensModel.Solver.lens_equation_solver import LensEquationSolver  # noqa: E402
+from course_utils.sims import lenses, profiles, shear_deflection, sie_deflection, simulate_lenses
 
 
 def random_lenses(rng, count):

@@ -86,7 +86,6 @@ def test_observed_amplitudes_and_eclipse_depths_match_the_catalog():
 
 def test_cadence_has_seasons_whole_day_spacing_and_weather_gaps(population):
     lc = population
-    t, k = lc.time[0], lc.mask[0]
     for time, mask in zip(lc.time[:200], lc.mask[:200]):
         steps = np.diff(time[mask])
         assert steps.max() > 100  # a seasonal gap

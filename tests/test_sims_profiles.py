@@ -2,13 +2,12 @@
 definitions its docstrings state (half-light radius, FWHM, unit sums, normal deviates)."""
 import numpy as np
 import pytest
-from scipy import special, stats
-
-from course_utils.sims import profiles
-
 from lenstronomy.LensModel.Profiles.sersic_utils import SersicUtil  # noqa: E402
 from lenstronomy.LightModel.light_model import LightModel  # noqa: E402
 from lenstronomy.Util import param_util  # noqa: E402
+from scipy import special, stats
+
+from course_utils.sims import profiles
 
 
 def test_sersic_b_is_lenstronomys_and_r_eff_holds_about_half_the_light():

@@ -12,8 +12,8 @@ course_utils.setup()  # chooses the Keras backend before course_utils.streams im
 import keras  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
-from course_utils.streams import LensStream, ValidationAUROC, early_stopping_on_auroc  # noqa: E402
 from backends import other_backend_test  # noqa: E402
+from course_utils.streams import LensStream, ValidationAUROC, early_stopping_on_auroc  # noqa: E402
 
 SMALL = dict(size=16)  # 16x16 stamps: a batch simulates in milliseconds
 

@@ -9,8 +9,9 @@ on the notebook's final namespace, so deleting a check call does not skip a ques
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 
 class CheckFailed(AssertionError):

@@ -17,8 +17,20 @@ import numpy as np
 from scipy.signal import correlate2d
 
 from course_utils.checks.core import CheckFailed, question
-from course_utils.checks.toolkit import (array, by_case, call, close, diagnose, first_difference, hint_on_crash, num,
-                                         number, scalar, sentence, vec)
+from course_utils.checks.toolkit import (
+    array,
+    by_case,
+    call,
+    close,
+    diagnose,
+    first_difference,
+    hint_on_crash,
+    num,
+    number,
+    scalar,
+    sentence,
+    vec,
+)
 
 LAB = "lab01"
 
@@ -113,7 +125,7 @@ def check_perceptron(perceptron_train) -> None:
          [_perceptron(X, y, lr, epochs + 1) for _, X, y, lr, epochs, _ in cases]),
     ]
     general = [(LR_SCALE, [_scaled(got, e) for got, e in zip(answers, expected)])]
-    for (label, X, y, lr, epochs, fresh), got, want in zip(cases, answers, expected):
+    for (label, _X, _y, lr, _epochs, fresh), got, want in zip(cases, answers, expected):
         if close(got, want):
             continue
         fallback = ("the NAND cases pass but this one does not: is something hard-coded (two inputs, the NAND "

@@ -11,15 +11,14 @@ module loads before any backend choice.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from sklearn.metrics import confusion_matrix
 
 from course_utils.checks import keras_compat
 from course_utils.checks.core import CheckFailed, question
-from course_utils.checks.toolkit import (array, by_case, call, close, diagnose, first_difference, hint_on_crash,
-                                         integers)
+from course_utils.checks.toolkit import array, by_case, call, close, diagnose, first_difference, hint_on_crash, integers
 
 LAB = "lab02"
 IMAGE_SHAPE = (28, 28, 1)

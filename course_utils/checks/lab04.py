@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+
 import numpy as np
 from astropy.io import fits
 
 from course_utils.checks import keras_compat
 from course_utils.checks.core import CheckFailed, question
-from course_utils.checks.toolkit import (Crashed, array, build_block, call, close, diagnose, number,
-                                         sentence, vec)
+from course_utils.checks.toolkit import Crashed, array, build_block, call, close, diagnose, number, sentence, vec
 from course_utils.metrics import binned_completeness, tpr_at_fp
 
 LAB = "lab04"

@@ -8,7 +8,6 @@ not choose a Keras backend.
 """
 from __future__ import annotations
 
-
 import numpy as np
 
 from course_utils.checks.core import CheckFailed, question

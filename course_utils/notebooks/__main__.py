@@ -24,6 +24,7 @@ from course_utils.notebooks import execute, hygiene, labgen, outputs, pairing, r
 from course_utils.runtime import choose_profile, detect_accelerator
 
 README = "README.md"
+COURSE_RUN_LIMITS = execute.Limits()  # the course run: 30 minutes per cell, no total or memory limit
 
 
 def load_course(root: Path) -> Course:
@@ -109,7 +110,7 @@ def problems(root: Path) -> list[str]:
 
 
 def run(root: Path, notebooks: list[Path], profile: str | None, in_place: bool,
-        build: Path, limits: execute.Limits = execute.Limits()) -> list[execute.RunResult]:
+        build: Path, limits: execute.Limits = COURSE_RUN_LIMITS) -> list[execute.RunResult]:
     """Execute notebooks one by one under ``limits`` (a failure does not stop the others); write executed copies,
     the kernels' standard error (build/logs/) and the summary."""
     profile = profile or choose_profile(detect_accelerator())

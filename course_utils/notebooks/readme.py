@@ -41,5 +41,6 @@ def render(text: str, course: Course) -> str:
         if not pattern.search(text):
             raise ValueError(f"README.md has no {name} between `{_begin(name)}` and `{_end(name)}`: put the two "
                              "lines back where the table goes, then run `python -m course_utils.notebooks sync`.")
-        text = pattern.sub(lambda _: f"{_begin(name)}\n{table}\n{_end(name)}", text, count=1)
+        section = f"{_begin(name)}\n{table}\n{_end(name)}"
+        text = pattern.sub(lambda _, section=section: section, text, count=1)
     return text

@@ -12,8 +12,17 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.checks.core import CheckFailed, question
-from course_utils.checks.lab03 import (LOSS, ORIENTATIONS, _augmented, _confident_mistakes, _distinct_images,
-                                       _indices, _optimizer, _orientation_of, _require_shapes)
+from course_utils.checks.lab03 import (
+    LOSS,
+    ORIENTATIONS,
+    _augmented,
+    _confident_mistakes,
+    _distinct_images,
+    _indices,
+    _optimizer,
+    _orientation_of,
+    _require_shapes,
+)
 from course_utils.checks.toolkit import array, attempt, hint_on_crash, vec
 from course_utils.metrics import per_class_accuracy as reference_per_class_accuracy
 
