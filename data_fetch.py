@@ -9,6 +9,7 @@
 COURSE_DATA_DIR sets the cache folder; COURSE_DATA_MIRROR (a base URL or a folder) is tried before
 the origin. The work is done by course_utils.data (install the package first: see README.md).
 """
+
 import sys
 
 from course_utils.data.cli import main

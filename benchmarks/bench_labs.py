@@ -9,6 +9,7 @@ execution service), under the limits given (default: the course run's); peak mem
 set size of the kernel and its children (PSS: shared pages counted once), key results what the notebook reports
 with ``course_utils.record``.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -17,6 +17,7 @@ keep the ratio fair; wall-clock rates and the load average are printed too. Targ
 lenstronomy, 20,000 stamps in under 30 s.
 Rows go to benchmarks/results.md unless --no-write.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,35 +52,67 @@ def _sersic_kwargs(row, prefix, band, center):
     """lenstronomy SERSIC_ELLIPSE keyword arguments of a catalog row (amp from the band magnitude)."""
     r_eff, n = row[f"{prefix}_r_eff"], row[f"{prefix}_n"]
     flux = 10 ** (-0.4 * (row[f"{prefix.replace('_light', '')}_mag_{band}"] - ZERO_POINT))
-    return {"amp": flux / sersic_total_flux(1.0, r_eff, n), "R_sersic": r_eff, "n_sersic": n,
-            "e1": row[f"{prefix}_e1"], "e2": row[f"{prefix}_e2"], "center_x": center[0], "center_y": center[1]}
+    return {
+        "amp": flux / sersic_total_flux(1.0, r_eff, n),
+        "R_sersic": r_eff,
+        "n_sersic": n,
+        "e1": row[f"{prefix}_e1"],
+        "e2": row[f"{prefix}_e2"],
+        "center_x": center[0],
+        "center_y": center[1],
+    }
 
 
 def lenstronomy_work(n: int, supersampling: int = SOURCE_SUPERSAMPLING):
     """lenstronomy's ImageModel, built once per band, rendering n lenses in every band, ready to be timed."""
     from lenstronomy.SimulationAPI.sim_api import SimAPI
 
-    kwargs_model = {"lens_model_list": ["SIE", "SHEAR"], "lens_light_model_list": ["SERSIC_ELLIPSE"],
-                    "source_light_model_list": ["SERSIC_ELLIPSE"]}
+    kwargs_model = {
+        "lens_model_list": ["SIE", "SHEAR"],
+        "lens_light_model_list": ["SERSIC_ELLIPSE"],
+        "source_light_model_list": ["SERSIC_ELLIPSE"],
+    }
     models = []
     for band in BANDS:
-        kwargs_band = dict(pixel_scale=PIXEL_SCALE, exposure_time=1.0, magnitude_zero_point=ZERO_POINT,
-                           read_noise=0.0, ccd_gain=1.0, sky_brightness=SKY_MAG[band], num_exposures=1,
-                           seeing=0.8, psf_type="GAUSSIAN")
+        kwargs_band = dict(
+            pixel_scale=PIXEL_SCALE,
+            exposure_time=1.0,
+            magnitude_zero_point=ZERO_POINT,
+            read_noise=0.0,
+            ccd_gain=1.0,
+            sky_brightness=SKY_MAG[band],
+            num_exposures=1,
+            seeing=0.8,
+            psf_type="GAUSSIAN",
+        )
         sim = SimAPI(num_pix=SIZE, kwargs_single_band=kwargs_band, kwargs_model=kwargs_model)
         models.append((band, sim, sim.image_model_class({"supersampling_factor": supersampling})))
     _, catalog = simulate_lenses(n, size=SIZE, pixel_scale=PIXEL_SCALE, bands=BANDS, lens_fraction=1.0, seed=2)
     work = []
     for row in catalog:
         lens_centre = (row["lens_x"], row["lens_y"])
-        kwargs_lens = [{"theta_E": row["theta_E"], "e1": row["lens_e1"], "e2": row["lens_e2"],
-                        "center_x": lens_centre[0], "center_y": lens_centre[1]},
-                       {"gamma1": row["gamma1"], "gamma2": row["gamma2"], "ra_0": lens_centre[0],
-                        "dec_0": lens_centre[1]}]
-        work.append([(sim, image_model, kwargs_lens,
-                      [_sersic_kwargs(row, "source", band, (row["source_x"], row["source_y"]))],
-                      [_sersic_kwargs(row, "lens_light", band, lens_centre)])
-                     for band, sim, image_model in models])
+        kwargs_lens = [
+            {
+                "theta_E": row["theta_E"],
+                "e1": row["lens_e1"],
+                "e2": row["lens_e2"],
+                "center_x": lens_centre[0],
+                "center_y": lens_centre[1],
+            },
+            {"gamma1": row["gamma1"], "gamma2": row["gamma2"], "ra_0": lens_centre[0], "dec_0": lens_centre[1]},
+        ]
+        work.append(
+            [
+                (
+                    sim,
+                    image_model,
+                    kwargs_lens,
+                    [_sersic_kwargs(row, "source", band, (row["source_x"], row["source_y"]))],
+                    [_sersic_kwargs(row, "lens_light", band, lens_centre)],
+                )
+                for band, sim, image_model in models
+            ]
+        )
 
     def render(objects=work):
         for bands in objects:
@@ -115,8 +148,9 @@ def stage_seconds(n: int) -> dict[str, float]:
     stages["supersampling average, template bookkeeping"] = cumulative["_templates"] - inside_templates
     rendered = cumulative["_templates"] + sum(stages[s] for s in list(STAGES)[3:])
     stages["backgrounds and output layout"] = cumulative["_render_chunk"] - rendered
-    stages["catalogue table (astropy)"] = cumulative["simulate_lenses"] - cumulative["_render_chunk"] - stages[
-        "catalogue: population draw"]
+    stages["catalogue table (astropy)"] = (
+        cumulative["simulate_lenses"] - cumulative["_render_chunk"] - stages["catalogue: population draw"]
+    )
     return stages
 
 
@@ -138,9 +172,11 @@ def main() -> None:
             print(f"  {stage:<52} {seconds:6.2f} s  {100 * seconds / total:5.1f} %")
         return
 
-    works = {"same settings": (course_utils_work(args.n, lens_fraction=1.0, psf="gaussian"), args.n),
-             "default": (course_utils_work(args.n), args.n),
-             "lenstronomy": (lenstronomy_work(args.lenstronomy_n), args.lenstronomy_n)}
+    works = {
+        "same settings": (course_utils_work(args.n, lens_fraction=1.0, psf="gaussian"), args.n),
+        "default": (course_utils_work(args.n), args.n),
+        "lenstronomy": (lenstronomy_work(args.lenstronomy_n), args.lenstronomy_n),
+    }
     best = {}
     load_before = os.getloadavg()[0]
     for _ in range(args.rounds):  # in turn, so that all see the same load
@@ -150,16 +186,24 @@ def main() -> None:
     rates = {name: count / best[name][0] for name, (_, count) in works.items()}
     wall = {name: count / best[name][1] for name, (_, count) in works.items()}
     rate, default_rate, their_rate = rates["same settings"], rates["default"], rates["lenstronomy"]
-    print(f"course_utils simulate_lenses({args.n:,}, lens_fraction=1, psf='gaussian'): {rate:,.0f} images/s CPU "
-          f"(wall: {wall['same settings']:,.0f}/s)")
-    print(f"course_utils simulate_lenses({args.n:,}) (default population, Moffat): {default_rate:,.0f} images/s CPU "
-          f"(wall: {wall['default']:,.0f}/s)")
-    print(f"lenstronomy ImageModel, supersampling 2: {their_rate:,.0f} images/s CPU "
-          f"(wall: {wall['lenstronomy']:,.0f}/s; "
-          f"{args.lenstronomy_n:,} objects, 3 bands each)")
-    print(f"speed-up at the same settings: {rate / their_rate:.1f}x in CPU time, "
-          f"{wall['same settings'] / wall['lenstronomy']:.1f}x in wall time "
-          f"(best of {args.rounds} rounds each; load average ~{load:.0f}; target: at least 10x)")
+    print(
+        f"course_utils simulate_lenses({args.n:,}, lens_fraction=1, psf='gaussian'): {rate:,.0f} images/s CPU "
+        f"(wall: {wall['same settings']:,.0f}/s)"
+    )
+    print(
+        f"course_utils simulate_lenses({args.n:,}) (default population, Moffat): {default_rate:,.0f} images/s CPU "
+        f"(wall: {wall['default']:,.0f}/s)"
+    )
+    print(
+        f"lenstronomy ImageModel, supersampling 2: {their_rate:,.0f} images/s CPU "
+        f"(wall: {wall['lenstronomy']:,.0f}/s; "
+        f"{args.lenstronomy_n:,} objects, 3 bands each)"
+    )
+    print(
+        f"speed-up at the same settings: {rate / their_rate:.1f}x in CPU time, "
+        f"{wall['same settings'] / wall['lenstronomy']:.1f}x in wall time "
+        f"(best of {args.rounds} rounds each; load average ~{load:.0f}; target: at least 10x)"
+    )
     large_seconds = _timed(course_utils_work(args.large))[1] if args.large else None
     if large_seconds is not None:
         print(f"{args.large:,} stamps in {large_seconds:.1f} s wall time (target: under 30 s)")
@@ -169,21 +213,43 @@ def main() -> None:
     from _results import write_result
 
     timing = f"CPU time, best of {args.rounds} interleaved rounds, load average ~{load:.0f}"
-    setup = ("64x64 px, 0.2 arcsec/px, g r i, SIE+shear, Sersic lens and source (2x2 samples per pixel), "
-             "sky+Poisson noise")
-    write_result(BENCHMARK, "course_utils images/s", rate, "images/s",
-                 f"simulate_lenses({args.n:,}, lens_fraction=1, psf='gaussian'): population, float32 chunks, "
-                 f"catalog; {setup}; {timing}")
-    write_result(BENCHMARK, "course_utils images/s, default population", default_rate, "images/s",
-                 f"simulate_lenses({args.n:,}): half look-alike non-lenses, Moffat PSF; {timing}")
-    write_result(BENCHMARK, "lenstronomy images/s", their_rate, "images/s",
-                 f"SimAPI/ImageModel built once per band, supersampling_factor 2, Gaussian PSF, image + "
-                 f"noise_for_model per band; {args.lenstronomy_n:,} lenses timed, rate extrapolated; {timing}")
-    write_result(BENCHMARK, "speed-up over lenstronomy", rate / their_rate, "x",
-                 f"same settings; target >= 10x; {timing}")
+    setup = (
+        "64x64 px, 0.2 arcsec/px, g r i, SIE+shear, Sersic lens and source (2x2 samples per pixel), sky+Poisson noise"
+    )
+    write_result(
+        BENCHMARK,
+        "course_utils images/s",
+        rate,
+        "images/s",
+        f"simulate_lenses({args.n:,}, lens_fraction=1, psf='gaussian'): population, float32 chunks, "
+        f"catalog; {setup}; {timing}",
+    )
+    write_result(
+        BENCHMARK,
+        "course_utils images/s, default population",
+        default_rate,
+        "images/s",
+        f"simulate_lenses({args.n:,}): half look-alike non-lenses, Moffat PSF; {timing}",
+    )
+    write_result(
+        BENCHMARK,
+        "lenstronomy images/s",
+        their_rate,
+        "images/s",
+        f"SimAPI/ImageModel built once per band, supersampling_factor 2, Gaussian PSF, image + "
+        f"noise_for_model per band; {args.lenstronomy_n:,} lenses timed, rate extrapolated; {timing}",
+    )
+    write_result(
+        BENCHMARK, "speed-up over lenstronomy", rate / their_rate, "x", f"same settings; target >= 10x; {timing}"
+    )
     if large_seconds is not None:
-        write_result(BENCHMARK, f"time for {args.large:,} stamps", large_seconds, "s",
-                     f"target < 30 s; wall time, load average ~{load:.0f}")
+        write_result(
+            BENCHMARK,
+            f"time for {args.large:,} stamps",
+            large_seconds,
+            "s",
+            f"target < 30 s; wall time, load average ~{load:.0f}",
+        )
 
 
 if __name__ == "__main__":

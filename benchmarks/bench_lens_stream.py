@@ -14,6 +14,7 @@ Measured in one run, so the ratios hold under load:
   the fresh run's last epoch), test AUROC on ``--n-eval`` independent stamps; target gap <= 0.01 with fresh stamps.
 Rows go to benchmarks/results.md unless --no-write.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,11 @@ def main() -> None:
     from course_utils.streams import LensStream
     from labsource import notebook_functions
 
-    lab = notebook_functions(SOLUTION, {"keras": keras, "layers": keras.layers, "np": np},
-                             names=("normalise_stamps", "residual_block", "deeplens_resnet"))
+    lab = notebook_functions(
+        SOLUTION,
+        {"keras": keras, "layers": keras.layers, "np": np},
+        names=("normalise_stamps", "residual_block", "deeplens_resnet"),
+    )
     normalise = lab["normalise_stamps"]
     n_train = args.steps * BATCH
 
@@ -69,8 +73,9 @@ def main() -> None:
     def auroc(net, x, y):
         return float(roc_auc_score(y, net.predict(x, batch_size=256, verbose=0)[:, 0]))
 
-    stream = LensStream(args.steps, BATCH, seed=runtime.seed, transform=normalise, workers=args.workers,
-                        use_multiprocessing=True)
+    stream = LensStream(
+        args.steps, BATCH, seed=runtime.seed, transform=normalise, workers=args.workers, use_multiprocessing=True
+    )
     start = time.perf_counter()
     for index in range(4):
         stream.batch(100, index)
@@ -79,8 +84,9 @@ def main() -> None:
     # Keras' worker processes feeding a model that costs nothing to train: the rate the pipeline delivers.
     probe = keras.Sequential([keras.Input((64, 64, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(1)])
     probe.compile(optimizer="sgd", loss=keras.losses.BinaryCrossentropy(from_logits=True))
-    probe_stream = LensStream(args.steps, BATCH, seed=runtime.seed + 7, transform=normalise, workers=args.workers,
-                              use_multiprocessing=True)
+    probe_stream = LensStream(
+        args.steps, BATCH, seed=runtime.seed + 7, transform=normalise, workers=args.workers, use_multiprocessing=True
+    )
     probe.fit(probe_stream, epochs=1, steps_per_epoch=2, shuffle=False, verbose=0)  # warm-up: tracing, first fork
     start = time.perf_counter()
     probe.fit(probe_stream, epochs=2, steps_per_epoch=args.steps, shuffle=False, verbose=0)
@@ -94,30 +100,44 @@ def main() -> None:
     start = time.perf_counter()
     fixed.fit(x_fixed, y_fixed, batch_size=BATCH, epochs=args.epochs, verbose=2)
     fixed_seconds = time.perf_counter() - start
-    fixed_gap = (auroc(fixed, x_fixed[:args.n_eval], y_fixed[:args.n_eval]), auroc(fixed, x_test, y_test))
+    fixed_gap = (auroc(fixed, x_fixed[: args.n_eval], y_fixed[: args.n_eval]), auroc(fixed, x_test, y_test))
 
     fresh = model(args.epochs)
     start = time.perf_counter()
     fresh.fit(stream, epochs=args.epochs, steps_per_epoch=args.steps, shuffle=False, verbose=2)
     fresh_seconds = time.perf_counter() - start
     last = [stream.batch(args.epochs - 1, index) for index in range(args.steps)]
-    x_last, y_last = (np.concatenate(part)[:args.n_eval] for part in zip(*last))
+    x_last, y_last = (np.concatenate(part)[: args.n_eval] for part in zip(*last))
     fresh_gap = (auroc(fresh, x_last, y_last), auroc(fresh, x_test, y_test))
 
     stamps = args.epochs * n_train
     load = os.getloadavg()[0]
-    under = (f"{args.epochs} epochs x {args.steps} steps x {BATCH}; width {WIDTH}, {BLOCKS} blocks; "
-             f"load average ~{load:.0f} on the shared machine")
+    under = (
+        f"{args.epochs} epochs x {args.steps} steps x {BATCH}; width {WIDTH}, {BLOCKS} blocks; "
+        f"load average ~{load:.0f} on the shared machine"
+    )
     rows = [
-        ("simulator pipeline, one worker", worker_rate, "stamps/s", "LensStream batches of 128: simulate_lenses "
-         "+ normalise_stamps, in one process"),
-        ("simulator pipeline through Keras", pipeline_rate, "stamps/s", f"fit of a model that costs nothing to "
-         f"train, {args.workers} worker processes: what the pipeline delivers"),
+        (
+            "simulator pipeline, one worker",
+            worker_rate,
+            "stamps/s",
+            "LensStream batches of 128: simulate_lenses + normalise_stamps, in one process",
+        ),
+        (
+            "simulator pipeline through Keras",
+            pipeline_rate,
+            "stamps/s",
+            f"fit of a model that costs nothing to train, {args.workers} worker processes: what the pipeline delivers",
+        ),
         ("pipeline / training step", pipeline_rate / step_rate, "x", "> 1: the simulator keeps ahead of training"),
         ("training step alone", step_rate, "stamps/s", "train_on_batch on arrays in memory (budget.training_rate)"),
         ("fit on a fixed set", stamps / fixed_seconds, "stamps/s", f"{n_train:,} stamps in memory; {under}"),
-        ("fit on fresh stamps", stamps / fresh_seconds, "stamps/s",
-         f"LensStream, {args.workers} worker processes; {under}"),
+        (
+            "fit on fresh stamps",
+            stamps / fresh_seconds,
+            "stamps/s",
+            f"LensStream, {args.workers} worker processes; {under}",
+        ),
         ("fresh / fixed fit speed", fixed_seconds / fresh_seconds, "x", "1 = the pipeline keeps ahead of training"),
         ("fixed set: training AUROC", fixed_gap[0], "", f"on the {min(n_train, args.n_eval):,} training stamps"),
         ("fixed set: test AUROC", fixed_gap[1], "", f"{args.n_eval:,} independent stamps"),

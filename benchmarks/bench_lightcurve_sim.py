@@ -10,6 +10,7 @@ The dm–dt transform (``course_utils.dmdt.dmdt_images``, the ``light-curve`` pa
 threads) is timed on one batch of ``--n``. Targets: 10,000 light curves per second; 10,000 dm–dt images in
 seconds. Rows go to benchmarks/results.md unless --no-write.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,17 +46,31 @@ def main() -> None:
     start = time.perf_counter()
     dmdt_images(curves.time, curves.mag, curves.mask)
     dmdt_seconds = time.perf_counter() - start
-    print(f"simulator: {sim_rate:,.0f} light curves/s ({args.workers} processes), {per_cpu_second:,.0f} per CPU "
-          f"second; "
-          f"dm-dt: {args.n:,} images in {dmdt_seconds:.1f} s")
+    print(
+        f"simulator: {sim_rate:,.0f} light curves/s ({args.workers} processes), {per_cpu_second:,.0f} per CPU "
+        f"second; "
+        f"dm-dt: {args.n:,} images in {dmdt_seconds:.1f} s"
+    )
     if not args.no_write:
-        notes = (f"{args.workers} processes x {args.n:,} light curves, all 11 classes, {EPOCHS[0]}-{EPOCHS[1]} "
-                 "epochs, 2 bands; machine shared with other jobs")
+        notes = (
+            f"{args.workers} processes x {args.n:,} light curves, all 11 classes, {EPOCHS[0]}-{EPOCHS[1]} "
+            "epochs, 2 bands; machine shared with other jobs"
+        )
         write_result("light-curve simulation", "light curves/s", sim_rate, "light curves/s", notes)
-        write_result("light-curve simulation", "light curves per CPU second", per_cpu_second, "light curves/s",
-                     "one core's rate, less disturbed by other jobs than the wall-clock rate")
-        write_result("dm-dt images (light-curve DmDt)", f"time for {args.n:,}", dmdt_seconds, "s",
-                     "100-500 epochs, 23 x 24 bins; machine shared with other jobs")
+        write_result(
+            "light-curve simulation",
+            "light curves per CPU second",
+            per_cpu_second,
+            "light curves/s",
+            "one core's rate, less disturbed by other jobs than the wall-clock rate",
+        )
+        write_result(
+            "dm-dt images (light-curve DmDt)",
+            f"time for {args.n:,}",
+            dmdt_seconds,
+            "s",
+            "100-500 epochs, 23 x 24 bins; machine shared with other jobs",
+        )
 
 
 if __name__ == "__main__":

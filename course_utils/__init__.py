@@ -3,6 +3,7 @@
 Import is light: submodules (data, sims, plotting, metrics, checks, grading, notebooks) load on use,
 so ``course_utils.setup()`` can choose the Keras backend before Keras is imported.
 """
+
 from course_utils.report import record
 from course_utils.runtime import Runtime, setup
 

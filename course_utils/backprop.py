@@ -14,6 +14,7 @@ Parameters are a dict ``{"w1": ..., "b2": ...}``; inputs and targets are pairs `
 ``(t1, t2)``. Every value is a float, or a NumPy array of one common shape (n_samples,) for many
 examples at once: all arithmetic is elementwise. No units: the example's numbers are dimensionless.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -24,9 +25,18 @@ WEIGHTS = ("w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8")
 BIASES = ("b1", "b2")
 PARAMETERS = WEIGHTS + BIASES
 
-EXAMPLE_PARAMS = {"w1": 0.15, "w2": 0.20, "w3": 0.25, "w4": 0.30,
-                "w5": 0.40, "w6": 0.45, "w7": 0.50, "w8": 0.55,
-                "b1": 0.35, "b2": 0.60}
+EXAMPLE_PARAMS = {
+    "w1": 0.15,
+    "w2": 0.20,
+    "w3": 0.25,
+    "w4": 0.30,
+    "w5": 0.40,
+    "w6": 0.45,
+    "w7": 0.50,
+    "w8": 0.55,
+    "b1": 0.35,
+    "b2": 0.60,
+}
 EXAMPLE_INPUTS = (0.05, 0.10)
 EXAMPLE_TARGETS = (0.01, 0.99)
 EXAMPLE_LEARNING_RATE = 0.5
@@ -40,8 +50,10 @@ def sigmoid(z):
 def _checked_params(params: Mapping[str, float]) -> Mapping[str, float]:
     missing = [name for name in PARAMETERS if name not in params]
     if missing:
-        raise KeyError(f"params lacks {', '.join(missing)}: give all of {', '.join(PARAMETERS)} "
-                       "(course_utils.backprop.EXAMPLE_PARAMS holds the worked example's values).")
+        raise KeyError(
+            f"params lacks {', '.join(missing)}: give all of {', '.join(PARAMETERS)} "
+            "(course_utils.backprop.EXAMPLE_PARAMS holds the worked example's values)."
+        )
     return params
 
 
@@ -59,8 +71,7 @@ def forward(params: Mapping[str, float], inputs: Sequence, targets: Sequence | N
     """
     p = _checked_params(params)
     i1, i2 = _checked_pair(inputs, "inputs")
-    values = {"net_h1": p["w1"] * i1 + p["w2"] * i2 + p["b1"],
-              "net_h2": p["w3"] * i1 + p["w4"] * i2 + p["b1"]}
+    values = {"net_h1": p["w1"] * i1 + p["w2"] * i2 + p["b1"], "net_h2": p["w3"] * i1 + p["w4"] * i2 + p["b1"]}
     values["out_h1"] = sigmoid(values["net_h1"])
     values["out_h2"] = sigmoid(values["net_h2"])
     values["net_o1"] = p["w5"] * values["out_h1"] + p["w6"] * values["out_h2"] + p["b2"]
@@ -112,28 +123,39 @@ def backward(params: Mapping[str, float], inputs: Sequence, targets: Sequence) -
     values = forward(params, inputs, targets)
     d = deltas(params, values, targets)
     h1, h2 = values["out_h1"], values["out_h2"]
-    return {"w1": d["delta_h1"] * i1, "w2": d["delta_h1"] * i2,
-            "w3": d["delta_h2"] * i1, "w4": d["delta_h2"] * i2,
-            "w5": d["delta_o1"] * h1, "w6": d["delta_o1"] * h2,
-            "w7": d["delta_o2"] * h1, "w8": d["delta_o2"] * h2,
-            "b1": d["delta_h1"] + d["delta_h2"], "b2": d["delta_o1"] + d["delta_o2"]}
+    return {
+        "w1": d["delta_h1"] * i1,
+        "w2": d["delta_h1"] * i2,
+        "w3": d["delta_h2"] * i1,
+        "w4": d["delta_h2"] * i2,
+        "w5": d["delta_o1"] * h1,
+        "w6": d["delta_o1"] * h2,
+        "w7": d["delta_o2"] * h1,
+        "w8": d["delta_o2"] * h2,
+        "b1": d["delta_h1"] + d["delta_h2"],
+        "b2": d["delta_o1"] + d["delta_o2"],
+    }
 
 
-def gradient_descent_step(params: Mapping[str, float], gradients: Mapping[str, float],
-                          learning_rate: float = EXAMPLE_LEARNING_RATE, *,
-                          update_biases: bool = False) -> dict:
+def gradient_descent_step(
+    params: Mapping[str, float],
+    gradients: Mapping[str, float],
+    learning_rate: float = EXAMPLE_LEARNING_RATE,
+    *,
+    update_biases: bool = False,
+) -> dict:
     """New parameters p - learning_rate * dE/dp, all computed from the same (old) gradients.
 
     The worked example updates the eight weights only and keep b1, b2 fixed; ``update_biases=True`` moves them too.
     """
     p = _checked_params(params)
     moved = PARAMETERS if update_biases else WEIGHTS
-    return {name: p[name] - learning_rate * gradients[name] if name in moved else p[name]
-            for name in PARAMETERS}
+    return {name: p[name] - learning_rate * gradients[name] if name in moved else p[name] for name in PARAMETERS}
 
 
-def finite_difference_gradients(params: Mapping[str, float], inputs: Sequence, targets: Sequence,
-                                step: float = 1e-4) -> dict:
+def finite_difference_gradients(
+    params: Mapping[str, float], inputs: Sequence, targets: Sequence, step: float = 1e-4
+) -> dict:
     """Central differences (E(p + step) - E(p - step)) / (2 step) for every parameter.
 
     An independent check of ``backward``: error ~ step^2 from truncation plus ~1e-16/step from
@@ -145,6 +167,7 @@ def finite_difference_gradients(params: Mapping[str, float], inputs: Sequence, t
         up, down = dict(p), dict(p)
         up[name] = p[name] + step
         down[name] = p[name] - step
-        gradients[name] = (forward(up, inputs, targets)["E_total"]
-                           - forward(down, inputs, targets)["E_total"]) / (2 * step)
+        gradients[name] = (forward(up, inputs, targets)["E_total"] - forward(down, inputs, targets)["E_total"]) / (
+            2 * step
+        )
     return gradients

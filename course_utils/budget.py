@@ -23,6 +23,7 @@ as many images and epochs as fit in its budget; the smoke and full profiles keep
 ``COURSE_SIZES="n_train=20000,epochs=4"`` (read by ``Runtime.pick``), are never re-sized, and
 ``COURSE_BUDGET_MINUTES`` scales every lab's budget (``budget_seconds`` below) to the minutes given.
 """
+
 from __future__ import annotations
 
 import math
@@ -62,9 +63,17 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} minutes" if seconds >= 90 else f"{seconds:.0f} s"
 
 
-def choose(images_per_second: float, *, budget_seconds: float, max_images: int, max_epochs: int,
-           min_images: int = 1, min_epochs: int = 1, prepare_images_per_second: float = math.inf,
-           multiple: int = 1) -> Plan:
+def choose(
+    images_per_second: float,
+    *,
+    budget_seconds: float,
+    max_images: int,
+    max_epochs: int,
+    min_images: int = 1,
+    min_epochs: int = 1,
+    prepare_images_per_second: float = math.inf,
+    multiple: int = 1,
+) -> Plan:
     """The images and epochs that fit ``budget_seconds`` at the measured rates: more distinct images first.
 
     Time taken = images / prepare_images_per_second (simulating or loading each image once)
@@ -74,13 +83,18 @@ def choose(images_per_second: float, *, budget_seconds: float, max_images: int, 
     Images are rounded down to a ``multiple`` (e.g. the batch size); never below ``min_images`` x ``min_epochs``,
     even when those take longer than the budget (the plan then says so).
     """
-    for name, value in (("images_per_second", images_per_second), ("budget_seconds", budget_seconds),
-                        ("prepare_images_per_second", prepare_images_per_second)):
+    for name, value in (
+        ("images_per_second", images_per_second),
+        ("budget_seconds", budget_seconds),
+        ("prepare_images_per_second", prepare_images_per_second),
+    ):
         if not value > 0:
             raise ValueError(f"{name} must be positive, got {value!r}: measure it with budget.training_rate")
     if not 1 <= min_images <= max_images or not 1 <= min_epochs <= max_epochs or multiple < 1:
-        raise ValueError(f"need 1 <= min_images ({min_images}) <= max_images ({max_images}), "
-                         f"1 <= min_epochs ({min_epochs}) <= max_epochs ({max_epochs}) and multiple >= 1")
+        raise ValueError(
+            f"need 1 <= min_images ({min_images}) <= max_images ({max_images}), "
+            f"1 <= min_epochs ({min_epochs}) <= max_epochs ({max_epochs}) and multiple >= 1"
+        )
 
     def seconds(images: int, epochs: int) -> float:
         return images / prepare_images_per_second + images * epochs / images_per_second
@@ -111,8 +125,10 @@ def budget_seconds(lab_seconds: float) -> float:
     except ValueError:
         minutes = -1.0
     if not minutes > 0:
-        raise ValueError(f"{BUDGET_VARIABLE}={value!r} is not a positive number of minutes; e.g. "
-                         f"{BUDGET_VARIABLE}=15 gives every lab 15 minutes instead of {DEFAULT_LAB_MINUTES:g}")
+        raise ValueError(
+            f"{BUDGET_VARIABLE}={value!r} is not a positive number of minutes; e.g. "
+            f"{BUDGET_VARIABLE}=15 gives every lab 15 minutes instead of {DEFAULT_LAB_MINUTES:g}"
+        )
     return lab_seconds * minutes / DEFAULT_LAB_MINUTES
 
 
@@ -135,8 +151,9 @@ def training_rate(model, x, y, *, batch_size: int, seconds: float = 3.0, warmup_
     if len(x) < batch_size:
         raise ValueError(f"training_rate needs at least one batch ({batch_size}) of examples, got {len(x)}")
     n_batches = len(x) // batch_size
-    batches = [(x[i * batch_size:(i + 1) * batch_size], y[i * batch_size:(i + 1) * batch_size])
-               for i in range(n_batches)]
+    batches = [
+        (x[i * batch_size : (i + 1) * batch_size], y[i * batch_size : (i + 1) * batch_size]) for i in range(n_batches)
+    ]
     for k in range(warmup_batches):
         model.train_on_batch(*batches[k % n_batches])
     done, start = 0, time.perf_counter()
@@ -146,20 +163,38 @@ def training_rate(model, x, y, *, batch_size: int, seconds: float = 3.0, warmup_
     return done * batch_size / elapsed
 
 
-def plan(model, x, y, *, batch_size: int, lab_seconds: float, max_epochs: int, max_images: int | None = None,
-         min_images: int = 1, min_epochs: int = 1, prepare_images_per_second: float = math.inf,
-         seconds: float = 3.0, what: str | None = None) -> Plan:
+def plan(
+    model,
+    x,
+    y,
+    *,
+    batch_size: int,
+    lab_seconds: float,
+    max_epochs: int,
+    max_images: int | None = None,
+    min_images: int = 1,
+    min_epochs: int = 1,
+    prepare_images_per_second: float = math.inf,
+    seconds: float = 3.0,
+    what: str | None = None,
+) -> Plan:
     """Measure ``model`` (compiled, thrown away afterwards) on ``x``, ``y`` and ``choose`` its sizes; print the plan.
 
     ``lab_seconds``: this training's share of the default 8-minute lab (rescaled by COURSE_BUDGET_MINUTES);
     ``max_images`` defaults to ``len(x)``; images are rounded down to whole batches. The printed line starts
     with ``what`` is trained (default: the model's name).
     """
-    rate = training_rate(model, x[:8 * batch_size], y[:8 * batch_size], batch_size=batch_size, seconds=seconds)
-    chosen = choose(rate, budget_seconds=budget_seconds(lab_seconds),
-                    max_images=len(x) if max_images is None else max_images, max_epochs=max_epochs,
-                    min_images=min_images, min_epochs=min_epochs,
-                    prepare_images_per_second=prepare_images_per_second, multiple=batch_size)
+    rate = training_rate(model, x[: 8 * batch_size], y[: 8 * batch_size], batch_size=batch_size, seconds=seconds)
+    chosen = choose(
+        rate,
+        budget_seconds=budget_seconds(lab_seconds),
+        max_images=len(x) if max_images is None else max_images,
+        max_epochs=max_epochs,
+        min_images=min_images,
+        min_epochs=min_epochs,
+        prepare_images_per_second=prepare_images_per_second,
+        multiple=batch_size,
+    )
     print(f"{what or getattr(model, 'name', 'model')}: {chosen}")
     return chosen
 

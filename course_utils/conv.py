@@ -4,6 +4,7 @@ Written for reading, not for speed: ``cross_correlate2d`` is the loop a convolut
 (tests check it against ``scipy.signal.correlate2d`` and ``keras.layers.Conv2D``). Symbols follow
 Lecture 04: W input width (pixels), K kernel width, P zero padding on each side, S stride.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,18 +25,25 @@ def output_size(input_size: int, kernel_size: int, padding: int = 0, stride: int
     are in pixels. When ``S`` does not divide ``W - K + 2P`` the last partial step is dropped,
     as Keras does. Example: ``output_size(7, 3, 0, 2) == 3``.
     """
-    for name, value, least in (("input_size", input_size, 1), ("kernel_size", kernel_size, 1),
-                               ("padding", padding, 0), ("stride", stride, 1)):
+    for name, value, least in (
+        ("input_size", input_size, 1),
+        ("kernel_size", kernel_size, 1),
+        ("padding", padding, 0),
+        ("stride", stride, 1),
+    ):
         if not isinstance(value, (int, np.integer)) or value < least:
             raise ValueError(f"{name} must be an integer >= {least}, got {value!r}.")
     if kernel_size > input_size + 2 * padding:
-        raise ValueError(f"kernel_size {kernel_size} does not fit in the padded input "
-                         f"({input_size} + 2*{padding} pixels): use a smaller kernel or more padding.")
+        raise ValueError(
+            f"kernel_size {kernel_size} does not fit in the padded input "
+            f"({input_size} + 2*{padding} pixels): use a smaller kernel or more padding."
+        )
     return (input_size - kernel_size + 2 * padding) // stride + 1
 
 
-def cross_correlate2d(image: np.ndarray, kernel: np.ndarray, stride: int | tuple[int, int] = 1,
-                      padding: int | tuple[int, int] = 0) -> np.ndarray:
+def cross_correlate2d(
+    image: np.ndarray, kernel: np.ndarray, stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0
+) -> np.ndarray:
     """Slide ``kernel`` over ``image`` and sum the element-wise products at every position.
 
     This is what deep learning calls a "convolution" (a Conv2D layer with one input channel,
@@ -49,8 +57,10 @@ def cross_correlate2d(image: np.ndarray, kernel: np.ndarray, stride: int | tuple
     image = np.asarray(image, dtype=float)
     kernel = np.asarray(kernel, dtype=float)
     if image.ndim != 2 or kernel.ndim != 2:
-        raise ValueError(f"image and kernel must be 2-D (one channel), got shapes {image.shape} and "
-                         f"{kernel.shape}: select a channel, e.g. image[..., 0].")
+        raise ValueError(
+            f"image and kernel must be 2-D (one channel), got shapes {image.shape} and "
+            f"{kernel.shape}: select a channel, e.g. image[..., 0]."
+        )
     (stride_rows, stride_cols), (pad_rows, pad_cols) = _pair(stride, "stride"), _pair(padding, "padding")
     out_rows = output_size(image.shape[0], kernel.shape[0], pad_rows, stride_rows)
     out_cols = output_size(image.shape[1], kernel.shape[1], pad_cols, stride_cols)
@@ -60,13 +70,12 @@ def cross_correlate2d(image: np.ndarray, kernel: np.ndarray, stride: int | tuple
     for i in range(out_rows):
         for j in range(out_cols):
             top, left = i * stride_rows, j * stride_cols
-            window = padded[top:top + k_rows, left:left + k_cols]  # the receptive field of out[i, j]
+            window = padded[top : top + k_rows, left : left + k_cols]  # the receptive field of out[i, j]
             out[i, j] = np.sum(window * kernel)
     return out
 
 
-def conv2d_params(in_channels: int, filters: int, kernel_size: int | tuple[int, int],
-                  use_bias: bool = True) -> int:
+def conv2d_params(in_channels: int, filters: int, kernel_size: int | tuple[int, int], use_bias: bool = True) -> int:
     """Trainable numbers in a Conv2D layer: ``Kh * Kw * in_channels * filters`` (+ ``filters`` biases).
 
     With ``use_bias=False`` this is A. Asensio Ramos's N = N_in N_ker d_ker^2. The count does not depend on

@@ -8,6 +8,7 @@ edges that point back to an earlier node are drawn dashed, on the other side.
 Layout: every node sits one level after its latest predecessor; a node with one predecessor stays in
 that predecessor's column when it is free, a merge (Add, Concatenate) is centred under its inputs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,8 +22,16 @@ from course_utils.checks import keras_compat
 
 # (box size along, box size across, distance between levels, between columns), in layout units
 GEOMETRY = {"down": (0.5, 1.7, 1.0, 2.1), "right": (1.5, 0.6, 2.1, 1.0)}
-COLOURS = {"conv": "#cfe2f3", "norm": "#e6e6e6", "activation": "#fde9c9", "pool": "#d9ead3",
-           "merge": "#f4cccc", "dense": "#e1d5e7", "input": "white", "other": "#fff2cc"}
+COLOURS = {
+    "conv": "#cfe2f3",
+    "norm": "#e6e6e6",
+    "activation": "#fde9c9",
+    "pool": "#d9ead3",
+    "merge": "#f4cccc",
+    "dense": "#e1d5e7",
+    "input": "white",
+    "other": "#fff2cc",
+}
 
 
 @dataclass
@@ -52,8 +61,10 @@ def model_graph(model) -> Graph:
     Walks the model's operations and each one's calls, as ``keras.utils.plot_model`` does.
     """
     if not model.built:
-        raise ValueError(f"model {model.name!r} is not built, so it has no graph to draw: start it with "
-                         "keras.Input(shape=...) or call model.build(input_shape) first.")
+        raise ValueError(
+            f"model {model.name!r} is not built, so it has no graph to draw: start it with "
+            "keras.Input(shape=...) or call model.build(input_shape) first."
+        )
     operations = keras_compat.operations(model)
     producer = {}
     for op in operations:
@@ -67,8 +78,7 @@ def model_graph(model) -> Graph:
                 source = producer.get(id(tensor))
                 if source is not None and source != op.name and (source, op.name, "") not in edges:
                     edges.append((source, op.name, ""))
-    return Graph({op.name: layer_label(op) for op in operations}, edges,
-                 {op.name: layer_kind(op) for op in operations})
+    return Graph({op.name: layer_label(op) for op in operations}, edges, {op.name: layer_kind(op) for op in operations})
 
 
 def layer_label(op) -> str:
@@ -99,9 +109,15 @@ def layer_label(op) -> str:
 def layer_kind(op) -> str:
     """The colour class of a layer: conv, norm, activation, pool, merge, dense, input or other."""
     name = type(op).__name__
-    for kind, words in (("input", ("InputLayer",)), ("conv", ("Conv",)), ("norm", ("Normalization",)),
-                        ("pool", ("Pooling",)), ("merge", ("Add", "Concatenate", "Multiply")),
-                        ("dense", ("Dense",)), ("activation", ("Activation", "ReLU", "relu", "Softmax"))):
+    for kind, words in (
+        ("input", ("InputLayer",)),
+        ("conv", ("Conv",)),
+        ("norm", ("Normalization",)),
+        ("pool", ("Pooling",)),
+        ("merge", ("Add", "Concatenate", "Multiply")),
+        ("dense", ("Dense",)),
+        ("activation", ("Activation", "ReLU", "relu", "Softmax")),
+    ):
         if any(word in name for word in words):
             return kind
     return "other"
@@ -115,8 +131,15 @@ def draw_model(model, *, ax: plt.Axes | None = None, direction: str = "down", ti
     return draw_graph(graph.nodes, graph.edges, kinds=graph.kinds, ax=ax, direction=direction, title=title)
 
 
-def draw_graph(nodes: dict[str, str], edges, *, kinds: dict[str, str] | None = None, ax: plt.Axes | None = None,
-               direction: str = "down", title: str = "") -> Drawing:
+def draw_graph(
+    nodes: dict[str, str],
+    edges,
+    *,
+    kinds: dict[str, str] | None = None,
+    ax: plt.Axes | None = None,
+    direction: str = "down",
+    title: str = "",
+) -> Drawing:
     """Draw nodes (name -> label, in order) joined by edges, (source, target) or (source, target, label).
 
     direction: "down" (first node on top) or "right" (first node on the left). An edge to a node
@@ -130,8 +153,9 @@ def draw_graph(nodes: dict[str, str], edges, *, kinds: dict[str, str] | None = N
     for source, target, _ in edges:
         for end in (source, target):
             if end not in order:
-                raise ValueError(f"edge {source!r} -> {target!r} names {end!r}, which is not one of the nodes "
-                                 f"{list(nodes)}")
+                raise ValueError(
+                    f"edge {source!r} -> {target!r} names {end!r}, which is not one of the nodes {list(nodes)}"
+                )
     forward = [(s, t, label) for s, t, label in edges if order[s] < order[t]]
     level, column = _layout(list(nodes), forward)
 
@@ -145,8 +169,16 @@ def draw_graph(nodes: dict[str, str], edges, *, kinds: dict[str, str] | None = N
     for name, label in nodes.items():
         x, y = point(level[name] * step_along, column[name] * step_across)
         width, height = (box_across, box_along) if direction == "down" else (box_along, box_across)
-        box = FancyBboxPatch((x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.02",
-                             facecolor=COLOURS[(kinds or {}).get(name, "other")], edgecolor="0.3", lw=0.8, zorder=2)
+        box = FancyBboxPatch(
+            (x - width / 2, y - height / 2),
+            width,
+            height,
+            boxstyle="round,pad=0.02",
+            facecolor=COLOURS[(kinds or {}).get(name, "other")],
+            edgecolor="0.3",
+            lw=0.8,
+            zorder=2,
+        )
         ax.add_patch(box)
         labels[name] = ax.text(x, y, label, ha="center", va="center", fontsize=7.5, zorder=3)
         boxes[name] = box
@@ -157,8 +189,9 @@ def draw_graph(nodes: dict[str, str], edges, *, kinds: dict[str, str] | None = N
         a1, c1 = level[target] * step_along, column[target] * step_across
         is_back = order[source] > order[target]
         if is_back or level[target] - level[source] > 1:
-            passed = [column[n] * step_across for n in nodes
-                      if min(a0, a1) < level[n] * step_along < max(a0, a1)] or [max(c0, c1)]
+            passed = [column[n] * step_across for n in nodes if min(a0, a1) < level[n] * step_along < max(a0, a1)] or [
+                max(c0, c1)
+            ]
             go_left = is_back or min(c0, c1) - min(passed) < max(passed) - max(c0, c1)  # the shorter way round
             if go_left:
                 side, edge_c = min(passed + [c0, c1]) - side_half - 0.45, -side_half
@@ -166,22 +199,41 @@ def draw_graph(nodes: dict[str, str], edges, *, kinds: dict[str, str] | None = N
                 side, edge_c = max(passed + [c0, c1]) + side_half + 0.45, side_half
             start, end = point(a0, c0 + edge_c), point(a1, c1 + edge_c)
             reach += [point(a0, side + np.sign(edge_c) * 0.4), point(a1, side + np.sign(edge_c) * 0.4)]
-            path = Path([start, point(a0, side), point(a1, side), end],
-                        [Path.MOVETO, Path.CURVE4, Path.CURVE4, Path.CURVE4])
-            arrow = FancyArrowPatch(path=path, arrowstyle="-|>", mutation_scale=10, lw=1,
-                                    color="C3" if is_back else "0.25", ls="--" if is_back else "-", zorder=1)
+            path = Path(
+                [start, point(a0, side), point(a1, side), end], [Path.MOVETO, Path.CURVE4, Path.CURVE4, Path.CURVE4]
+            )
+            arrow = FancyArrowPatch(
+                path=path,
+                arrowstyle="-|>",
+                mutation_scale=10,
+                lw=1,
+                color="C3" if is_back else "0.25",
+                ls="--" if is_back else "-",
+                zorder=1,
+            )
             (backward if is_back else shortcuts).add((source, target))
             label_at = point((a0 + a1) / 2, 0.8 * side + 0.2 * (c0 + edge_c) + np.sign(edge_c) * 0.15)
         else:
-            arrow = FancyArrowPatch(point(a0 + half, c0), point(a1 - half, c1), arrowstyle="-|>",
-                                    mutation_scale=10, lw=1, color="0.25", zorder=1)
+            arrow = FancyArrowPatch(
+                point(a0 + half, c0),
+                point(a1 - half, c1),
+                arrowstyle="-|>",
+                mutation_scale=10,
+                lw=1,
+                color="0.25",
+                zorder=1,
+            )
             label_at = point((a0 + a1) / 2, (c0 + c1) / 2 + 0.1)
         ax.add_patch(arrow)
         arrows[(source, target)] = arrow
         if label:
             ax.text(*label_at, label, fontsize=8, color=arrow.get_edgecolor(), ha="center", va="center")
-    corners = [point(level[n] * step_along + d_along * box_along, column[n] * step_across + d_across * box_across)
-               for n in nodes for d_along in (-0.7, 0.7) for d_across in (-0.9, 0.9)]
+    corners = [
+        point(level[n] * step_along + d_along * box_along, column[n] * step_across + d_across * box_across)
+        for n in nodes
+        for d_along in (-0.7, 0.7)
+        for d_across in (-0.9, 0.9)
+    ]
     corners += reach
     xs, ys = zip(*corners)
     ax.set(xlim=(min(xs), max(xs)), ylim=(min(ys), max(ys)))

@@ -7,14 +7,68 @@ pairs outside the grid are dropped. Each image is divided by the light curve's n
 not depend on how many epochs it has. The counting is done by the ``light-curve`` package's ``DmDt``
 (Malanchev et al. 2021), in compiled code and in parallel.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-DT_EDGES = np.array([0.0, 1 / 145, 2 / 145, 3 / 145, 4 / 145, 1 / 25, 2 / 25, 3 / 25, 0.5, 1.5, 2.5, 3.5, 4.5,
-                     5.5, 7, 10, 20, 30, 60, 90, 120, 240, 600, 960, 2000])  # days: 24 bins
-DM_EDGES = np.array([-8, -5, -3, -2, -1.5, -1, -0.6, -0.35, -0.2, -0.1, -0.05, -0.02,
-                     0.02, 0.05, 0.1, 0.2, 0.35, 0.6, 1, 1.5, 2, 3, 5, 8])  # mag: 23 bins, one centred on 0
+DT_EDGES = np.array(
+    [
+        0.0,
+        1 / 145,
+        2 / 145,
+        3 / 145,
+        4 / 145,
+        1 / 25,
+        2 / 25,
+        3 / 25,
+        0.5,
+        1.5,
+        2.5,
+        3.5,
+        4.5,
+        5.5,
+        7,
+        10,
+        20,
+        30,
+        60,
+        90,
+        120,
+        240,
+        600,
+        960,
+        2000,
+    ]
+)  # days: 24 bins
+DM_EDGES = np.array(
+    [
+        -8,
+        -5,
+        -3,
+        -2,
+        -1.5,
+        -1,
+        -0.6,
+        -0.35,
+        -0.2,
+        -0.1,
+        -0.05,
+        -0.02,
+        0.02,
+        0.05,
+        0.1,
+        0.2,
+        0.35,
+        0.6,
+        1,
+        1.5,
+        2,
+        3,
+        5,
+        8,
+    ]
+)  # mag: 23 bins, one centred on 0
 
 
 def dmdt_images(time, mag, mask=None, *, dt_edges=DT_EDGES, dm_edges=DM_EDGES) -> np.ndarray:

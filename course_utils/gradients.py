@@ -8,6 +8,7 @@ Saliency uses the class score *before* the model's last softmax or sigmoid (the 
 (2013) do: the probability of a confidently classified image is flat (p = 0.9999 barely moves, and its
 gradient mostly says how to look like the runner-up class), the logit is not.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -71,6 +72,7 @@ def loss_gradient(model: keras.Model, x, labels) -> np.ndarray:
 
         def loss(batch):
             return keras.ops.softplus(signs * logits_of(batch)[:, 0])
+
     return _differentiate(loss, x)
 
 
@@ -94,8 +96,10 @@ def logit_model(model: keras.Model) -> keras.Model:
     try:
         copy = keras.models.clone_model(model, clone_function=without_final_activation)
     except (ValueError, TypeError) as error:
-        raise ValueError(f"cannot copy this model to read its {activation} inputs ({error}); build it with the "
-                         "Sequential or Functional API.") from None
+        raise ValueError(
+            f"cannot copy this model to read its {activation} inputs ({error}); build it with the "
+            "Sequential or Functional API."
+        ) from None
     copy.set_weights(model.get_weights())
     return copy
 
@@ -106,8 +110,10 @@ def _final_activation(model: keras.Model) -> str:
         return "softmax"
     name = last.get_config().get("activation")
     if name not in FINAL_ACTIVATIONS:
-        raise ValueError(f"the model's last layer ({last.name}) ends in activation {name!r}; gradients here need a "
-                         "classifier whose last layer applies softmax or sigmoid.")
+        raise ValueError(
+            f"the model's last layer ({last.name}) ends in activation {name!r}; gradients here need a "
+            "classifier whose last layer applies softmax or sigmoid."
+        )
     return name
 
 
@@ -115,8 +121,10 @@ def _as_batch(x, model: keras.Model) -> np.ndarray:
     x = np.asarray(x, dtype="float32")
     expected = tuple(model.input_shape[1:])
     if x.shape[1:] != expected:
-        raise ValueError(f"x must be a batch of shape (n, {', '.join(map(str, expected))}) as the model takes; "
-                         f"got {x.shape}. One image: pass x[None].")
+        raise ValueError(
+            f"x must be a batch of shape (n, {', '.join(map(str, expected))}) as the model takes; "
+            f"got {x.shape}. One image: pass x[None]."
+        )
     return x
 
 
@@ -147,5 +155,7 @@ def _differentiate(per_image: Callable, x: np.ndarray) -> np.ndarray:
         import jax
 
         return np.asarray(jax.grad(lambda batch: per_image(batch).sum())(x))
-    raise RuntimeError(f"input gradients are implemented for the tensorflow and jax backends; Keras runs on "
-                       f"{backend}. Restart with KERAS_BACKEND=tensorflow (or jax) before importing keras.")
+    raise RuntimeError(
+        f"input gradients are implemented for the tensorflow and jax backends; Keras runs on "
+        f"{backend}. Restart with KERAS_BACKEND=tensorflow (or jax) before importing keras."
+    )

@@ -9,6 +9,7 @@ The one module that knows both layers: ``course_utils.data`` reads real data and
 ``course_utils.sims`` simulates, and neither imports the other (tests/test_layers.py). Each loader follows
 scikit-learn's datasets style and returns a Bunch whose ``source`` and ``is_real`` say where its data came from.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,9 +32,15 @@ LENSES_OFFLINE_N = 2_000
 LIGHT_CURVES_OFFLINE_N = 7_848  # as many as PLAsTiCC's training set
 
 
-def load_galaxy10(variant: str = "sdss", *, n: int | None = None, size: int | None = None,
-                  data_home: str | os.PathLike | None = None, offline: bool | None = None,
-                  seed: int = 0) -> Bunch:
+def load_galaxy10(
+    variant: str = "sdss",
+    *,
+    n: int | None = None,
+    size: int | None = None,
+    data_home: str | os.PathLike | None = None,
+    offline: bool | None = None,
+    seed: int = 0,
+) -> Bunch:
     """Load Galaxy10 images and classes as NumPy arrays.
 
     variant: "sdss" (21,785 images of 69x69) or "decals" (17,736 of 256x256).
@@ -54,18 +61,33 @@ def load_galaxy10(variant: str = "sdss", *, n: int | None = None, size: int | No
     count, side = n or GALAXIES_OFFLINE_N, size or galaxy10.NATIVE_SIZE[variant]
     title = galaxy10.TITLES[variant]
     used = f"{count:,} simulated galaxies of {side}x{side} px (course_utils.sims.galaxies, seed {seed})"
-    note = "" if variant == "decals" else (
-        "the simulator draws the 10 Galaxy10 DECaLS classes, so class_names are the DECaLS names, "
-        "not the SDSS ones.")
+    note = (
+        ""
+        if variant == "decals"
+        else (
+            "the simulator draws the 10 Galaxy10 DECaLS classes, so class_names are the DECaLS names, "
+            "not the SDSS ones."
+        )
+    )
     announce_stand_in(title, used, why, galaxy10.DATASET_NAMES[variant], extra=note)  # before the wait
     images, labels = simulate_galaxy10(count, size=side, seed=seed)
-    return Bunch(images=np.asarray(images, dtype=np.uint8), labels=np.asarray(labels, dtype=np.int64),
-                 class_names=GALAXY10_CLASSES["decals"],
-                 source=f"STAND-IN for {title}: {used}; classes are Galaxy10 DECaLS'", is_real=False)
+    return Bunch(
+        images=np.asarray(images, dtype=np.uint8),
+        labels=np.asarray(labels, dtype=np.int64),
+        class_names=GALAXY10_CLASSES["decals"],
+        source=f"STAND-IN for {title}: {used}; classes are Galaxy10 DECaLS'",
+        is_real=False,
+    )
 
 
-def load_lenses(path: str | os.PathLike | None = None, *, n: int | None = None, offline: bool | None = None,
-                seed: int = 0, data_home: str | os.PathLike | None = None) -> Bunch:
+def load_lenses(
+    path: str | os.PathLike | None = None,
+    *,
+    n: int | None = None,
+    offline: bool | None = None,
+    seed: int = 0,
+    data_home: str | os.PathLike | None = None,
+) -> Bunch:
     """Load lens-finding stamps as NumPy arrays.
 
     path: a challenge-layout folder, or an archive of one (extracted safely, once, into the cache folder);
@@ -89,12 +111,23 @@ def load_lenses(path: str | os.PathLike | None = None, *, n: int | None = None, 
     images, catalog = simulate_lenses(count, seed=seed)
     used = f"{count:,} simulated lenses and non-lenses (course_utils.sims.simulate_lenses, seed {seed})"
     announce_stand_in("Lens stamps", used, why, None, extra=lenses.HOW_TO_GET_REAL)
-    return Bunch(images=np.asarray(images, dtype=np.float32), catalog=catalog, bands=lenses.bands_of(catalog),
-                 source=f"STAND-IN for real lens data: {used}", is_real=False)
+    return Bunch(
+        images=np.asarray(images, dtype=np.float32),
+        catalog=catalog,
+        bands=lenses.bands_of(catalog),
+        source=f"STAND-IN for real lens data: {used}",
+        is_real=False,
+    )
 
 
-def load_plasticc(*, n: int | None = None, offline: bool | None = None, seed: int = 0,
-                  data_home: str | os.PathLike | None = None, timeout: float = 60.0) -> Bunch:
+def load_plasticc(
+    *,
+    n: int | None = None,
+    offline: bool | None = None,
+    seed: int = 0,
+    data_home: str | os.PathLike | None = None,
+    timeout: float = 60.0,
+) -> Bunch:
     """Load PLAsTiCC's training light curves as padded arrays (the layout of ``simulate_light_curves``).
 
     Returns a Bunch: time (N, L) float64 MJD, mag and err (N, L) float32 asinh magnitudes, band (N, L) int8
@@ -110,8 +143,13 @@ def load_plasticc(*, n: int | None = None, offline: bool | None = None, seed: in
     from course_utils.sims.lightcurves import simulate_light_curves
 
     curves = simulate_light_curves(n or LIGHT_CURVES_OFFLINE_N, seed=seed)
-    announce_stand_in("PLAsTiCC light curves", curves.source, why, None,
-                      extra="re-run with the network on; the files come from "
-                            f"doi:10.5281/zenodo.{plasticc.PLASTICC_TRAIN['zenodo_record']}.")
+    announce_stand_in(
+        "PLAsTiCC light curves",
+        curves.source,
+        why,
+        None,
+        extra="re-run with the network on; the files come from "
+        f"doi:10.5281/zenodo.{plasticc.PLASTICC_TRAIN['zenodo_record']}.",
+    )
     curves.source = "STAND-IN for PLAsTiCC: " + curves.source
     return curves

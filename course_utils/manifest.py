@@ -3,6 +3,7 @@
 ``course()`` is the packaged manifest (read once); ``load(path)`` reads another one, e.g. a fork's checkout.
 A manifest that breaks a rule raises ``ManifestError`` naming the file, the entry and the fix.
 """
+
 from __future__ import annotations
 
 import functools
@@ -124,8 +125,7 @@ class Course:
         for lab in self.labs:
             if lab.id == lab_id:
                 return lab
-        raise ManifestError(f"{lab_id!r} is not a lab of the course: {self.path.name} names "
-                            f"{', '.join(self.lab_ids)}.")
+        raise ManifestError(f"{lab_id!r} is not a lab of the course: {self.path.name} names {', '.join(self.lab_ids)}.")
 
     def github_blob(self, relpath: str) -> str:
         """Where GitHub shows the course file ``relpath`` on the course's branch."""
@@ -156,8 +156,10 @@ def _profiles(data: dict, name: str) -> dict[str, Profile]:
     tables = data.get("profiles")
     if not isinstance(tables, dict) or list(tables) != list(RUNTIME_PROFILES):
         got = ", ".join(tables) if isinstance(tables, dict) else "none"
-        raise ManifestError(f"{name}: [profiles] must define {', '.join(RUNTIME_PROFILES)} in this order "
-                            f"(the profiles runtime.setup() chooses from), got {got}.")
+        raise ManifestError(
+            f"{name}: [profiles] must define {', '.join(RUNTIME_PROFILES)} in this order "
+            f"(the profiles runtime.setup() chooses from), got {got}."
+        )
     profiles = {}
     for key, table in tables.items():
         where = f"{name}: [profiles.{key}]"
@@ -166,11 +168,13 @@ def _profiles(data: dict, name: str) -> dict[str, Profile]:
         if not isinstance(limits, dict):
             raise ManifestError(f"{where}: `grader` must be a table of cell_seconds, total_seconds, memory_gb.")
         _known_keys(limits, ("cell_seconds", "total_seconds", "memory_gb"), f"{where} grader")
-        grader = GraderLimits(*(_number(limits, k, f"{where} grader")
-                                for k in ("cell_seconds", "total_seconds", "memory_gb")))
+        grader = GraderLimits(
+            *(_number(limits, k, f"{where} grader") for k in ("cell_seconds", "total_seconds", "memory_gb"))
+        )
         if grader.cell_seconds > grader.total_seconds:
-            raise ManifestError(f"{where}: grader cell_seconds {grader.cell_seconds:g} exceeds total_seconds "
-                                f"{grader.total_seconds:g}.")
+            raise ManifestError(
+                f"{where}: grader cell_seconds {grader.cell_seconds:g} exceeds total_seconds {grader.total_seconds:g}."
+            )
         profiles[key] = Profile(key, _text(table, "where", where), _text(table, "meaning", where), grader)
     return profiles
 
@@ -188,21 +192,32 @@ def _notebooks(data: dict, section: str, name: str) -> tuple[Notebook, ...]:
         where += f" ({lab_id})"
         notebook = _text(entry, "notebook", where)
         if not pattern.fullmatch(lab_id):
-            raise ManifestError(f"{where}: the id must read {kind}NN (NN: two digits, the notebook's number), "
-                                f"e.g. {kind}{notebook[:2]}.")
+            raise ManifestError(
+                f"{where}: the id must read {kind}NN (NN: two digits, the notebook's number), "
+                f"e.g. {kind}{notebook[:2]}."
+            )
         if not NOTEBOOK.fullmatch(notebook):
-            raise ManifestError(f"{where}: notebook {notebook!r} must be NN_lower_case_words, without folder "
-                                "or extension, e.g. 01_foundations.")
+            raise ManifestError(
+                f"{where}: notebook {notebook!r} must be NN_lower_case_words, without folder "
+                "or extension, e.g. 01_foundations."
+            )
         if notebook[:2] != pattern.fullmatch(lab_id).group(1):
-            raise ManifestError(f"{where}: notebook {notebook!r} and id {lab_id!r} must carry the same number "
-                                "(the grader tells a lab by it).")
-        notebooks.append(Notebook(kind, lab_id, notebook, _text(entry, "title", where),
-                                  " ".join(_text(entry, "learn", where).split())))
+            raise ManifestError(
+                f"{where}: notebook {notebook!r} and id {lab_id!r} must carry the same number "
+                "(the grader tells a lab by it)."
+            )
+        notebooks.append(
+            Notebook(
+                kind, lab_id, notebook, _text(entry, "title", where), " ".join(_text(entry, "learn", where).split())
+            )
+        )
     seen = [n.id for n in notebooks]  # an id carries its notebook's number, so notebooks differ too
     twice = sorted({value for value in seen if seen.count(value) > 1})
     if twice:
-        raise ManifestError(f"{name}: [[{section}]] id {', '.join(twice)} appears more than once: every entry "
-                            "needs its own id and notebook number.")
+        raise ManifestError(
+            f"{name}: [[{section}]] id {', '.join(twice)} appears more than once: every entry "
+            "needs its own id and notebook number."
+        )
     if [n.notebook for n in notebooks] != sorted(n.notebook for n in notebooks):
         raise ManifestError(f"{name}: [[{section}]] are not in course order: list them by number.")
     return tuple(notebooks)
@@ -226,19 +241,29 @@ def parse(text: str, path: Path = PATH) -> Course:
     if "{version}" not in release:
         raise ManifestError(f"{name}: [course] release must contain {{version}} (course_utils.__version__).")
     if " @ " not in install or not {"{repository}", "{release}"} <= set(re.findall(r"\{\w+\}", install)):
-        raise ManifestError(f"{name}: [course] install must read 'PACKAGE @ URL' with {{repository}} and "
-                            f"{{release}} in the URL, got {install!r}.")
+        raise ManifestError(
+            f"{name}: [course] install must read 'PACKAGE @ URL' with {{repository}} and "
+            f"{{release}} in the URL, got {install!r}."
+        )
     profiles = _profiles(data, name)
     grading = data.get("grading", {})
     _known_keys(grading, ("profile",), f"{name}: [grading]")
     grading_profile = _text(grading, "profile", f"{name}: [grading]")
     if grading_profile not in profiles:
-        raise ManifestError(f"{name}: [grading] profile {grading_profile!r} is not a profile; use one of "
-                            f"{', '.join(profiles)}.")
-    return Course(repository=repository, branch=_text(course, "branch", f"{name}: [course]"),
-                  release_template=release, install_template=install, grading_profile=grading_profile,
-                  profiles=profiles, lectures=_notebooks(data, "lectures", name), labs=_notebooks(data, "labs", name),
-                  path=path)
+        raise ManifestError(
+            f"{name}: [grading] profile {grading_profile!r} is not a profile; use one of {', '.join(profiles)}."
+        )
+    return Course(
+        repository=repository,
+        branch=_text(course, "branch", f"{name}: [course]"),
+        release_template=release,
+        install_template=install,
+        grading_profile=grading_profile,
+        profiles=profiles,
+        lectures=_notebooks(data, "lectures", name),
+        labs=_notebooks(data, "labs", name),
+        path=path,
+    )
 
 
 def load(path: str | Path = PATH) -> Course:
@@ -265,7 +290,7 @@ def set_repository(path: str | Path, repository: str) -> str:
     old = load(path).repository
     line = re.compile(r'^(repository\s*=\s*)"[^"]*"', re.MULTILINE)
     if len(line.findall(text)) != 1:
-        raise ManifestError(f"{path}: expected one `repository = \"...\"` line to rewrite.")
+        raise ManifestError(f'{path}: expected one `repository = "..."` line to rewrite.')
     new_text = line.sub(lambda m: f'{m.group(1)}"{repository}"', text)
     parse(new_text, path)
     path.write_text(new_text, encoding="utf-8")

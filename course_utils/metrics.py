@@ -6,6 +6,7 @@ numbers, larger meaning "more lens-like" (a probability, a logit). A candidate i
 score is strictly above the threshold, so a lens tied with a non-lens at the threshold is never counted
 as found: ties are resolved against the classifier (conservatively).
 """
+
 from __future__ import annotations
 
 import math
@@ -22,13 +23,17 @@ def validate_binary(y_true, scores) -> tuple[np.ndarray, np.ndarray]:
     """Validated (is_positive bool (n,), scores float (n,)) with both classes present."""
     labels, scores = np.asarray(y_true), np.asarray(scores, dtype=float)
     if labels.ndim != 1 or scores.ndim != 1 or len(labels) != len(scores):
-        raise ValueError(f"y_true and scores must be 1-D arrays of the same length; got shapes {labels.shape} "
-                         f"and {scores.shape}. For a model's (n, 1) output, pass scores[:, 0].")
+        raise ValueError(
+            f"y_true and scores must be 1-D arrays of the same length; got shapes {labels.shape} "
+            f"and {scores.shape}. For a model's (n, 1) output, pass scores[:, 0]."
+        )
     if not np.isin(labels, (0, 1)).all():
         raise ValueError(f"y_true must hold 0 (negative) and 1 (positive) only; found {np.unique(labels)[:10]}.")
     if not np.isfinite(scores).all():
-        raise ValueError(f"scores must be finite numbers; {np.count_nonzero(~np.isfinite(scores))} are NaN or "
-                         "infinite (did the training diverge?).")
+        raise ValueError(
+            f"scores must be finite numbers; {np.count_nonzero(~np.isfinite(scores))} are NaN or "
+            "infinite (did the training diverge?)."
+        )
     positive = labels.astype(bool)
     if positive.all() or not positive.any():
         missing = "negatives (0)" if positive.all() else "positives (1)"
@@ -37,8 +42,11 @@ def validate_binary(y_true, scores) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _false_positive_budget(max_false_positives) -> int:
-    if isinstance(max_false_positives, bool) or not isinstance(max_false_positives, (int, np.integer)) \
-            or max_false_positives < 0:
+    if (
+        isinstance(max_false_positives, bool)
+        or not isinstance(max_false_positives, (int, np.integer))
+        or max_false_positives < 0
+    ):
         raise ValueError(f"max_false_positives must be an integer >= 0, got {max_false_positives!r}.")
     return int(max_false_positives)
 
@@ -80,8 +88,10 @@ def completeness_at_fpr(y_true, scores, fpr: float = 0.01, mask=None) -> float:
     if mask is not None:
         mask = np.asarray(mask)
         if mask.dtype != bool or mask.shape != positive.shape:
-            raise ValueError(f"mask must be a boolean array of shape {positive.shape} (one flag per candidate); "
-                             f"got dtype {mask.dtype}, shape {mask.shape}.")
+            raise ValueError(
+                f"mask must be a boolean array of shape {positive.shape} (one flag per candidate); "
+                f"got dtype {mask.dtype}, shape {mask.shape}."
+            )
         counted = positive & mask
         if not counted.any():
             raise ValueError("mask selects no positive: there is no completeness to measure in that subset.")
@@ -101,8 +111,10 @@ def binned_completeness(values, detected, bins) -> Bunch:
     """
     values, detected = np.asarray(values, dtype=float), np.asarray(detected)
     if values.ndim != 1 or values.shape != detected.shape:
-        raise ValueError(f"values and detected must be 1-D arrays of the same length; got shapes {values.shape} "
-                         f"and {detected.shape}.")
+        raise ValueError(
+            f"values and detected must be 1-D arrays of the same length; got shapes {values.shape} "
+            f"and {detected.shape}."
+        )
     if detected.dtype != bool:
         raise ValueError(f"detected must be a boolean array (e.g. scores > threshold); got dtype {detected.dtype}.")
     if not np.isfinite(values).all():
@@ -118,8 +130,15 @@ def binned_completeness(values, detected, bins) -> Bunch:
         # the interval contains found / n; round-off can put an end a hair inside it (1 - 3e-8 for 5 of 5)
         lower[filled] = np.minimum(low, completeness[filled])
         upper[filled] = np.maximum(high, completeness[filled])
-    return Bunch(edges=edges, centres=(edges[:-1] + edges[1:]) / 2, n=n, found=found,
-                 completeness=completeness, lower=lower, upper=upper)
+    return Bunch(
+        edges=edges,
+        centres=(edges[:-1] + edges[1:]) / 2,
+        n=n,
+        found=found,
+        completeness=completeness,
+        lower=lower,
+        upper=upper,
+    )
 
 
 def per_class_accuracy(y_true, y_pred, n_classes: int | None = None) -> np.ndarray:
@@ -130,8 +149,10 @@ def per_class_accuracy(y_true, y_pred, n_classes: int | None = None) -> np.ndarr
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.ndim != 1 or y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must be 1-D arrays of the same length; got shapes {y_true.shape} and "
-                         f"{y_pred.shape}. From probabilities (n, k), take y_pred = probabilities.argmax(axis=1).")
+        raise ValueError(
+            f"y_true and y_pred must be 1-D arrays of the same length; got shapes {y_true.shape} and "
+            f"{y_pred.shape}. From probabilities (n, k), take y_pred = probabilities.argmax(axis=1)."
+        )
     if len(y_true) == 0:
         raise ValueError("y_true is empty: there is no accuracy to measure.")
     if not (np.issubdtype(y_true.dtype, np.integer) and np.issubdtype(y_pred.dtype, np.integer)):
@@ -139,8 +160,10 @@ def per_class_accuracy(y_true, y_pred, n_classes: int | None = None) -> np.ndarr
     if n_classes is None:
         n_classes = int(max(y_true.max(), y_pred.max())) + 1
     if min(y_true.min(), y_pred.min()) < 0 or max(y_true.max(), y_pred.max()) >= n_classes:
-        raise ValueError(f"labels must lie in 0 .. {n_classes - 1}; found {min(y_true.min(), y_pred.min())} .. "
-                         f"{max(y_true.max(), y_pred.max())}.")
+        raise ValueError(
+            f"labels must lie in 0 .. {n_classes - 1}; found {min(y_true.min(), y_pred.min())} .. "
+            f"{max(y_true.max(), y_pred.max())}."
+        )
     counts = confusion_matrix(y_true, y_pred, labels=np.arange(n_classes))
     per_class = counts.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -1,6 +1,7 @@
 """Figures the notebooks share. Each function draws on a new (or given) Axes and returns the Figure;
 none calls ``plt.show()``: the notebook does, after any changes of its own.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -12,9 +13,16 @@ from sklearn.metrics import ConfusionMatrixDisplay, roc_auc_score, roc_curve
 from course_utils.metrics import binned_completeness, validate_binary
 
 
-def decision_regions(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, y: np.ndarray, *,
-                     ax: plt.Axes | None = None, title: str = "", margin: float = 0.5,
-                     resolution: int = 200) -> plt.Figure:
+def decision_regions(
+    predict: Callable[[np.ndarray], np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    ax: plt.Axes | None = None,
+    title: str = "",
+    margin: float = 0.5,
+    resolution: int = 200,
+) -> plt.Figure:
     """Colour the plane by ``predict`` (points (m, 2) -> labels (m,)) and overlay the labelled points.
 
     X: (n, 2) inputs; y: (n,) integer labels.
@@ -30,8 +38,17 @@ def decision_regions(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
     return ax.figure
 
 
-def image_grid(images, titles=None, *, ncols: int = 8, cmap: str = "gray", vmin: float | None = None,
-               vmax: float | None = None, title_colors=None, panel_size: float = 1.4) -> plt.Figure:
+def image_grid(
+    images,
+    titles=None,
+    *,
+    ncols: int = 8,
+    cmap: str = "gray",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    title_colors=None,
+    panel_size: float = 1.4,
+) -> plt.Figure:
     """Show images in a grid, one panel each, with an optional title per panel (a label, a probability).
 
     images: (n, H, W) or (n, H, W, 1) shown with ``cmap`` (each panel scaled to its own range unless
@@ -51,8 +68,9 @@ def image_grid(images, titles=None, *, ncols: int = 8, cmap: str = "gray", vmin:
     nrows = -(-n // ncols)
     title_lines = 0 if titles is None else max(str(title).count("\n") + 1 for title in titles)
     title_room = 0.2 * title_lines + 0.1 * (title_lines > 0)  # inches
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, (panel_size + title_room) * nrows),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(panel_size * ncols, (panel_size + title_room) * nrows), squeeze=False
+    )
     for index, ax in enumerate(axes.ravel()):
         ax.set_axis_off()
         if index >= n:
@@ -82,8 +100,10 @@ def rgb_composite(images, *, q=8.0, stretch=5.0):
     if images.ndim == 3:
         return rgb_composite(images[None], q=q, stretch=stretch)[0]
     if images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f"rgb_composite needs images of shape (n, H, W, 3), got {images.shape}; "
-                         "select three bands, e.g. images[..., :3]")
+        raise ValueError(
+            f"rgb_composite needs images of shape (n, H, W, 3), got {images.shape}; "
+            "select three bands, e.g. images[..., :3]"
+        )
     out = np.empty(images.shape, np.uint8)
     for k, image in enumerate(images):
         noise = 1.4826 * np.median(np.abs(image - np.median(image, axis=(0, 1))), axis=(0, 1))
@@ -98,8 +118,10 @@ def _as_image_stack(images) -> np.ndarray:
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
     if not (images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 3)):
-        raise ValueError(f"images must have shape (n, H, W), (n, H, W, 1) or (n, H, W, 3); got {images.shape}. "
-                         "One image: pass image[None]. Other band counts: choose one band (x[..., b]) or three.")
+        raise ValueError(
+            f"images must have shape (n, H, W), (n, H, W, 1) or (n, H, W, 3); got {images.shape}. "
+            "One image: pass image[None]. Other band counts: choose one band (x[..., b]) or three."
+        )
     if len(images) == 0:
         raise ValueError("images is empty: there is nothing to show.")
     if not (np.issubdtype(images.dtype, np.number) or images.dtype == bool):
@@ -127,8 +149,10 @@ def training_curves(history, metrics=None) -> plt.Figure:
     """
     logs = getattr(history, "history", history)
     if not isinstance(logs, Mapping) or not logs:
-        raise ValueError("history must be what model.fit returns (a History) or its non-empty .history dict; "
-                         f"got {type(history).__name__}.")
+        raise ValueError(
+            "history must be what model.fit returns (a History) or its non-empty .history dict; "
+            f"got {type(history).__name__}."
+        )
     names = [key for key in logs if not key.startswith("val_")]
     names += [key[4:] for key in logs if key.startswith("val_") and key[4:] not in logs]  # validation-only
     names.sort(key=lambda key: key != "loss")
@@ -150,8 +174,9 @@ def training_curves(history, metrics=None) -> plt.Figure:
     return fig
 
 
-def confusion_matrix_plot(y_true, y_pred, class_names=None, *, normalize: bool = False,
-                          ax: plt.Axes | None = None, cmap: str = "Blues") -> plt.Figure:
+def confusion_matrix_plot(
+    y_true, y_pred, class_names=None, *, normalize: bool = False, ax: plt.Axes | None = None, cmap: str = "Blues"
+) -> plt.Figure:
     """Counts of (true class, predicted class): rows are the truth, columns the prediction.
 
     y_true, y_pred: (n,) integer labels 0 .. k-1; class_names: k names (default: the labels present).
@@ -159,21 +184,32 @@ def confusion_matrix_plot(y_true, y_pred, class_names=None, *, normalize: bool =
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.ndim != 1 or y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must be 1-D label arrays of the same length; got shapes {y_true.shape} "
-                         f"and {y_pred.shape}. From probabilities (n, k), take y_pred = probabilities.argmax(axis=1).")
+        raise ValueError(
+            f"y_true and y_pred must be 1-D label arrays of the same length; got shapes {y_true.shape} "
+            f"and {y_pred.shape}. From probabilities (n, k), take y_pred = probabilities.argmax(axis=1)."
+        )
     labels = None if class_names is None else np.arange(len(class_names))
     if ax is None:
         size = 0.5 * (len(class_names) if class_names is not None else len(np.union1d(y_true, y_pred))) + 1.5
         _, ax = plt.subplots(figsize=(size, size))
     ConfusionMatrixDisplay.from_predictions(
-        y_true, y_pred, labels=labels, display_labels=class_names, normalize="true" if normalize else None,
-        values_format=".2f" if normalize else "d", cmap=cmap, ax=ax, colorbar=False)
+        y_true,
+        y_pred,
+        labels=labels,
+        display_labels=class_names,
+        normalize="true" if normalize else None,
+        values_format=".2f" if normalize else "d",
+        cmap=cmap,
+        ax=ax,
+        colorbar=False,
+    )
     ax.set_title("fraction of each true class" if normalize else "counts")
     return ax.figure
 
 
-def roc_curve_plot(y_true, scores, operating_points=None, *, ax: plt.Axes | None = None,
-                   label: str | None = None) -> plt.Figure:
+def roc_curve_plot(
+    y_true, scores, operating_points=None, *, ax: plt.Axes | None = None, label: str | None = None
+) -> plt.Figure:
     """ROC curve (true-positive rate against false-positive rate) with its area, and marked operating points.
 
     y_true: (n,) 0/1; scores: (n,) larger = more likely positive. operating_points: {name: score threshold},
@@ -190,16 +226,29 @@ def roc_curve_plot(y_true, scores, operating_points=None, *, ax: plt.Axes | None
     for (point, threshold), marker in zip((operating_points or {}).items(), "osD^v<>p*h"):
         selected = scores > threshold
         point_fpr, point_tpr = np.mean(selected[~positive]), np.mean(selected[positive])
-        ax.plot(point_fpr, point_tpr, marker, ms=8, mfc="none", mew=2,
-                label=f"{point}: TPR = {point_tpr:.3f} at FPR = {point_fpr:.2g} (score > {threshold:.3g})")
-    ax.set(xlabel="false-positive rate", ylabel="true-positive rate (completeness)", xlim=(-0.01, 1.01),
-           ylim=(-0.01, 1.01), title="ROC curve")
+        ax.plot(
+            point_fpr,
+            point_tpr,
+            marker,
+            ms=8,
+            mfc="none",
+            mew=2,
+            label=f"{point}: TPR = {point_tpr:.3f} at FPR = {point_fpr:.2g} (score > {threshold:.3g})",
+        )
+    ax.set(
+        xlabel="false-positive rate",
+        ylabel="true-positive rate (completeness)",
+        xlim=(-0.01, 1.01),
+        ylim=(-0.01, 1.01),
+        title="ROC curve",
+    )
     ax.legend(loc="lower right", fontsize=8)
     return ax.figure
 
 
-def completeness_plot(values, is_found, bins, xlabel: str, *, ax: plt.Axes | None = None,
-                      label: str | None = None) -> plt.Figure:
+def completeness_plot(
+    values, is_found, bins, xlabel: str, *, ax: plt.Axes | None = None, label: str | None = None
+) -> plt.Figure:
     """Completeness (found / all positives) against a property, with 68 % binomial (Wilson) error bars.
 
     values: (n,) property of each positive (Einstein radius in arcsec, S/N, ...); is_found: (n,) bool;
@@ -212,9 +261,16 @@ def completeness_plot(values, is_found, bins, xlabel: str, *, ax: plt.Axes | Non
     filled = table.n > 0
     centres, completeness = table.centres[filled], table.completeness[filled]
     half_width = np.diff(table.edges)[filled] / 2
-    ax.errorbar(centres, completeness, xerr=half_width,
-                yerr=[completeness - table.lower[filled], table.upper[filled] - completeness],
-                fmt="o", ms=4, capsize=2, label=label)
+    ax.errorbar(
+        centres,
+        completeness,
+        xerr=half_width,
+        yerr=[completeness - table.lower[filled], table.upper[filled] - completeness],
+        fmt="o",
+        ms=4,
+        capsize=2,
+        label=label,
+    )
     ax.set(xlabel=xlabel, ylabel="completeness", ylim=(0, 1.05), title=f"completeness against {xlabel}")
     if label is not None:
         ax.legend()

@@ -1,4 +1,5 @@
 """Key figures a notebook reports (a test accuracy, an AUROC), collected into the course run's summary."""
+
 from __future__ import annotations
 
 METRIC_KEY = "course_metric"

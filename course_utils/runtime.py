@@ -3,6 +3,7 @@
 ``setup()`` is the first call of every notebook. It must run before ``keras`` is imported,
 because Keras reads its backend from the KERAS_BACKEND environment variable at import time.
 """
+
 from __future__ import annotations
 
 import ast
@@ -48,8 +49,10 @@ class Runtime:
             return picked
         unknown = sorted(set(explicit) - set(picked))
         if unknown:
-            raise ValueError(f"{SIZES_VARIABLE} names {', '.join(unknown)}, which this notebook's sizes do not "
-                             f"have; its sizes are {', '.join(picked)}")
+            raise ValueError(
+                f"{SIZES_VARIABLE} names {', '.join(unknown)}, which this notebook's sizes do not "
+                f"have; its sizes are {', '.join(picked)}"
+            )
         return picked | explicit
 
     def describe(self) -> str:
@@ -57,8 +60,7 @@ class Runtime:
         device = self.accelerator
         if device == "CPU" and self.vectors:
             device += f" ({self.vectors})" if self.vectors == "AVX-512" else f" ({self.vectors}, no AVX-512)"
-        return (f"{where} | {device} | Keras backend {self.backend} | "
-                f"profile {self.profile} | seed {self.seed}")
+        return f"{where} | {device} | Keras backend {self.backend} | profile {self.profile} | seed {self.seed}"
 
 
 def explicit_sizes() -> dict[str, Any]:
@@ -71,8 +73,10 @@ def explicit_sizes() -> dict[str, Any]:
     for item in filter(None, (part.strip() for part in text.split(","))):
         key, equals, value = (part.strip() for part in item.partition("="))
         if not equals or not key.isidentifier() or not value:
-            raise ValueError(f"{SIZES_VARIABLE}={text!r}: write name=value pairs separated by commas, "
-                             f"e.g. {SIZES_VARIABLE}='n_train=20000,epochs=4'")
+            raise ValueError(
+                f"{SIZES_VARIABLE}={text!r}: write name=value pairs separated by commas, "
+                f"e.g. {SIZES_VARIABLE}='n_train=20000,epochs=4'"
+            )
         try:
             sizes[key] = ast.literal_eval(value)
         except (ValueError, SyntaxError):
@@ -103,8 +107,9 @@ def vector_extensions(flags: set[str] | None = None) -> str | None:
     Convolutions train about five times faster with AVX-512 than with AVX2 alone.
     """
     flags = cpu_flags() if flags is None else flags
-    return next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX")) if flag in flags),
-                None)
+    return next(
+        (name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX")) if flag in flags), None
+    )
 
 
 def detect_accelerator(device_dir: str | os.PathLike = "/dev") -> str:
@@ -184,14 +189,22 @@ def setup(seed: int = 42, *, device_dir: str | os.PathLike = "/dev", quiet: bool
     backend = choose_backend(accelerator)
     already = sys.modules.get("keras")
     if already is not None and already.backend.backend() != backend:
-        print(f"Keras was imported before course_utils.setup() and runs on {already.backend.backend()}, "
-              f"not {backend}: restart the kernel and call setup() first.")
+        print(
+            f"Keras was imported before course_utils.setup() and runs on {already.backend.backend()}, "
+            f"not {backend}: restart the kernel and call setup() first."
+        )
         backend = already.backend.backend()
     os.environ["KERAS_BACKEND"] = backend
     # TensorFlow's C++ log below errors; on a CPU runtime also its harmless "failed call to cuInit".
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3" if accelerator == "CPU" else "2")
-    runtime = Runtime(in_colab=in_colab(), accelerator=accelerator, backend=backend,
-                      profile=choose_profile(accelerator), seed=seed, vectors=vector_extensions())
+    runtime = Runtime(
+        in_colab=in_colab(),
+        accelerator=accelerator,
+        backend=backend,
+        profile=choose_profile(accelerator),
+        seed=seed,
+        vectors=vector_extensions(),
+    )
     seed_everything(seed)
     if not quiet:
         print(runtime.describe())

@@ -9,6 +9,7 @@ never sees a stamp twice. Import this module after ``course_utils.setup()``: it 
                         workers=2, use_multiprocessing=True)
     model.fit(stream, epochs=30, steps_per_epoch=stream.batches_per_epoch, callbacks=early_stopping_on_auroc(x_val, y_val, patience=4))
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -42,9 +43,18 @@ class LensStream(keras.utils.PyDataset):
     ``simulator_options`` go to ``simulate_lenses`` (size, bands, seeing, snr_range, ...).
     """
 
-    def __init__(self, batches_per_epoch: int, batch_size: int, *, seed: int = 0,
-                 transform: Callable[[np.ndarray], np.ndarray] | None = None, workers: int = 1,
-                 use_multiprocessing: bool = False, max_queue_size: int = 10, **simulator_options):
+    def __init__(
+        self,
+        batches_per_epoch: int,
+        batch_size: int,
+        *,
+        seed: int = 0,
+        transform: Callable[[np.ndarray], np.ndarray] | None = None,
+        workers: int = 1,
+        use_multiprocessing: bool = False,
+        max_queue_size: int = 10,
+        **simulator_options,
+    ):
         super().__init__(workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
         self.batches_per_epoch = _positive_int("batches_per_epoch", batches_per_epoch)
         self.batch_size = _positive_int("batch_size", batch_size)
@@ -84,8 +94,10 @@ class ValidationAUROC(keras.callbacks.Callback):
         if len(self.x) != len(self.y):
             raise ValueError(f"{len(self.x)} validation inputs but {len(self.y)} labels: give one label per input")
         if len(np.unique(self.y)) != 2:
-            raise ValueError("the validation labels need both classes (lenses and non-lenses) for an AUROC; "
-                             f"got the values {np.unique(self.y).tolist()}")
+            raise ValueError(
+                "the validation labels need both classes (lenses and non-lenses) for an AUROC; "
+                f"got the values {np.unique(self.y).tolist()}"
+            )
         self.batch_size, self.name = _positive_int("batch_size", batch_size), name
 
     def on_epoch_end(self, epoch, logs=None):
@@ -94,9 +106,14 @@ class ValidationAUROC(keras.callbacks.Callback):
             logs[self.name] = float(roc_auc_score(self.y, scores))
 
 
-def early_stopping_on_auroc(x_val, y_val, *, patience: int = 3, batch_size: int = 256) -> list[keras.callbacks.Callback]:
+def early_stopping_on_auroc(
+    x_val, y_val, *, patience: int = 3, batch_size: int = 256
+) -> list[keras.callbacks.Callback]:
     """Callbacks for ``fit``: log ``val_auroc`` on (x_val, y_val) after every epoch, stop when it has not
     risen for ``patience`` epochs, and end with the weights of the best epoch."""
-    return [ValidationAUROC(x_val, y_val, batch_size=batch_size),
-            keras.callbacks.EarlyStopping(monitor="val_auroc", mode="max", patience=_positive_int("patience", patience),
-                                          restore_best_weights=True)]
+    return [
+        ValidationAUROC(x_val, y_val, batch_size=batch_size),
+        keras.callbacks.EarlyStopping(
+            monitor="val_auroc", mode="max", patience=_positive_int("patience", patience), restore_best_weights=True
+        ),
+    ]

@@ -3,6 +3,7 @@
 A neutral module: ``course_utils.data`` (the real data) and ``course_utils.sims`` (the simulators that stand
 in for it) both import these, and neither imports the other (tests/test_layers.py enforces it).
 """
+
 from __future__ import annotations
 
 GALAXY10_DECALS_CLASSES = (
@@ -42,6 +43,19 @@ GALAXY10_CLASSES = {
 }
 
 PLASTICC_CLASSES = {  # PLAsTiCC training-set target -> class name (Kessler et al. 2019)
-    6: "uLens_single", 15: "TDE", 16: "EB", 42: "SN_II", 52: "SN_Iax", 53: "Mira", 62: "SN_Ibc", 64: "KN",
-    65: "M_dwarf", 67: "SN_Ia-91bg", 88: "AGN", 90: "SN_Ia", 92: "RR_Lyrae", 95: "SLSN_I"}
+    6: "uLens_single",
+    15: "TDE",
+    16: "EB",
+    42: "SN_II",
+    52: "SN_Iax",
+    53: "Mira",
+    62: "SN_Ibc",
+    64: "KN",
+    65: "M_dwarf",
+    67: "SN_Ia-91bg",
+    88: "AGN",
+    90: "SN_Ia",
+    92: "RR_Lyrae",
+    95: "SLSN_I",
+}
 PLASTICC_WEIGHTS = {15: 2.0, 64: 2.0, 99: 2.0}  # the challenge's log-loss weights; every other class 1

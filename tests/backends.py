@@ -1,5 +1,6 @@
 """Run a test file once more under the other Keras backend (TensorFlow <-> JAX), in a fresh process:
 Keras chooses its backend once per process, at import."""
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,10 @@ def other_backend_test(test_file: str):
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(Path(test_file))],
             env={**os.environ, "KERAS_BACKEND": other, RERUN_ENV: "1"},
-            capture_output=True, text=True, timeout=600)
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == 0, done.stdout[-3000:]
         assert "1 skipped" in done.stdout and "failed" not in done.stdout
 

@@ -7,6 +7,7 @@ into tests/fixtures/colab/ (their README says which commit). Colab's own builds 
 
     python tests/colab_images.py constraints IMAGE   print the image's versions as a pip constraints file
 """
+
 from __future__ import annotations
 
 import json
@@ -68,8 +69,17 @@ def dry_run(image: str, requirement: str, *, python: str | None = None) -> Resol
     python = python or IMAGES[image][1]
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        command = [python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--report", str(report),
-                   requirement]
+        command = [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--report",
+            str(report),
+            requirement,
+        ]
         (Path(tmp) / "constraints.txt").write_text(constraints(image))
         command += ["-c", str(Path(tmp) / "constraints.txt")]
         done = subprocess.run(command, capture_output=True, text=True)
@@ -92,7 +102,7 @@ def _conflict(output: str) -> str:
     start = next((i for i, line in enumerate(lines) if line.startswith("The conflict is caused by")), None)
     if start is None:
         return "\n".join(lines[-15:])
-    return "\n".join(line for line in lines[start + 1:] if not line.startswith(("To fix", "1.", "2.", "ERROR")))
+    return "\n".join(line for line in lines[start + 1 :] if not line.startswith(("To fix", "1.", "2.", "ERROR")))
 
 
 if __name__ == "__main__":

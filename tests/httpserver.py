@@ -5,6 +5,7 @@ announce more bytes than it sends (a transfer cut short), stall before answering
 first requests with an HTTP error (e.g. 429 Too Many Requests with a Retry-After header).
 ``serve_folder`` serves a folder exactly as ``python -m http.server`` does.
 """
+
 from __future__ import annotations
 
 import functools
@@ -38,8 +39,15 @@ class FileServer:
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_SECONDS,), daemon=True)
 
-    def add(self, name: str, data: bytes, *, cut_after: int | None = None, stall_seconds: float = 0.0,
-            refusals: list[tuple[int, dict[str, str]]] = ()) -> str:
+    def add(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        cut_after: int | None = None,
+        stall_seconds: float = 0.0,
+        refusals: list[tuple[int, dict[str, str]]] = (),
+    ) -> str:
         """Serve ``data`` at /name and return its URL; the first len(refusals) requests get those answers."""
         self.files[name] = _Served(data, cut_after, stall_seconds, list(refusals))
         return self.url(name)
@@ -84,7 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(len(served.data)))
         self.end_headers()
-        self.wfile.write(served.data if served.cut_after is None else served.data[:served.cut_after])
+        self.wfile.write(served.data if served.cut_after is None else served.data[: served.cut_after])
         self.close_connection = True
 
     def log_message(self, *args) -> None:  # keep the test output clean

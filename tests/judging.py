@@ -1,5 +1,6 @@
 """The grader's judge without a kernel: the student's functions live in a namespace of this process and
 are called through the same requests, codec and RemoteCallable as in a graded run."""
+
 from __future__ import annotations
 
 import json

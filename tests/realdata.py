@@ -6,6 +6,7 @@ data into a folder served at a base URL and says what the notebook must print wh
 branch ran: adding a lab is adding one function here. ``registry_file`` writes the $COURSE_DATA_REGISTRY file that points the
 course's registry entries at a server on 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -42,8 +43,13 @@ class RealData:
 def write_mnist(path: Path, n_train: int = 600, n_test: int = 300) -> Path:
     """``mnist.npz`` as keras.datasets.mnist downloads it: x_train, y_train, x_test, y_test, all uint8."""
     digits = mnist_stand_in()  # real MNIST digits, so training on the file learns something
-    np.savez_compressed(path, x_train=digits.x_train[:n_train], y_train=digits.y_train[:n_train],
-                        x_test=digits.x_test[:n_test], y_test=digits.y_test[:n_test])
+    np.savez_compressed(
+        path,
+        x_train=digits.x_train[:n_train],
+        y_train=digits.y_train[:n_train],
+        x_test=digits.x_test[:n_test],
+        y_test=digits.y_test[:n_test],
+    )
     return path
 
 
@@ -71,8 +77,9 @@ def write_galaxy10_decals(path: Path, n: int = 200, seed: int = 0) -> Path:
     small, _ = simulate_galaxy10(n, size=64, seed=seed)
     with h5py.File(path, "w") as file:
         file.create_dataset("ans", data=_labels(DECALS_COUNTS, n, rng))
-        file.create_dataset("images", data=resize_images(np.asarray(small, np.uint8), 256),
-                            chunks=(1, 256, 256, 3), compression="gzip")
+        file.create_dataset(
+            "images", data=resize_images(np.asarray(small, np.uint8), 256), chunks=(1, 256, 256, 3), compression="gzip"
+        )
         file.create_dataset("ra", data=rng.uniform(0, 360, n))
         file.create_dataset("dec", data=rng.uniform(-20, 70, n))
         file.create_dataset("redshift", data=rng.uniform(0.0, 0.25, n))
@@ -94,10 +101,15 @@ def write_lens_challenge(path: Path, n: int = 120, seed: int = 7) -> Path:
     big = rng.normal(0.0, 1.0, (n, 101, 101, 4)).astype(np.float32)
     big[:, 18:82, 18:82, 1:] += images
     big[:, 18:82, 18:82, 0] += 0.3 * images[..., 0]  # a fainter u band
-    catalog = Table({"ID": np.arange(200_001, 200_001 + n), "is_lens": np.asarray(truth["is_lens"]),
-                     "einstein_area": np.asarray(truth["einstein_area"]),
-                     "numb_pix_lensed_image": rng.integers(0, 400, n),
-                     "flux_lensed_image_in_sigma": rng.uniform(0, 300, n)})
+    catalog = Table(
+        {
+            "ID": np.arange(200_001, 200_001 + n),
+            "is_lens": np.asarray(truth["is_lens"]),
+            "einstein_area": np.asarray(truth["einstein_area"]),
+            "numb_pix_lensed_image": rng.integers(0, 400, n),
+            "flux_lensed_image_in_sigma": rng.uniform(0, 300, n),
+        }
+    )
     folder = write_challenge_folder(big, catalog, path.parent / "challenge", bands=["u", "g", "r", "i"], survey="KiDS")
     with tarfile.open(path, "w:gz") as archive:
         archive.add(folder, arcname="GroundBasedTraining")
@@ -106,33 +118,54 @@ def write_lens_challenge(path: Path, n: int = 120, seed: int = 7) -> Path:
 
 def registry_file(path: Path, files: dict[str, Path], base_url: str) -> Path:
     """A $COURSE_DATA_REGISTRY file: each registry name -> the served file's URL, SHA256 and size."""
-    entries = {name: {"url": f"{base_url.rstrip('/')}/{file.name}",
-                      "sha256": hashlib.sha256(file.read_bytes()).hexdigest(), "size": file.stat().st_size}
-               for name, file in files.items()}
+    entries = {
+        name: {
+            "url": f"{base_url.rstrip('/')}/{file.name}",
+            "sha256": hashlib.sha256(file.read_bytes()).hexdigest(),
+            "size": file.stat().st_size,
+        }
+        for name, file in files.items()
+    }
     path.write_text(json.dumps(entries, indent=1))
     return path
 
 
 # --- one fixture per lab notebook: write its real data, say what its real branch prints ---------------
 
+
 def lab02(folder: Path, base_url: str) -> RealData:
-    return RealData({"mnist": write_mnist(folder / "mnist.npz")},
-                    ["data: MNIST from http://127.0.0.1", "x_train (600, 28, 28) uint8"])
+    return RealData(
+        {"mnist": write_mnist(folder / "mnist.npz")},
+        ["data: MNIST from http://127.0.0.1", "x_train (600, 28, 28) uint8"],
+    )
 
 
 def lab03(folder: Path, base_url: str) -> RealData:
-    return RealData({"galaxy10_sdss": write_galaxy10_sdss(folder / "Galaxy10.h5")},
-                    ["Galaxy10 SDSS from http://127.0.0.1", "600 of 640 images chosen at random",
-                     "resized 69->32 px",
-                     f"left out class 5 ({GALAXY10_CLASSES['sdss'][5]})",  # SDSS's rarest class
-                     GALAXY10_CLASSES["sdss"][3]])  # a class name only SDSS has
+    return RealData(
+        {"galaxy10_sdss": write_galaxy10_sdss(folder / "Galaxy10.h5")},
+        [
+            "Galaxy10 SDSS from http://127.0.0.1",
+            "600 of 640 images chosen at random",
+            "resized 69->32 px",
+            f"left out class 5 ({GALAXY10_CLASSES['sdss'][5]})",  # SDSS's rarest class
+            GALAXY10_CLASSES["sdss"][3],
+        ],
+    )  # a class name only SDSS has
 
 
 def lab04(folder: Path, base_url: str) -> RealData:
     archive = write_lens_challenge(folder / "GroundBasedTraining.tar.gz")
-    return RealData({}, ["lens stamps from", "bands ('u', 'g', 'r', 'i') | images (120, 101, 101, 4)",
-                         "challenge_auroc =", "on 120 challenge stamps: TPR0"],
-                    stand_in=["No challenge stamps"], env={"COURSE_LENS_DATA": str(archive)})
+    return RealData(
+        {},
+        [
+            "lens stamps from",
+            "bands ('u', 'g', 'r', 'i') | images (120, 101, 101, 4)",
+            "challenge_auroc =",
+            "on 120 challenge stamps: TPR0",
+        ],
+        stand_in=["No challenge stamps"],
+        env={"COURSE_LENS_DATA": str(archive)},
+    )
 
 
 # PLAsTiCC's target numbers (Kessler et al. 2019): the 14 classes of its training set.
@@ -143,24 +176,33 @@ def write_plasticc_record(folder: Path, base_url: str, n: int = 280, seed: int =
     """PLAsTiCC's two training-set files (the published columns) and the Zenodo record (API format, md5
     checksums, links) that lists them, in ``folder``; returns the records API address to use."""
     rng = np.random.default_rng(seed)
-    metadata = ["object_id,ra,decl,gal_l,gal_b,ddf,hostgal_specz,hostgal_photoz,hostgal_photoz_err,distmod,"
-                "mwebv,target"]
+    metadata = [
+        "object_id,ra,decl,gal_l,gal_b,ddf,hostgal_specz,hostgal_photoz,hostgal_photoz_err,distmod,mwebv,target"
+    ]
     curves = ["object_id,mjd,passband,flux,flux_err,detected_bandwise"]
     for i in range(n):
         obj, target = 1000 + i, PLASTICC_TARGETS[i % len(PLASTICC_TARGETS)]
-        metadata.append(f"{obj},{rng.uniform(0, 360):.6f},{rng.uniform(-60, 0):.6f},0,0,0,0.1,0.1,0.01,40.0,0.02,"
-                        f"{target}")
+        metadata.append(
+            f"{obj},{rng.uniform(0, 360):.6f},{rng.uniform(-60, 0):.6f},0,0,0,0.1,0.1,0.01,40.0,0.02,{target}"
+        )
         for mjd in np.sort(rng.uniform(59580, 60500, int(rng.integers(20, 120)))):
             flux = rng.normal(200, 80)  # some negative after difference imaging, as in the real file
-            curves.append(f"{obj},{mjd:.4f},{int(rng.integers(0, 6))},{flux:.6f},{abs(rng.normal(10, 2)):.6f},"
-                          f"{int(flux > 50)}")
+            curves.append(
+                f"{obj},{mjd:.4f},{int(rng.integers(0, 6))},{flux:.6f},{abs(rng.normal(10, 2)):.6f},{int(flux > 50)}"
+            )
     files = {"plasticc_train_metadata.csv.gz": metadata, "plasticc_train_lightcurves.csv.gz": curves}
     entries = []
     for name, lines in files.items():
         data = gzip.compress(("\n".join(lines) + "\n").encode())
         (folder / name).write_bytes(data)
-        entries.append({"key": name, "size": len(data), "checksum": "md5:" + hashlib.md5(data).hexdigest(),
-                        "links": {"self": f"{base_url.rstrip('/')}/{name}"}})
+        entries.append(
+            {
+                "key": name,
+                "size": len(data),
+                "checksum": "md5:" + hashlib.md5(data).hexdigest(),
+                "links": {"self": f"{base_url.rstrip('/')}/{name}"},
+            }
+        )
     (folder / "records").mkdir()
     (folder / "records" / "2539456").write_text(json.dumps({"id": 2539456, "files": entries}))
     return f"{base_url.rstrip('/')}/records"
@@ -168,8 +210,11 @@ def write_plasticc_record(folder: Path, base_url: str, n: int = 280, seed: int =
 
 def lab05(folder: Path, base_url: str) -> RealData:
     api = write_plasticc_record(folder, base_url)
-    return RealData({}, ["PLAsTiCC training set (280 objects) from", "'SLSN_I': 20", "'uLens_single': 20"],
-                    env={"COURSE_ZENODO_API": api})
+    return RealData(
+        {},
+        ["PLAsTiCC training set (280 objects) from", "'SLSN_I': 20", "'uLens_single': 20"],
+        env={"COURSE_ZENODO_API": api},
+    )
 
 
 LABS: dict[str, Callable[[Path, str], RealData]] = {

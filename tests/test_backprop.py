@@ -1,4 +1,5 @@
 """course_utils.backprop reproduces the notes' worked example and its gradients are right."""
+
 import numpy as np
 import pytest
 
@@ -7,11 +8,27 @@ from course_utils import backprop
 PARAMS, INPUTS, TARGETS = backprop.EXAMPLE_PARAMS, backprop.EXAMPLE_INPUTS, backprop.EXAMPLE_TARGETS
 
 # The values the worked example prints (C. R. Bom's deck, after M. Mazur's step-by-step example), with their digits.
-PUBLISHED_FORWARD = {"net_h1": "0.3775", "out_h1": "0.593269992", "out_h2": "0.596884378",
-                 "net_o1": "1.105905967", "out_o1": "0.75136507", "out_o2": "0.772928465",
-                 "E_o1": "0.274811083", "E_o2": "0.023560026", "E_total": "0.298371109"}
-PUBLISHED_UPDATED_WEIGHTS = {"w1": "0.149780716", "w2": "0.19956143", "w3": "0.24975114", "w4": "0.29950229",
-                         "w5": "0.35891648", "w6": "0.408666186", "w7": "0.511301270", "w8": "0.561370121"}
+PUBLISHED_FORWARD = {
+    "net_h1": "0.3775",
+    "out_h1": "0.593269992",
+    "out_h2": "0.596884378",
+    "net_o1": "1.105905967",
+    "out_o1": "0.75136507",
+    "out_o2": "0.772928465",
+    "E_o1": "0.274811083",
+    "E_o2": "0.023560026",
+    "E_total": "0.298371109",
+}
+PUBLISHED_UPDATED_WEIGHTS = {
+    "w1": "0.149780716",
+    "w2": "0.19956143",
+    "w3": "0.24975114",
+    "w4": "0.29950229",
+    "w5": "0.35891648",
+    "w6": "0.408666186",
+    "w7": "0.511301270",
+    "w8": "0.561370121",
+}
 
 
 def rounded_as(value, printed):
@@ -46,8 +63,12 @@ def test_blog_total_error_comes_from_hidden_gradients_with_updated_output_weight
     values = backprop.forward(PARAMS, INPUTS, TARGETS)
     mixed = backprop.gradient_descent_step(PARAMS, backprop.backward(PARAMS, INPUTS, TARGETS))
     signals = backprop.deltas(mixed, values, TARGETS)
-    for name, neuron, x in (("w1", "h1", INPUTS[0]), ("w2", "h1", INPUTS[1]),
-                            ("w3", "h2", INPUTS[0]), ("w4", "h2", INPUTS[1])):
+    for name, neuron, x in (
+        ("w1", "h1", INPUTS[0]),
+        ("w2", "h1", INPUTS[1]),
+        ("w3", "h2", INPUTS[0]),
+        ("w4", "h2", INPUTS[1]),
+    ):
         mixed[name] = PARAMS[name] - 0.5 * signals[f"delta_{neuron}"] * x
     assert f"{backprop.forward(mixed, INPUTS, TARGETS)['E_total']:.9f}" == "0.291027924"
 

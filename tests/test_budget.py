@@ -1,4 +1,5 @@
 """course_utils.budget: the cpu profile's sizes chosen from the measured speed (no Keras needed)."""
+
 import numpy as np
 import pytest
 
@@ -9,16 +10,20 @@ def test_largest_sizes_when_they_fit():
     plan = budget.choose(5_000, budget_seconds=240, max_images=60_000, max_epochs=3)
     assert (plan.images, plan.epochs, plan.reason) == (60_000, 3, "fits")
     assert plan.seconds == pytest.approx(36)
-    assert str(plan) == ("this machine trains 5,000 images/s; the lab's largest sizes, 60,000 images x 3 epochs, "
-                         "take 36 s, within the 4.0 minutes budget")
+    assert str(plan) == (
+        "this machine trains 5,000 images/s; the lab's largest sizes, 60,000 images x 3 epochs, "
+        "take 36 s, within the 4.0 minutes budget"
+    )
 
 
 def test_slow_machine_keeps_every_image_and_drops_epochs():
     plan = budget.choose(900, budget_seconds=240, max_images=60_000, max_epochs=12)
     assert (plan.images, plan.epochs, plan.reason) == (60_000, 3, "budget")
     assert plan.seconds <= plan.budget_seconds
-    assert str(plan) == "this machine trains 900 images/s; 60,000 images x 3 epochs fit in 3.3 minutes of the " \
-                        "4.0 minutes budget"
+    assert (
+        str(plan) == "this machine trains 900 images/s; 60,000 images x 3 epochs fit in 3.3 minutes of the "
+        "4.0 minutes budget"
+    )
 
 
 def test_slower_still_trains_fewer_images_at_the_fewest_epochs():
@@ -30,8 +35,9 @@ def test_slower_still_trains_fewer_images_at_the_fewest_epochs():
 
 def test_preparing_the_images_counts_against_the_budget():
     free = budget.choose(1_000, budget_seconds=300, max_images=100_000, max_epochs=10, min_epochs=3)
-    costly = budget.choose(1_000, budget_seconds=300, max_images=100_000, max_epochs=10, min_epochs=3,
-                           prepare_images_per_second=1_000)
+    costly = budget.choose(
+        1_000, budget_seconds=300, max_images=100_000, max_epochs=10, min_epochs=3, prepare_images_per_second=1_000
+    )
     assert (free.images, costly.images) == (100_000, 75_000)  # 300 s / (3/1000 + 1/1000) per image
     assert costly.seconds == pytest.approx(300)
 
@@ -43,19 +49,39 @@ def test_too_slow_for_the_smallest_sizes_says_so():
 
 
 def test_same_rate_same_sizes_and_faster_machines_never_get_less():
-    sizes = [budget.choose(rate, budget_seconds=300, max_images=24_000, max_epochs=8, min_epochs=2,
-                           prepare_images_per_second=2_000, multiple=64) for rate in (50, 100, 200, 400, 800, 1600)]
-    assert sizes[2] == budget.choose(200, budget_seconds=300, max_images=24_000, max_epochs=8, min_epochs=2,
-                                     prepare_images_per_second=2_000, multiple=64)
+    sizes = [
+        budget.choose(
+            rate,
+            budget_seconds=300,
+            max_images=24_000,
+            max_epochs=8,
+            min_epochs=2,
+            prepare_images_per_second=2_000,
+            multiple=64,
+        )
+        for rate in (50, 100, 200, 400, 800, 1600)
+    ]
+    assert sizes[2] == budget.choose(
+        200,
+        budget_seconds=300,
+        max_images=24_000,
+        max_epochs=8,
+        min_epochs=2,
+        prepare_images_per_second=2_000,
+        multiple=64,
+    )
     work = [plan.images * plan.epochs for plan in sizes]
     assert work == sorted(work) and all(plan.seconds <= 300 for plan in sizes)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(images_per_second=0), "images_per_second must be positive"),
-    (dict(budget_seconds=-1), "budget_seconds must be positive"),
-    (dict(min_epochs=5), "min_epochs"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(images_per_second=0), "images_per_second must be positive"),
+        (dict(budget_seconds=-1), "budget_seconds must be positive"),
+        (dict(min_epochs=5), "min_epochs"),
+    ],
+)
 def test_bad_arguments_say_what_is_wrong(kwargs, message):
     arguments = dict(images_per_second=100, budget_seconds=60, max_images=1_000, max_epochs=3) | kwargs
     with pytest.raises(ValueError, match=message):
@@ -91,9 +117,11 @@ def test_budget_applies_in_the_cpu_profile_unless_the_size_is_explicit(monkeypat
 def test_explicit_sizes_win_in_every_profile(monkeypatch):
     monkeypatch.setenv(runtime.SIZES_VARIABLE, "n_train=20_000, epochs=4, variant=decals")
     for profile in runtime.PROFILES:
-        picked = cpu_runtime(profile).pick(smoke=dict(n_train=1, epochs=1, variant="sdss", batch=8),
-                                           cpu=dict(n_train=2, epochs=2, variant="sdss", batch=8),
-                                           full=dict(n_train=3, epochs=3, variant="sdss", batch=8))
+        picked = cpu_runtime(profile).pick(
+            smoke=dict(n_train=1, epochs=1, variant="sdss", batch=8),
+            cpu=dict(n_train=2, epochs=2, variant="sdss", batch=8),
+            full=dict(n_train=3, epochs=3, variant="sdss", batch=8),
+        )
         assert picked == dict(n_train=20_000, epochs=4, variant="decals", batch=8)
     assert cpu_runtime().pick(smoke=1, cpu=2, full=3) == 2  # not a dict of sizes: untouched
 
@@ -156,4 +184,3 @@ def test_preparation_rate_times_one_call(clock):
         clock.now += n / 1_000
 
     assert budget.preparation_rate(simulate, 50) == pytest.approx(1_000)
-

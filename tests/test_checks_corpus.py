@@ -2,6 +2,7 @@
 question; the generated lab's stubs fail every question (hidden ones too) with the stub's message; every
 typical wrong answer fails with a message that names its mistake; every valid alternative passes; and
 every message fits the grader's cut."""
+
 from __future__ import annotations
 
 import importlib
@@ -33,7 +34,9 @@ QUESTIONS = {lab: {q.name: q for q in questions(lab, hidden=True)} for lab in LA
 
 def _functions(lab: str, *, stubbed: bool = False) -> dict:
     corpus = CORPUS[lab]
-    return solution_functions(corpus.SOLUTION, corpus.MODULES, stubbed=stubbed, names=getattr(corpus, "EXERCISES", None))
+    return solution_functions(
+        corpus.SOLUTION, corpus.MODULES, stubbed=stubbed, names=getattr(corpus, "EXERCISES", None)
+    )
 
 
 SOLVED = {lab: _functions(lab) for lab in LABS}
@@ -71,13 +74,19 @@ def test_every_lab_has_hidden_checks_and_a_corpus_for_every_question(lab):
 
 
 def _wrong():
-    return [pytest.param(lab, name, answer, words, id=f"{lab}-{name}-{k}")
-            for lab in LABS for k, (name, answer, words) in enumerate(CORPUS[lab].WRONG)]
+    return [
+        pytest.param(lab, name, answer, words, id=f"{lab}-{name}-{k}")
+        for lab in LABS
+        for k, (name, answer, words) in enumerate(CORPUS[lab].WRONG)
+    ]
 
 
 def _valid():
-    return [pytest.param(lab, name, answer, id=f"{lab}-{name}-{getattr(answer, '__name__', k)}")
-            for lab in LABS for k, (name, answer) in enumerate(CORPUS[lab].VALID)]
+    return [
+        pytest.param(lab, name, answer, id=f"{lab}-{name}-{getattr(answer, '__name__', k)}")
+        for lab in LABS
+        for k, (name, answer) in enumerate(CORPUS[lab].VALID)
+    ]
 
 
 @pytest.mark.parametrize("lab, name, answer, words", _wrong())

@@ -1,4 +1,5 @@
 """Lab 01's questions and worked numbers (the tests every lab shares are in test_checks_corpus.py)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +10,12 @@ from course_utils.checks import evaluate, questions
 
 SOLVED = corpus.SOLVED
 QUESTIONS = {q.name: q for q in questions("lab01")}
-EXAMPLE = (np.array([0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55]), np.array([0.35, 0.60]),
-           np.array([0.05, 0.10]), np.array([0.01, 0.99]))
+EXAMPLE = (
+    np.array([0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55]),
+    np.array([0.35, 0.60]),
+    np.array([0.05, 0.10]),
+    np.array([0.01, 0.99]),
+)
 
 
 def test_lab_is_worth_ten_points_over_the_four_exercises():
@@ -27,7 +32,11 @@ def test_solution_reproduces_the_worked_examples():
     w, b, i, t = EXAMPLE
     f = SOLVED["forward"](w, b, i, t)
     assert [round(f[k], 9) for k in ("out_h1", "out_h2", "out_o2", "E_total")] == [
-        0.593269992, 0.596884378, 0.772928465, 0.298371109]
+        0.593269992,
+        0.596884378,
+        0.772928465,
+        0.298371109,
+    ]
     assert round(f["out_o1"], 8) == 0.75136507
     assert round(SOLVED["backward"](w, b, i, t)[4], 9) == 0.082167041
     w_new = SOLVED["train_step"](w, b, i, t, 0.5)
@@ -53,6 +62,7 @@ def test_flipped_kernel_passes_the_symmetric_lecture_example_but_not_the_fresh_c
 def test_the_checks_call_student_code_only_through_the_toolkit():
     """What the grader relies on: an answer that is not a function but has call_with_args is judged the
     same way, by calling that method (the grader's proxy into the student's kernel)."""
+
     class Proxy:
         __name__ = "conv2d"
         calls = 0

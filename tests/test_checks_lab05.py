@@ -1,5 +1,6 @@
 """Lab 05's self-checks pass on the solution notebook's functions (and on other correct answers), name the
 mistake in typical wrong ones, and tell a student whose lab is still the unmodified stub what to do."""
+
 from __future__ import annotations
 
 import ast
@@ -43,8 +44,11 @@ def test_unmodified_lab_says_what_to_do(name):
 
 
 def test_sizes_follow_the_spec():
-    calls = [node for node in ast.walk(ast.parse(SOURCE)) if isinstance(node, ast.Call)
-             and isinstance(node.func, ast.Attribute) and node.func.attr == "pick"]
+    calls = [
+        node
+        for node in ast.walk(ast.parse(SOURCE))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "pick"
+    ]
     assert len(calls) == 1
     sizes = {k.arg: eval(compile(ast.Expression(k.value), "SIZES", "eval"), {"dict": dict}) for k in calls[0].keywords}
     assert set(sizes) == {"smoke", "cpu", "full"}
@@ -53,6 +57,7 @@ def test_sizes_follow_the_spec():
 
 
 # --- other correct answers ------------------------------------------------------------------------
+
 
 def phase_with_percent(time, period, t0=0.0):
     return ((time - t0) % period) / period
@@ -99,14 +104,22 @@ def log_loss_vectorised(y_true, probabilities, weights):
     return np.sum(weights[present] * per_class) / np.sum(weights[present])
 
 
-@pytest.mark.parametrize("name, answer", [("phase_fold", phase_with_percent), ("dmdt_histogram", dmdt_with_loops),
-                                          ("dmdt_cnn", cnn_functional), ("sequence_inputs", sequence_with_loops),
-                                          ("plasticc_log_loss", log_loss_vectorised)])
+@pytest.mark.parametrize(
+    "name, answer",
+    [
+        ("phase_fold", phase_with_percent),
+        ("dmdt_histogram", dmdt_with_loops),
+        ("dmdt_cnn", cnn_functional),
+        ("sequence_inputs", sequence_with_loops),
+        ("plasticc_log_loss", log_loss_vectorised),
+    ],
+)
 def test_other_correct_answers_pass(name, answer):
     assert verdict(name, answer) == (True, "correct")
 
 
 # --- typical wrong answers, and what the check says -------------------------------------------------
+
 
 def _pairs(time, mag, *, all_pairs=False):
     n = len(time)
@@ -139,21 +152,42 @@ def dmdt_transposed(time, mag, dt_edges, dm_edges):
 
 
 def cnn_flatten(input_shape, n_classes):
-    return keras.Sequential([keras.Input(input_shape), layers.Conv2D(8, 3, padding="same", activation="relu"),
-                             layers.Flatten(), layers.Dense(n_classes, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input(input_shape),
+            layers.Conv2D(8, 3, padding="same", activation="relu"),
+            layers.Flatten(),
+            layers.Dense(n_classes, activation="softmax"),
+        ]
+    )
 
 
 def cnn_logits(input_shape, n_classes):
-    return keras.Sequential([keras.Input(input_shape), layers.Conv2D(8, 3, padding="same", activation="relu"),
-                             layers.GlobalAveragePooling2D(), layers.Dense(n_classes)])
+    return keras.Sequential(
+        [
+            keras.Input(input_shape),
+            layers.Conv2D(8, 3, padding="same", activation="relu"),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(n_classes),
+        ]
+    )
 
 
 def cnn_pooled_thrice(input_shape, n_classes):
-    return keras.Sequential([keras.Input(input_shape), layers.Conv2D(8, 3, padding="same"), layers.MaxPooling2D(),
-                             layers.Conv2D(8, 3, padding="same"), layers.MaxPooling2D(),
-                             layers.Conv2D(8, 3, padding="same"), layers.MaxPooling2D(),
-                             layers.Conv2D(8, 3, padding="same"), layers.GlobalAveragePooling2D(),
-                             layers.Dense(n_classes, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input(input_shape),
+            layers.Conv2D(8, 3, padding="same"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(8, 3, padding="same"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(8, 3, padding="same"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(8, 3, padding="same"),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(n_classes, activation="softmax"),
+        ]
+    )
 
 
 def sequence_cumulative(time, mag, err, mask):
@@ -164,8 +198,9 @@ def sequence_cumulative(time, mag, err, mask):
 
 def sequence_padded_mean(time, mag, err, mask):
     dt = np.diff(time, axis=1, prepend=time[:, :1])
-    return np.where(mask[..., None], np.stack([np.log1p(np.maximum(dt, 0)), mag - mag.mean(1, keepdims=True), err],
-                                              -1), 0).astype("f4")
+    return np.where(
+        mask[..., None], np.stack([np.log1p(np.maximum(dt, 0)), mag - mag.mean(1, keepdims=True), err], -1), 0
+    ).astype("f4")
 
 
 def sequence_padding_kept(time, mag, err, mask):

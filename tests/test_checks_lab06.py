@@ -1,5 +1,6 @@
 """Lab 06's questions, sizes, and the Keras parts that must behave alike on every backend (the tests every lab
 shares are in test_checks_corpus.py; this file runs once more under the other backend)."""
+
 from __future__ import annotations
 
 import ast
@@ -20,8 +21,11 @@ SOLUTION = Path(__file__).resolve().parents[1] / "solutions" / "06_beyond_classi
 EXERCISES = ("bias_and_scatter", "gaussian_nll", "interval_coverage", "build_unet", "kl_divergence")
 SOURCE = SOLUTION.read_text(encoding="utf-8")
 QUESTIONS = {q.name: q for q in questions("lab06")}
-SOLVED = notebook_functions(SOLUTION, {"np": np, "keras": keras, "layers": layers, "ops": ops, "norm": norm},
-                            names=(*EXERCISES, "conv_pair", "build_autoencoder"))
+SOLVED = notebook_functions(
+    SOLUTION,
+    {"np": np, "keras": keras, "layers": layers, "ops": ops, "norm": norm},
+    names=(*EXERCISES, "conv_pair", "build_autoencoder"),
+)
 
 test_the_other_backend = other_backend_test(__file__)
 
@@ -33,8 +37,11 @@ def test_lab_is_worth_ten_points_over_the_five_exercises():
 
 def test_sizes_follow_the_spec():
     """One SIZES cell; smoke trains one epoch on a few hundred images, full on tens of thousands."""
-    calls = [node for node in ast.walk(ast.parse(SOURCE)) if isinstance(node, ast.Call)
-             and isinstance(node.func, ast.Attribute) and node.func.attr == "pick"]
+    calls = [
+        node
+        for node in ast.walk(ast.parse(SOURCE))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "pick"
+    ]
     assert len(calls) == 1
     sizes = {k.arg: eval(compile(ast.Expression(k.value), "SIZES", "eval"), {"dict": dict}) for k in calls[0].keywords}
     assert set(sizes) == {"smoke", "cpu", "full"}

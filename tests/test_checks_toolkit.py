@@ -1,5 +1,6 @@
 """The check toolkit: what every lab's checks (and an instructor's own) rely on (its Keras compat layer:
 tests/test_keras_compat.py)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -48,6 +49,7 @@ def test_a_modified_argument_is_named_and_the_caller_keeps_its_own():
 
 def test_an_answer_with_call_with_args_is_called_through_it():
     """The grader's proxy: the call runs elsewhere and reports the arguments as they came back."""
+
     class Proxy:
         __name__ = "normalise"
 

@@ -1,4 +1,5 @@
 """course_utils.conv against the references: scipy.signal and keras.layers.Conv2D."""
+
 import keras
 import numpy as np
 import pytest
@@ -12,11 +13,13 @@ RNG = np.random.default_rng(7)
 def keras_conv(image, kernel, stride, padding):
     """One-filter, bias-free Keras Conv2D after explicit zero padding; returns the (H', W') map."""
     rows, cols = image.shape
-    model = keras.Sequential([
-        keras.Input((rows, cols, 1)),
-        keras.layers.ZeroPadding2D(padding),
-        keras.layers.Conv2D(1, kernel.shape, strides=stride, use_bias=False),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((rows, cols, 1)),
+            keras.layers.ZeroPadding2D(padding),
+            keras.layers.Conv2D(1, kernel.shape, strides=stride, use_bias=False),
+        ]
+    )
     model.layers[-1].set_weights([kernel[:, :, None, None].astype("float32")])
     out = model(image[None, :, :, None].astype("float32"))
     return keras.ops.convert_to_numpy(out)[0, :, :, 0]
@@ -52,8 +55,9 @@ def test_stride_keeps_every_sth_position(stride, padding):
 
 def test_flipped_kernel_is_true_convolution():
     image, kernel = RNG.normal(size=(8, 9)), RNG.normal(size=(3, 4))
-    np.testing.assert_allclose(cross_correlate2d(image, kernel[::-1, ::-1]),
-                               signal.convolve2d(image, kernel, mode="valid"))
+    np.testing.assert_allclose(
+        cross_correlate2d(image, kernel[::-1, ::-1]), signal.convolve2d(image, kernel, mode="valid")
+    )
     assert not np.allclose(cross_correlate2d(image, kernel), signal.convolve2d(image, kernel, mode="valid"))
 
 
@@ -64,8 +68,10 @@ def test_matches_keras_conv2d(stride, padding):
     np.testing.assert_allclose(ours, keras_conv(image, kernel, stride, padding), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("size,kernel,padding,stride,expected", [(7, 3, 0, 1, 5), (7, 3, 0, 2, 3), (7, 3, 1, 1, 7),
-                                                                 (28, 5, 0, 1, 24), (63, 3, 0, 1, 61)])
+@pytest.mark.parametrize(
+    "size,kernel,padding,stride,expected",
+    [(7, 3, 0, 1, 5), (7, 3, 0, 2, 3), (7, 3, 1, 1, 7), (28, 5, 0, 1, 24), (63, 3, 0, 1, 61)],
+)
 def test_output_size_notes_examples(size, kernel, padding, stride, expected):
     assert output_size(size, kernel, padding, stride) == expected
 
@@ -79,22 +85,27 @@ def test_output_size_agrees_with_hand_and_keras(size, kernel, padding, stride):
     assert keras_conv(image, weights, stride, padding).shape == (expected, expected)
 
 
-@pytest.mark.parametrize("call,message", [
-    (lambda: output_size(3, 5), "does not fit"),
-    (lambda: output_size(7, 3, 0, 0), "stride"),
-    (lambda: output_size(7, 3, -1, 1), "padding"),
-    (lambda: cross_correlate2d(np.zeros((5, 5, 3)), np.ones((3, 3))), "2-D"),
-    (lambda: cross_correlate2d(np.zeros((5, 5)), np.ones((3, 3)), stride=(1, 2, 3)), "pair"),
-    (lambda: conv2d_params(0, 8, 3), "in_channels"),
-    (lambda: dense_params(10, 2.5), "n_out"),
-])
+@pytest.mark.parametrize(
+    "call,message",
+    [
+        (lambda: output_size(3, 5), "does not fit"),
+        (lambda: output_size(7, 3, 0, 0), "stride"),
+        (lambda: output_size(7, 3, -1, 1), "padding"),
+        (lambda: cross_correlate2d(np.zeros((5, 5, 3)), np.ones((3, 3))), "2-D"),
+        (lambda: cross_correlate2d(np.zeros((5, 5)), np.ones((3, 3)), stride=(1, 2, 3)), "pair"),
+        (lambda: conv2d_params(0, 8, 3), "in_channels"),
+        (lambda: dense_params(10, 2.5), "n_out"),
+    ],
+)
 def test_bad_input_says_what_is_wrong(call, message):
     with pytest.raises(ValueError, match=message):
         call()
 
 
-@pytest.mark.parametrize("in_channels,filters,kernel_size,use_bias", [(1, 32, 5, True), (32, 64, 3, True),
-                                                                       (3, 16, (3, 5), False), (192, 64, 1, True)])
+@pytest.mark.parametrize(
+    "in_channels,filters,kernel_size,use_bias",
+    [(1, 32, 5, True), (32, 64, 3, True), (3, 16, (3, 5), False), (192, 64, 1, True)],
+)
 def test_conv2d_params_matches_keras(in_channels, filters, kernel_size, use_bias):
     layer = keras.layers.Conv2D(filters, kernel_size, use_bias=use_bias)
     layer.build((None, 16, 16, in_channels))

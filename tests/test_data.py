@@ -3,6 +3,7 @@
 Every download goes to a server on 127.0.0.1 that the test starts (tests/httpserver.py), with
 registry entries made for the test; no test touches the internet.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -77,6 +78,7 @@ def cache_files(cache: Path) -> list[str]:
 
 
 # --- downloads ------------------------------------------------------------------------------------
+
 
 def test_good_file_is_verified_cached_and_not_downloaded_twice(server, cache):
     registry = Registry((entry("good", PAYLOAD, server.add("good.bin", PAYLOAD)),))
@@ -204,6 +206,7 @@ def test_registry_rejects_bad_entries_and_suggests_names():
 
 # --- loaders --------------------------------------------------------------------------------------
 
+
 def npz_bytes(**arrays) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
@@ -212,10 +215,12 @@ def npz_bytes(**arrays) -> bytes:
 
 def small_mnist() -> dict[str, np.ndarray]:
     rng = np.random.default_rng(0)
-    return {"x_train": rng.integers(0, 256, (30, 28, 28), dtype=np.uint8),
-            "y_train": rng.integers(0, 10, 30, dtype=np.uint8),
-            "x_test": rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
-            "y_test": rng.integers(0, 10, 10, dtype=np.uint8)}
+    return {
+        "x_train": rng.integers(0, 256, (30, 28, 28), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, 30, dtype=np.uint8),
+        "x_test": rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, 10, dtype=np.uint8),
+    }
 
 
 def mnist_entry(data: bytes, url: str) -> Dataset:
@@ -234,8 +239,9 @@ def test_load_mnist_reads_the_verified_file(server):
 
 
 def test_load_mnist_never_unpickles(server):
-    data = npz_bytes(x_train=np.array([{"a": 1}], dtype=object), y_train=np.zeros(1), x_test=np.zeros(1),
-                     y_test=np.zeros(1))
+    data = npz_bytes(
+        x_train=np.array([{"a": 1}], dtype=object), y_train=np.zeros(1), x_test=np.zeros(1), y_test=np.zeros(1)
+    )
     with REGISTRY.replaced(mnist_entry(data, server.add("mnist.npz", data))):
         with pytest.raises(ValueError, match="allow_pickle=False"):
             load_mnist()
@@ -300,8 +306,9 @@ def galaxy10_bytes(tmp_path: Path, n_images: int = 40, side: int = 69) -> bytes:
     """A small file in the Galaxy10 layout; image i is filled with the value i, its class is i % 10."""
     path = tmp_path / "galaxy10-test.h5"
     with h5py.File(path, "w") as file:
-        file["images"] = np.broadcast_to(np.arange(n_images, dtype=np.uint8)[:, None, None, None],
-                                         (n_images, side, side, 3))
+        file["images"] = np.broadcast_to(
+            np.arange(n_images, dtype=np.uint8)[:, None, None, None], (n_images, side, side, 3)
+        )
         file["ans"] = (np.arange(n_images) % 10).astype(np.uint8)
     return path.read_bytes()
 
@@ -310,8 +317,9 @@ def galaxy10_bytes(tmp_path: Path, n_images: int = 40, side: int = 69) -> bytes:
 def galaxy10_sdss(server, tmp_path):
     data = galaxy10_bytes(tmp_path)
     url = server.add("Galaxy10.h5", data)
-    with REGISTRY.replaced(Dataset(name="galaxy10_sdss", filename="Galaxy10.h5", url=url, sha256=sha256(data),
-                                   size=len(data))):
+    with REGISTRY.replaced(
+        Dataset(name="galaxy10_sdss", filename="Galaxy10.h5", url=url, sha256=sha256(data), size=len(data))
+    ):
         yield
 
 
@@ -424,6 +432,7 @@ def test_lenses_are_read_from_a_challenge_folder_or_its_archive(simulated_lenses
 
 # --- archives -------------------------------------------------------------------------------------
 
+
 def test_archives_are_extracted_and_hostile_members_refused(tmp_path):
     good = tmp_path / "good.tar.gz"
     with tarfile.open(good, "w:gz") as tar:
@@ -448,9 +457,11 @@ def test_archives_are_extracted_and_hostile_members_refused(tmp_path):
 
 # --- command line ---------------------------------------------------------------------------------
 
+
 def test_cli_list_shows_size_source_and_cache_state(server, capsys):
-    registry = Registry((entry("good", PAYLOAD, server.add("good.bin", PAYLOAD)),
-                         entry("other", b"other", server.url("other.bin"))))
+    registry = Registry(
+        (entry("good", PAYLOAD, server.add("good.bin", PAYLOAD)), entry("other", b"other", server.url("other.bin")))
+    )
     assert cli.main(["fetch", "good"], registry=registry) == 0
     assert cli.main(["list"], registry=registry) == 0
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.strip()}
@@ -459,9 +470,13 @@ def test_cli_list_shows_size_source_and_cache_state(server, capsys):
 
 
 def test_cli_exit_codes_tell_what_went_wrong(server, capsys):
-    registry = Registry((entry("good", PAYLOAD, server.add("good.bin", PAYLOAD)),
-                         entry("dead", PAYLOAD, server.url("dead.bin")),
-                         entry("bad", b"expected", server.add("bad.bin", PAYLOAD))))
+    registry = Registry(
+        (
+            entry("good", PAYLOAD, server.add("good.bin", PAYLOAD)),
+            entry("dead", PAYLOAD, server.url("dead.bin")),
+            entry("bad", b"expected", server.add("bad.bin", PAYLOAD)),
+        )
+    )
     assert cli.main(["fetch", "good"], registry=registry) == cli.EXIT_OK
     assert cli.main(["fetch", "dead"], registry=registry) == cli.EXIT_DOWNLOAD
     assert cli.main(["fetch", "bad", "--attempts", "1"], registry=registry) == cli.EXIT_INTEGRITY
@@ -485,8 +500,12 @@ def test_cli_verify_finds_a_corrupted_file_and_says_how_to_fix_it(server, cache,
 
 
 def test_cli_mirror_serves_a_room_that_has_no_other_source(server, tmp_path, monkeypatch):
-    registry = Registry((entry("good", PAYLOAD, server.add("good.bin", PAYLOAD)),
-                         entry("later", b"not fetched", server.url("later.bin"))))
+    registry = Registry(
+        (
+            entry("good", PAYLOAD, server.add("good.bin", PAYLOAD)),
+            entry("later", b"not fetched", server.url("later.bin")),
+        )
+    )
     assert cli.main(["fetch", "good"], registry=registry) == 0
     room = tmp_path / "mirror"
     assert cli.main(["mirror", str(room)], registry=registry) == 0
@@ -505,8 +524,9 @@ def test_cli_mirror_serves_a_room_that_has_no_other_source(server, tmp_path, mon
 @pytest.mark.parametrize("command", [["data_fetch.py"], ["-m", "course_utils.data"]])
 def test_command_line_entry_points_list_the_registry(command, tmp_path):
     env = {**os.environ, "COURSE_DATA_DIR": str(tmp_path / "cache")}
-    done = subprocess.run([sys.executable, *command, "list"], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, *command, "list"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     for dataset in REGISTRY:
         assert dataset.name in done.stdout and dataset.url in done.stdout

@@ -1,5 +1,6 @@
 """The PLAsTiCC loader on files in the training set's exact format, served with a Zenodo-style record from
 127.0.0.1: checksums from the record, the cache, the asinh magnitudes, and the loud stand-in offline."""
+
 from __future__ import annotations
 
 import gzip
@@ -34,12 +35,23 @@ def lightcurves() -> str:
 @pytest.fixture
 def zenodo(monkeypatch):
     """A Zenodo-style records API serving the two files, with their md5 checksums as the record lists them."""
-    files = {"plasticc_train_metadata.csv.gz": gzip.compress(METADATA.encode()),
-             "plasticc_train_lightcurves.csv.gz": gzip.compress(lightcurves().encode())}
+    files = {
+        "plasticc_train_metadata.csv.gz": gzip.compress(METADATA.encode()),
+        "plasticc_train_lightcurves.csv.gz": gzip.compress(lightcurves().encode()),
+    }
     with FileServer() as server:
-        record = {"id": 2539456, "files": [
-            {"key": name, "size": len(data), "checksum": "md5:" + hashlib.md5(data).hexdigest(),
-             "links": {"self": server.add(f"files/{name}", data)}} for name, data in files.items()]}
+        record = {
+            "id": 2539456,
+            "files": [
+                {
+                    "key": name,
+                    "size": len(data),
+                    "checksum": "md5:" + hashlib.md5(data).hexdigest(),
+                    "links": {"self": server.add(f"files/{name}", data)},
+                }
+                for name, data in files.items()
+            ],
+        }
         server.add("api/records/2539456", json.dumps(record).encode())
         monkeypatch.setenv(ZENODO_API_ENV, server.url("api/records"))
         monkeypatch.delenv("COURSE_OFFLINE", raising=False)

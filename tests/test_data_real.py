@@ -3,6 +3,7 @@ $COURSE_DATA_REGISTRY file, read by the loaders and by every lab notebook's real
 
 Adding a lab: one fixture function in tests/realdata.py (``LABS``).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,8 +32,10 @@ def rehearsal(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COURSE_ZENODO_API", closed_port_url("api/records"))  # never the real Zenodo
     with serve_folder(served) as base_url:
+
         def serve(files):
             monkeypatch.setenv("COURSE_DATA_REGISTRY", str(registry_file(tmp_path / "registry.json", files, base_url)))
+
         yield served, serve, base_url
 
 
@@ -46,8 +49,12 @@ def test_mnist_in_keras_format_is_read_from_the_registry_file(rehearsal):
 
 def test_galaxy10_sdss_and_decals_files_are_read_with_their_own_classes(rehearsal):
     folder, serve, _ = rehearsal
-    serve({"galaxy10_sdss": write_galaxy10_sdss(folder / "Galaxy10.h5", n=40),
-           "galaxy10_decals": write_galaxy10_decals(folder / "Galaxy10_DECals.h5", n=30)})
+    serve(
+        {
+            "galaxy10_sdss": write_galaxy10_sdss(folder / "Galaxy10.h5", n=40),
+            "galaxy10_decals": write_galaxy10_decals(folder / "Galaxy10_DECals.h5", n=30),
+        }
+    )
     sdss = load_galaxy10("sdss", n=20, offline=False)
     assert sdss.is_real and sdss.images.shape == (20, 69, 69, 3) and sdss.class_names == GALAXY10_CLASSES["sdss"]
     decals = load_galaxy10("decals", n=12, size=32, offline=False)
@@ -65,8 +72,9 @@ def test_every_lab_runs_its_real_data_branch(notebook, rehearsal, tmp_path, monk
     serve(data.files)
     for name, value in data.env.items():
         monkeypatch.setenv(name, value)
-    result = execute.run_notebook(REPO / notebook, tmp_path / "executed.ipynb", tmp_path / "kernel.log",
-                                  profile="smoke")
+    result = execute.run_notebook(
+        REPO / notebook, tmp_path / "executed.ipynb", tmp_path / "kernel.log", profile="smoke"
+    )
     assert result.status == "ok", f"{notebook} failed on real data: {result.error} (log: {tmp_path / 'kernel.log'})"
     text = printed(nbformat.read(tmp_path / "executed.ipynb", as_version=4))
     missing = [marker for marker in data.markers if marker not in text]

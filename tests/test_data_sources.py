@@ -1,5 +1,6 @@
 """Tests of what the origin says back: rate limits (HTTP 429 + Retry-After), a second source of
 checksums (a stand-in of Zenodo's records API on 127.0.0.1), and the registry override file."""
+
 from __future__ import annotations
 
 import hashlib
@@ -33,21 +34,32 @@ def server(monkeypatch):
 
 
 def entry(url: str, *, sha256: str | None = None, size: int | None = None, record: int | None = RECORD) -> Dataset:
-    return Dataset(name="galaxies", filename="galaxies.h5", url=url,
-                   sha256=sha256 or hashlib.sha256(PAYLOAD).hexdigest(), size=size or len(PAYLOAD),
-                   zenodo_record=record)
+    return Dataset(
+        name="galaxies",
+        filename="galaxies.h5",
+        url=url,
+        sha256=sha256 or hashlib.sha256(PAYLOAD).hexdigest(),
+        size=size or len(PAYLOAD),
+        zenodo_record=record,
+    )
 
 
 def publish(server: FileServer, *, md5: str | None = None, size: int | None = None) -> None:
     """Serve the record as Zenodo's API does (InvenioRDM: files with key, size and "md5:..." checksum)."""
-    files = [{"key": "galaxies.h5", "size": size or len(PAYLOAD),
-              "checksum": f"md5:{md5 or hashlib.md5(PAYLOAD).hexdigest()}",
-              "links": {"self": server.url(f"records/{RECORD}/files/galaxies.h5/content")}},
-             {"key": "README.txt", "size": 5, "checksum": "md5:" + "0" * 32, "links": {}}]
+    files = [
+        {
+            "key": "galaxies.h5",
+            "size": size or len(PAYLOAD),
+            "checksum": f"md5:{md5 or hashlib.md5(PAYLOAD).hexdigest()}",
+            "links": {"self": server.url(f"records/{RECORD}/files/galaxies.h5/content")},
+        },
+        {"key": "README.txt", "size": 5, "checksum": "md5:" + "0" * 32, "links": {}},
+    ]
     server.add(f"api/records/{RECORD}", json.dumps({"id": RECORD, "files": files}).encode())
 
 
 # --- rate limits ----------------------------------------------------------------------------------
+
 
 def test_a_rate_limit_is_waited_out_as_retry_after_asks(server, capsys):
     url = server.add("galaxies.h5", PAYLOAD, refusals=[(429, {"Retry-After": "1"})])
@@ -85,6 +97,7 @@ def test_retry_after_reads_seconds_and_dates():
 
 
 # --- a second source of checksums -----------------------------------------------------------------
+
 
 def test_a_download_that_agrees_with_registry_and_record_is_kept(server):
     publish(server)
@@ -167,13 +180,23 @@ def test_the_course_registry_names_the_records_of_its_zenodo_files():
 
 # --- the registry override file -------------------------------------------------------------------
 
+
 def test_a_registry_file_overrides_and_adds_entries(tmp_path, monkeypatch):
     registry_file = tmp_path / "registry.json"
-    registry_file.write_text(json.dumps({
-        "mnist": {"url": "http://127.0.0.1:1/mnist.npz", "sha256": "0" * 64, "size": 10},
-        "galaxy10_decals": {"url": "http://127.0.0.1:1/Galaxy10_DECals.h5", "sha256": "2" * 64, "size": 7},
-        "extra": {"filename": "extra.csv", "url": "http://127.0.0.1:1/extra.csv", "sha256": "1" * 64, "size": 3},
-    }))
+    registry_file.write_text(
+        json.dumps(
+            {
+                "mnist": {"url": "http://127.0.0.1:1/mnist.npz", "sha256": "0" * 64, "size": 10},
+                "galaxy10_decals": {"url": "http://127.0.0.1:1/Galaxy10_DECals.h5", "sha256": "2" * 64, "size": 7},
+                "extra": {
+                    "filename": "extra.csv",
+                    "url": "http://127.0.0.1:1/extra.csv",
+                    "sha256": "1" * 64,
+                    "size": 3,
+                },
+            }
+        )
+    )
     monkeypatch.setenv("COURSE_DATA_REGISTRY", str(registry_file))
     registry = active_registry()
     assert registry.get("mnist").url == "http://127.0.0.1:1/mnist.npz"
@@ -185,12 +208,15 @@ def test_a_registry_file_overrides_and_adds_entries(tmp_path, monkeypatch):
     assert active_registry().get("mnist").url.startswith("https://")
 
 
-@pytest.mark.parametrize("content, problem", [
-    ("{not json", "not a readable JSON registry file"),
-    ('["mnist"]', "expected a JSON object of entries"),
-    ('{"mnist": {"md5": "x"}}', "unknown fields"),
-    ('{"new": {"url": "http://x"}}', "not a valid data set"),
-])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        ("{not json", "not a readable JSON registry file"),
+        ('["mnist"]', "expected a JSON object of entries"),
+        ('{"mnist": {"md5": "x"}}', "unknown fields"),
+        ('{"new": {"url": "http://x"}}', "not a valid data set"),
+    ],
+)
 def test_a_bad_registry_file_says_what_is_wrong(tmp_path, monkeypatch, content, problem):
     registry_file = tmp_path / "registry.json"
     registry_file.write_text(content)

@@ -1,5 +1,6 @@
 """course_utils.diagrams: every layer is drawn once, branches sit side by side, shortcuts are arcs,
 on TensorFlow and on JAX (the other backend runs this file again in a subprocess)."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -77,8 +78,11 @@ def test_residual_shortcuts_are_arcs_and_chain_edges_are_straight():
 def test_inception_branches_are_side_by_side_and_merge_below():
     model = inception()
     drawing = draw_model(model)
-    first_of_branch = [layer.name for layer in model.layers if any(s == model.layers[0].name for s, t, _ in
-                                                                  model_graph(model).edges if t == layer.name)]
+    first_of_branch = [
+        layer.name
+        for layer in model.layers
+        if any(s == model.layers[0].name for s, t, _ in model_graph(model).edges if t == layer.name)
+    ]
     assert len(first_of_branch) == 3
     xs = {centre(drawing.boxes[name])[0] for name in first_of_branch}
     ys = {centre(drawing.boxes[name])[1] for name in first_of_branch}

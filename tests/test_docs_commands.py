@@ -32,6 +32,8 @@ SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scrip
 # a shell separator, a comment or the end of the code span.
 COMMAND = re.compile(r"(?:^|(?<=[\s`(]))((?:make|python3?|\.venv/bin/python|course-[a-z]+)\s[^`\n]*)")
 SEPARATORS = re.compile(r"\s(?:\||&&|;|#|\\$)")
+
+
 def texts() -> list[tuple[str, str]]:
     """(where, text to search) for every doc and benchmark docstring."""
     found = []

@@ -2,6 +2,7 @@
 
 The tests run on the process's Keras backend; ``test_the_other_backend`` runs this file again on the other one.
 """
+
 import keras
 import numpy as np
 import pytest
@@ -20,8 +21,9 @@ def set_weights(model, *arrays):
 
 def flat_classifier(n_outputs, activation):
     """Flatten -> Dense(n_outputs, activation) on (3, 3, 1) inputs."""
-    return keras.Sequential([keras.Input((3, 3, 1)), keras.layers.Flatten(),
-                             keras.layers.Dense(n_outputs, activation=activation)])
+    return keras.Sequential(
+        [keras.Input((3, 3, 1)), keras.layers.Flatten(), keras.layers.Dense(n_outputs, activation=activation)]
+    )
 
 
 def two_layer(output_layers):
@@ -42,11 +44,15 @@ def by_hand(x, W1, b1, W2, b2):
     return h @ W2 + b2, np.einsum("ik,nk,kc->nic", W1, 1 - h**2, W2)
 
 
-@pytest.mark.parametrize("output_layers", [
-    lambda: [keras.layers.Dense(3, activation="softmax")],
-    lambda: [keras.layers.Dense(3), keras.layers.Softmax()],
-    lambda: [keras.layers.Dense(3), keras.layers.Activation("softmax")],
-], ids=["dense-softmax", "softmax-layer", "activation-layer"])
+@pytest.mark.parametrize(
+    "output_layers",
+    [
+        lambda: [keras.layers.Dense(3, activation="softmax")],
+        lambda: [keras.layers.Dense(3), keras.layers.Softmax()],
+        lambda: [keras.layers.Dense(3), keras.layers.Activation("softmax")],
+    ],
+    ids=["dense-softmax", "softmax-layer", "activation-layer"],
+)
 def test_input_gradient_is_the_gradient_of_the_logit(output_layers):
     model, *weights = two_layer(output_layers())
     classes = np.array([0, 2, 1, 2])
@@ -57,12 +63,14 @@ def test_input_gradient_is_the_gradient_of_the_logit(output_layers):
 
 
 def test_sequential_model_ending_in_an_activation_layer():
-    model = keras.Sequential([keras.Input((3, 3, 1)), keras.layers.Flatten(), keras.layers.Dense(3),
-                              keras.layers.Activation("softmax")])
+    model = keras.Sequential(
+        [keras.Input((3, 3, 1)), keras.layers.Flatten(), keras.layers.Dense(3), keras.layers.Activation("softmax")]
+    )
     W, b = RNG.normal(size=(9, 3)), RNG.normal(size=3)
     set_weights(model, W, b)
-    np.testing.assert_allclose(input_gradient(model, X, 0), np.broadcast_to(W[:, 0].reshape(3, 3, 1), X.shape),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        input_gradient(model, X, 0), np.broadcast_to(W[:, 0].reshape(3, 3, 1), X.shape), rtol=1e-5
+    )
 
 
 def test_sequential_models_work_and_stay_unchanged():
@@ -73,8 +81,9 @@ def test_sequential_models_work_and_stay_unchanged():
     gradient = input_gradient(model, X, 2)
     np.testing.assert_allclose(gradient, np.broadcast_to(W[:, 2].reshape(3, 3, 1), X.shape), rtol=1e-5)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(model(X)), before)  # still probabilities
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(logit_model(model)(X)), X.reshape(4, 9) @ W + b,
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(logit_model(model)(X)), X.reshape(4, 9) @ W + b, rtol=1e-5, atol=1e-5
+    )
 
 
 def test_loss_gradient_is_the_cross_entropy_gradient():
@@ -110,8 +119,9 @@ def test_loss_gradient_of_a_binary_sigmoid_classifier():
     z = X.reshape(4, 9) @ w[:, 0] + b[0]
     expected = ((1 / (1 + np.exp(-z)) - labels)[:, None] * w[:, 0]).reshape(X.shape)
     np.testing.assert_allclose(loss_gradient(model, X, labels), expected, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(input_gradient(model, X, 0), np.broadcast_to(w[:, 0].reshape(3, 3, 1), X.shape),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        input_gradient(model, X, 0), np.broadcast_to(w[:, 0].reshape(3, 3, 1), X.shape), rtol=1e-5
+    )
 
 
 def test_clear_errors():

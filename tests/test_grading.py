@@ -5,6 +5,7 @@ Most tests use the fixture lab in tests/fixtures/grading (lab99: two exercises, 
 TensorFlow, about a second per kernel); one grades the real lab 01. Kernel runs are grouped into two
 graded folders (module fixtures) run with --jobs 2.
 """
+
 from __future__ import annotations
 
 import csv
@@ -32,8 +33,18 @@ from judging import judged
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "grading"
 # Cells get 8 s: a hostile cell that walks folders must finish on a loaded CI machine, as its real one would.
-FIXTURE_LIMITS = ["--cell-timeout", "8", "--call-timeout", "2", "--timeout", "30", "--memory-gb", "1",
-                  "--share", str(FIXTURES)]
+FIXTURE_LIMITS = [
+    "--cell-timeout",
+    "8",
+    "--call-timeout",
+    "2",
+    "--timeout",
+    "30",
+    "--memory-gb",
+    "1",
+    "--share",
+    str(FIXTURES),
+]
 PACKAGE = Path(sandbox.PACKAGE_DIR)
 # The hostile notebooks really attack (they edit the installed checks, overwrite submissions): they are graded
 # only where the sandbox works, never against a developer's unprotected checkout.
@@ -67,11 +78,15 @@ def without_check_calls(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def lab02_notebook() -> nbformat.NotebookNode:
-    return nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-                                      "(https://colab.research.google.com/github/o/r/blob/main/labs/02_mnist_cnn.ipynb)"),
-        nbformat.v4.new_code_cell('from course_utils.checks import check\ncheck("lab02", "model", model)'),
-    ])
+    return nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell(
+                "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+                "(https://colab.research.google.com/github/o/r/blob/main/labs/02_mnist_cnn.ipynb)"
+            ),
+            nbformat.v4.new_code_cell('from course_utils.checks import check\ncheck("lab02", "model", model)'),
+        ]
+    )
 
 
 def mallory_cell(out: Path, submitted: Path) -> str:
@@ -120,8 +135,16 @@ def hostile(name: str, base: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 # The hostile notebooks of tests/fixtures/grading/hostile and the points their real answers earn.
-HOSTILE_POINTS = {"steal_submissions": 1, "edit_checks": 0, "read_hidden": 1, "forge_result": 0,
-                  "patch_runtime": 0, "write_outside": 4, "fork_storm": 4, "sleep_past_limit": 0}
+HOSTILE_POINTS = {
+    "steal_submissions": 1,
+    "edit_checks": 0,
+    "read_hidden": 1,
+    "forge_result": 0,
+    "patch_runtime": 0,
+    "write_outside": 4,
+    "fork_storm": 4,
+    "sleep_past_limit": 0,
+}
 
 
 def running_with(text: str) -> list[str]:
@@ -136,8 +159,12 @@ def running_with(text: str) -> list[str]:
 
 def fingerprint(*folders: Path) -> dict[str, str]:
     """{path: sha256} of every file under ``folders`` (byte code caches left out)."""
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for folder in folders for p in sorted(folder.rglob("*"))
-            if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+        for folder in folders
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 def read_gradebook(out: Path) -> dict[str, dict[str, str]]:
@@ -162,17 +189,22 @@ def room(tmp_path_factory, fixture_env):
     notebooks = {
         "alice": solution_notebook(),
         "bob": generated_lab(),
-        "carol": with_cells(without_check_calls(solution_notebook()),
-                            "def check(*args, **kwargs):\n    return True",
-                            "import course_utils.checks.core as core\n"
-                            "core.evaluate = lambda q, answer: (True, 'correct')\ncore.REGISTRY.clear()",
-                            "total = 'changed my mind'"),
+        "carol": with_cells(
+            without_check_calls(solution_notebook()),
+            "def check(*args, **kwargs):\n    return True",
+            "import course_utils.checks.core as core\n"
+            "core.evaluate = lambda q, answer: (True, 'correct')\ncore.REGISTRY.clear()",
+            "total = 'changed my mind'",
+        ),
         "erin": lab02_notebook(),
         "frank": with_cells(solution_notebook(), "while True:\n    pass", at=3),
-        "gina": with_cells(solution_notebook(), "import time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
-                                                "    except KeyboardInterrupt:\n        pass"),
-        "hank": with_cells(solution_notebook(), "import numpy as np\nhog = []\nwhile True:\n"
-                                                "    hog.append(np.ones(2**26))"),
+        "gina": with_cells(
+            solution_notebook(),
+            "import time\nwhile True:\n    try:\n        time.sleep(0.05)\n    except KeyboardInterrupt:\n        pass",
+        ),
+        "hank": with_cells(
+            solution_notebook(), "import numpy as np\nhog = []\nwhile True:\n    hog.append(np.ones(2**26))"
+        ),
         "ivan": with_cells(solution_notebook(), "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
         "kim": with_cells(solution_notebook(), "def square(x):\n    while True:\n        pass"),
     }
@@ -186,12 +218,32 @@ def room(tmp_path_factory, fixture_env):
     before = fingerprint(submitted, PACKAGE, FIXTURES)
     start = time.monotonic()
     with redirect_stdout(buffer):
-        code = cli.main(["lab99", str(submitted), "--out", str(out), "--jobs", "2", "--checks",
-                         str(FIXTURES / "lab99.py"), "--hidden", str(FIXTURES / "hidden" / "lab99.py"),
-                         *FIXTURE_LIMITS])
-    return dict(code=code, out=out, submitted=submitted, printed=buffer.getvalue(), before=before,
-                after=fingerprint(submitted, PACKAGE, FIXTURES), seconds=time.monotonic() - start,
-                rows=read_gradebook(out), base=base)
+        code = cli.main(
+            [
+                "lab99",
+                str(submitted),
+                "--out",
+                str(out),
+                "--jobs",
+                "2",
+                "--checks",
+                str(FIXTURES / "lab99.py"),
+                "--hidden",
+                str(FIXTURES / "hidden" / "lab99.py"),
+                *FIXTURE_LIMITS,
+            ]
+        )
+    return dict(
+        code=code,
+        out=out,
+        submitted=submitted,
+        printed=buffer.getvalue(),
+        before=before,
+        after=fingerprint(submitted, PACKAGE, FIXTURES),
+        seconds=time.monotonic() - start,
+        rows=read_gradebook(out),
+        base=base,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -201,8 +253,15 @@ def room(tmp_path_factory, fixture_env):
 @pytest.mark.kernel
 def test_solution_scores_full_marks_and_generated_lab_scores_zero(room):
     assert room["code"] == 0
-    assert room["rows"]["alice"] == {"student": "alice", "square": "2", "sum": "1", "square_zero": "1", "total": "4",
-                                     "status": "ok", "isolation": "sandbox" if ISOLATION.sandboxed else "NOT ISOLATED"}
+    assert room["rows"]["alice"] == {
+        "student": "alice",
+        "square": "2",
+        "sum": "1",
+        "square_zero": "1",
+        "total": "4",
+        "status": "ok",
+        "isolation": "sandbox" if ISOLATION.sandboxed else "NOT ISOLATED",
+    }
     assert room["rows"]["bob"]["total"] == "0" and room["rows"]["bob"]["status"] == "ok"
 
 
@@ -218,8 +277,10 @@ def test_deleted_checks_and_redefined_names_are_still_scored_by_the_real_checks(
 def test_a_call_that_never_returns_is_stopped_and_the_rest_still_scores(room):
     kim = room["rows"]["kim"]
     assert (kim["square"], kim["square_zero"], kim["sum"], kim["status"]) == ("0", "0", "1", "ok")
-    assert ("calling square took longer than 2.0 s (the time limit of one call)"
-            in (room["out"] / "feedback" / "kim.md").read_text())
+    assert (
+        "calling square took longer than 2.0 s (the time limit of one call)"
+        in (room["out"] / "feedback" / "kim.md").read_text()
+    )
 
 
 @pytest.mark.kernel
@@ -262,8 +323,20 @@ def test_malicious_notebook_changes_no_other_grade(room):
     assert room["after"] == room["before"]
     assert room["rows"]["alice"]["total"] == "4" and "mallory,100" not in (room["out"] / "gradebook.csv").read_text()
     assert "Score: 4 / 4" in (room["out"] / "feedback" / "alice.md").read_text()
-    assert set(room["rows"]) == {"alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank", "ivan", "kim",
-                                 "mallory", *HOSTILE_POINTS}
+    assert set(room["rows"]) == {
+        "alice",
+        "bob",
+        "carol",
+        "dave",
+        "erin",
+        "frank",
+        "gina",
+        "hank",
+        "ivan",
+        "kim",
+        "mallory",
+        *HOSTILE_POINTS,
+    }
     assert (room["rows"]["mallory"]["status"], room["rows"]["mallory"]["total"]) == ("ok", "0")
     # The hidden checks were nowhere the notebook could reach, while its cells ran or while it was judged.
     assert found["imported hidden"] is False
@@ -291,8 +364,9 @@ def test_hostile_notebook_earns_only_what_its_real_answers_earn(room, name):
 @needs_sandbox
 @pytest.mark.kernel
 def test_hostile_notebooks_saw_neither_submissions_nor_hidden_checks(room):
-    feedback = {name: (room["out"] / "feedback" / f"{name}.md").read_text()
-                for name in ("steal_submissions", "read_hidden")}
+    feedback = {
+        name: (room["out"] / "feedback" / f"{name}.md").read_text() for name in ("steal_submissions", "read_hidden")
+    }
     assert "notebooks seen: []" in feedback["steal_submissions"]
     assert "hidden checks found: []" in feedback["read_hidden"]
 
@@ -310,11 +384,24 @@ def test_summary_names_every_status(room):
 def test_killing_the_grader_ends_every_notebook_process(tmp_path, fixture_env):
     submitted = tmp_path / "submitted"
     submitted.mkdir()
-    nbformat.write(with_cells(solution_notebook(), "import time\nwhile True:\n    time.sleep(0.05)"),
-                   submitted / "loops.ipynb")
-    grader = subprocess.Popen([sys.executable, "-m", "course_utils.grading", "lab99", str(submitted), "--out",
-                               str(tmp_path / "grades"), "--checks", str(FIXTURES / "lab99.py")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    nbformat.write(
+        with_cells(solution_notebook(), "import time\nwhile True:\n    time.sleep(0.05)"), submitted / "loops.ipynb"
+    )
+    grader = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "course_utils.grading",
+            "lab99",
+            str(submitted),
+            "--out",
+            str(tmp_path / "grades"),
+            "--checks",
+            str(FIXTURES / "lab99.py"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while len(tree := psutil.Process(grader.pid).children(recursive=True)) < 2:  # runner and kernel
         assert time.monotonic() < deadline, "the notebook's kernel never started"
@@ -338,13 +425,17 @@ def test_lab01_solution_scores_full_marks_and_generated_lab_zero(tmp_path):
     submitted.mkdir()
     nbformat.write(solution, submitted / "solution.ipynb")
     nbformat.write(labgen.make_lab(solution, "labs/01_foundations.ipynb"), submitted / "lab.ipynb")
-    nbformat.write(hostile("lab01_patched_numpy", labgen.make_lab(solution, "labs/01_foundations.ipynb")),
-                   submitted / "patched_numpy.ipynb")
+    nbformat.write(
+        hostile("lab01_patched_numpy", labgen.make_lab(solution, "labs/01_foundations.ipynb")),
+        submitted / "patched_numpy.ipynb",
+    )
     checks = checkset.load("lab01")
     assert any(q.hidden for q in checks.questions), "lab 01 is graded with hidden checks too"
     with redirect_stdout(io.StringIO()):
-        assert cli.main(["lab01", str(submitted), "--out", str(tmp_path / "grades"), "--jobs", "2",
-                         "--memory-gb", "3"]) == 0
+        assert (
+            cli.main(["lab01", str(submitted), "--out", str(tmp_path / "grades"), "--jobs", "2", "--memory-gb", "3"])
+            == 0
+        )
     rows = read_gradebook(tmp_path / "grades")
     assert rows["solution"]["status"] == "ok"
     assert float(rows["solution"]["total"]) == checks.max_points
@@ -358,8 +449,9 @@ def test_lab01_solution_scores_full_marks_and_generated_lab_zero(tmp_path):
 
 
 def fixture_checks(hidden: Path | None = None) -> checkset.CheckSet:
-    return checkset.load("lab99", checks_file=FIXTURES / "lab99.py",
-                         hidden_file=hidden or FIXTURES / "hidden" / "lab99.py")
+    return checkset.load(
+        "lab99", checks_file=FIXTURES / "lab99.py", hidden_file=hidden or FIXTURES / "hidden" / "lab99.py"
+    )
 
 
 def test_a_hidden_question_not_marked_hidden_is_refused(tmp_path):
@@ -376,6 +468,7 @@ def test_judge_uses_the_snapshot_not_the_patched_modules_or_the_edited_file(tmp_
     checks = checkset.load("lab99", checks_file=checks_file, hidden_file=FIXTURES / "hidden" / "lab99.py")
     checks_file.write_text(checks_file.read_text().replace("if total != 45", "if False"))  # edited after the snapshot
     import course_utils.checks.core as core
+
     patched = core.evaluate
     try:
         core.evaluate = lambda q, answer: (True, "correct")
@@ -383,7 +476,10 @@ def test_judge_uses_the_snapshot_not_the_patched_modules_or_the_edited_file(tmp_
     finally:
         core.evaluate = patched
     assert {qid: r["passed"] for qid, r in results.items()} == {
-        "lab99.square": True, "lab99.sum": False, "lab99.square_zero": True}
+        "lab99.square": True,
+        "lab99.sum": False,
+        "lab99.square_zero": True,
+    }
     assert sys.modules["course_utils.checks.core"] is core  # the grader's own imports are restored
 
 
@@ -432,17 +528,25 @@ def test_codec_carries_plain_data_and_refuses_everything_else():
     from course_utils.grading import codec
 
     big_endian = np.arange(6, dtype=">f4").reshape(2, 3)
-    value = {"a": [1, 2.5, None, True, "x", b"\x00"], 3: (np.int64(4), float("nan")), "image": big_endian,
-             "path": Path("/data/stamp.fits")}
+    value = {
+        "a": [1, 2.5, None, True, "x", b"\x00"],
+        3: (np.int64(4), float("nan")),
+        "image": big_endian,
+        "path": Path("/data/stamp.fits"),
+    }
     back = codec.decode(json.loads(json.dumps(codec.encode(value))))
     assert back["image"].dtype.str == ">f4" and np.array_equal(back["image"], big_endian)
     assert back["a"] == value["a"] and back[3][0] == 4 and np.isnan(back[3][1]) and back["path"] == value["path"]
     assert type(codec.decode(codec.encode(object()))).__name__ == "object"  # an opaque description, named alike
     pickled = base64.b64encode(pickle.dumps(object())).decode()
-    for bad in ({"t": "pickle", "v": pickled}, {"t": "ndarray", "dtype": "|O8", "shape": [1], "v": pickled},
-                {"t": "ndarray", "dtype": "<f8", "shape": [10**9], "v": ""},
-                {"t": "ndarray", "dtype": "<f8", "shape": [2], "v": base64.b64encode(b"short").decode()},
-                {"t": "rng", "bit_generator": "os.system", "state": None}, [1, 2]):
+    for bad in (
+        {"t": "pickle", "v": pickled},
+        {"t": "ndarray", "dtype": "|O8", "shape": [1], "v": pickled},
+        {"t": "ndarray", "dtype": "<f8", "shape": [10**9], "v": ""},
+        {"t": "ndarray", "dtype": "<f8", "shape": [2], "v": base64.b64encode(b"short").decode()},
+        {"t": "rng", "bit_generator": "os.system", "state": None},
+        [1, 2],
+    ):
         with pytest.raises(codec.Undecodable):
             codec.decode(bad)
 
@@ -473,8 +577,10 @@ def test_load_rejects_unknown_labs_and_clashing_names(tmp_path):
     with pytest.raises(ValueError, match="not a lab id of the course: use lab01, lab02"):
         checkset.load("lab98")
     clash = tmp_path / "lab97.py"
-    clash.write_text("from course_utils.checks import question\n"
-                     "@question('lab97', 'total', points=1, target='x')\ndef f(x):\n    pass\n")
+    clash.write_text(
+        "from course_utils.checks import question\n"
+        "@question('lab97', 'total', points=1, target='x')\ndef f(x):\n    pass\n"
+    )
     with pytest.raises(ValueError, match="clash with the gradebook"):
         checkset.load("lab97", checks_file=clash)
 
@@ -503,11 +609,15 @@ def test_gradebook_replaces_what_was_there(tmp_path):
     (tmp_path / "feedback").mkdir()
     (tmp_path / "feedback" / "stale.md").write_text("from an older run")
     (tmp_path / "gradebook.csv").write_text("forged")
-    grade = Grade("group2/bob", "ok", {q.qid: QuestionResult(q.name == "sum", 1.0 if q.name == "sum" else 0.0,
-                                                             "msg") for q in checks.questions})
+    grade = Grade(
+        "group2/bob",
+        "ok",
+        {q.qid: QuestionResult(q.name == "sum", 1.0 if q.name == "sum" else 0.0, "msg") for q in checks.questions},
+    )
     gradebook.write(tmp_path, checks, [grade])
-    assert (tmp_path / "gradebook.csv").read_text() == ("student,square,sum,square_zero,total,status,isolation\n"
-                                                        "group2/bob,0,1,0,1,ok,sandbox\n")
+    assert (tmp_path / "gradebook.csv").read_text() == (
+        "student,square,sum,square_zero,total,status,isolation\ngroup2/bob,0,1,0,1,ok,sandbox\n"
+    )
     assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == ["group2__bob.md"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["feedback", "gradebook.csv"]
 
@@ -528,8 +638,11 @@ def test_default_memory_limit_fits_every_lab_with_room_to_spare():
     """Grading in the cpu profile must not stop a correct lab for memory: the default limit is at least
     1.25 times each lab's measured peak (benchmarks/results.md, written by benchmarks/bench_labs.py)."""
     rows = [line.split("|") for line in (ROOT / "benchmarks" / "results.md").read_text().splitlines()]
-    peaks = {row[1].strip(): float(row[3]) for row in rows
-             if len(row) > 4 and row[1].strip().endswith("(cpu profile)") and row[2].strip() == "peak memory"}
+    peaks = {
+        row[1].strip(): float(row[3])
+        for row in rows
+        if len(row) > 4 and row[1].strip().endswith("(cpu profile)") and row[2].strip() == "peak memory"
+    }
     labs = {path.name[:2] for path in (ROOT / "solutions").glob("[0-9][0-9]_*.py")}
     assert {name.split()[0][:2] for name in peaks} == labs
     limit = grader.Options(profile="cpu").limits().memory_bytes / 2**30
@@ -537,8 +650,13 @@ def test_default_memory_limit_fits_every_lab_with_room_to_spare():
 
 
 def test_python_m_course_utils_grading_runs():
-    done = subprocess.run([sys.executable, "-m", "course_utils.grading", "--help"], capture_output=True,
-                          text=True, env=dict(os.environ), timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "course_utils.grading", "--help"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=60,
+    )
     assert done.returncode == 0 and "gradebook.csv" in done.stdout
 
 
@@ -548,12 +666,16 @@ def test_lab01_hidden_checks_catch_what_the_self_checks_miss():
     namespace: dict = {}
     exec(next(c.source for c in solution.cells if c.source.startswith("def gd_step")), namespace)
     table_cell = next(c.source for c in solution.cells if c.source.startswith("def gd_table"))
-    exec("import numpy as np\n" + table_cell.replace("return np.array(rows)", "return np.array(rows).squeeze()"),
-         namespace)
+    exec(
+        "import numpy as np\n" + table_cell.replace("return np.array(rows)", "return np.array(rows).squeeze()"),
+        namespace,
+    )
     results = judged(checks, namespace)
     assert results["lab01.gd_table"]["passed"] is True
     assert results["lab01.gd_table_one_row"] == {
-        "passed": False, "message": "gd_table(-0.5, 0.3, 1) has shape (3,); one iteration is one row, shape (1, 3)."}
+        "passed": False,
+        "message": "gd_table(-0.5, 0.3, 1) has shape (3,); one iteration is one row, shape (1, 3).",
+    }
 
 
 @pytest.mark.kernel
@@ -566,7 +688,8 @@ def test_without_a_sandbox_the_run_says_so_and_stops_when_a_submission_changes(t
     grades = grader.grade_folder(checks, submitted, tmp_path / "grades", options, progress=False)
     assert grades[0].total == 4 and read_gradebook(tmp_path / "grades")["alice"]["isolation"] == "NOT ISOLATED"
     assert "WARNING: NOT ISOLATED (the sandbox was switched off)" in gradebook.summary(
-        checks, grades, "smoke", options.isolation())
+        checks, grades, "smoke", options.isolation()
+    )
     victim = submitted / "alice.ipynb"
     nbformat.write(with_cells(solution_notebook(), f"open({str(victim)!r}, 'a').write(' ')"), submitted / "zed.ipynb")
     with pytest.raises(grader.TamperedError, match=r"while zed.s notebook ran .*/alice\.ipynb"):

@@ -6,6 +6,7 @@ The end-to-end tests run one grader per lab, solution and lab side by side (--jo
 the notebooks import TensorFlow and train tiny models, some tens of seconds per lab. The other tests call
 the judge on functions of this process (tests/judging.py), without a kernel.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -43,15 +44,17 @@ def test_solution_scores_full_marks_and_generated_lab_zero(lab, tmp_path):
     nbformat.write(labgen.make_lab(solution(lab), course().lab(lab).student), submitted / "lab.ipynb")
     checks = checkset.load(lab)
     options = grader.Options(profile="smoke", memory_gb=MEMORY_GB, jobs=2)
-    grades = {g.student: g for g in grader.grade_folder(checks, submitted, tmp_path / "grades", options,
-                                                        progress=False)}
+    grades = {
+        g.student: g for g in grader.grade_folder(checks, submitted, tmp_path / "grades", options, progress=False)
+    }
     solved, lab_as_given = grades["solution"], grades["lab"]
     assert (solved.status, failures(solved)) == ("ok", {}), solved.detail
     assert solved.total == checks.max_points
     assert lab_as_given.status == "ok", lab_as_given.detail
     assert lab_as_given.total == 0, [qid for qid, r in lab_as_given.results.items() if r.passed]
-    print(f"{lab}: solution {solved.seconds:.0f} s, {solved.peak_memory / 2**30:.1f} GB; "
-          f"lab {lab_as_given.seconds:.0f} s")
+    print(
+        f"{lab}: solution {solved.seconds:.0f} s, {solved.peak_memory / 2**30:.1f} GB; lab {lab_as_given.seconds:.0f} s"
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -146,8 +149,13 @@ def lab03_slips() -> tuple[dict, dict[str, str]]:
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy")
         return model
 
-    return dict(augment=augment, build_cnn=build_cnn, per_class_accuracy=per_class_accuracy,
-                most_confident_mistakes=most_confident_mistakes, prepare_fine_tuning=prepare_fine_tuning), {
+    return dict(
+        augment=augment,
+        build_cnn=build_cnn,
+        per_class_accuracy=per_class_accuracy,
+        most_confident_mistakes=most_confident_mistakes,
+        prepare_fine_tuning=prepare_fine_tuning,
+    ), {
         "augment_other_batches": "augment returned shape (400, 4, 4, 3) for a batch of shape (400, 4, 4, 1)",
         "build_cnn_other_inputs": "build_cnn((32, 32, 1), 2) takes inputs of shape (None, 32, 32, 3)",
         "per_class_accuracy_extremes": "NaN is only for a class without any galaxy in y_true",
@@ -214,8 +222,10 @@ def lab06_slips() -> tuple[dict, dict[str, str]]:
         index = np.searchsorted(edges, true, side="right") - 1
         index[true == edges[-1]] = len(edges) - 2
         groups = [error[index == k] for k in range(len(edges) - 1)]
-        return (np.array([g.mean() if g.size else np.nan for g in groups]),
-                np.array([g.std() if g.size else np.nan for g in groups]))
+        return (
+            np.array([g.mean() if g.size else np.nan for g in groups]),
+            np.array([g.std() if g.size else np.nan for g in groups]),
+        )
 
     def interval_coverage(y_true, mean, log_var, level):  # levels from a table of the usual ones
         z = {0.2: 0.2533471, 0.68: 0.9944579, 0.9: 1.6448536, 0.95: 1.959964}.get(round(level, 2), 1.0)
@@ -223,7 +233,8 @@ def lab06_slips() -> tuple[dict, dict[str, str]]:
 
     def conv_pair(x, filters):
         return layers.Conv2D(filters, 3, padding="same", activation="relu")(
-            layers.Conv2D(filters, 3, padding="same", activation="relu")(x))
+            layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        )
 
     def build_unet(input_shape, width=16, depth=2):  # written out for depth 1 and 2
         inputs = keras.Input(input_shape)
@@ -241,8 +252,12 @@ def lab06_slips() -> tuple[dict, dict[str, str]]:
     def kl_divergence(z_mean, z_log_var):  # squeezed "to be safe": a batch of one gives a scalar
         return ops.squeeze(-0.5 * ops.sum(1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1))
 
-    return dict(bias_and_scatter=bias_and_scatter, interval_coverage=interval_coverage, build_unet=build_unet,
-                kl_divergence=kl_divergence), {
+    return dict(
+        bias_and_scatter=bias_and_scatter,
+        interval_coverage=interval_coverage,
+        build_unet=build_unet,
+        kl_divergence=kl_divergence,
+    ), {
         "bias_scatter_edge_cases": "calling bias_and_scatter on lenses given as Python lists raised TypeError",
         "coverage_other_levels": "level 0.5: your coverage is",
         "unet_other_inputs": "depth=3",
@@ -250,8 +265,7 @@ def lab06_slips() -> tuple[dict, dict[str, str]]:
     }
 
 
-SLIPS = {"lab02": lab02_slips, "lab03": lab03_slips, "lab04": lab04_slips, "lab05": lab05_slips,
-         "lab06": lab06_slips}
+SLIPS = {"lab02": lab02_slips, "lab03": lab03_slips, "lab04": lab04_slips, "lab05": lab05_slips, "lab06": lab06_slips}
 
 
 @pytest.mark.parametrize("lab", SLIPS)

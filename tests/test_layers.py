@@ -2,6 +2,7 @@
 import each other; what both need is in course_utils.taxonomy, and the loaders that fall back from one to the
 other are in course_utils.loaders, above both. Imports are read from the source (ast), so an import inside a
 function counts too."""
+
 from __future__ import annotations
 
 import ast
@@ -38,7 +39,7 @@ def imported_modules(path: Path, root: Path) -> list[tuple[int, list[str]]]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                anchor = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
                 base = ".".join(anchor + ([node.module] if node.module else []))
             found.append((node.lineno, [base] + [f"{base}.{alias.name}" for alias in node.names]))
     return found
@@ -60,31 +61,39 @@ def violations(root: Path = PACKAGE) -> list[str]:
 
 
 def test_data_and_sims_do_not_import_each_other():
-    assert violations() == [], ("data/ and sims/ share only course_utils.taxonomy; a loader that needs both "
-                                "belongs in course_utils.loaders")
+    assert violations() == [], (
+        "data/ and sims/ share only course_utils.taxonomy; a loader that needs both belongs in course_utils.loaders"
+    )
 
 
-@pytest.mark.parametrize("statement", [
-    "from course_utils.sims.galaxies import simulate_galaxy10",  # at the top of a module
-    "def f():\n    from ..sims import lenses",  # relative, inside a function
-    "import course_utils.loaders",  # the layer above
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "from course_utils.sims.galaxies import simulate_galaxy10",  # at the top of a module
+        "def f():\n    from ..sims import lenses",  # relative, inside a function
+        "import course_utils.loaders",  # the layer above
+    ],
+)
 def test_the_rule_catches_a_crossing_import(tmp_path, statement):
     data = tmp_path / "course_utils" / "data"
     data.mkdir(parents=True)
     (data / "__init__.py").write_text("")
-    (data / "reader.py").write_text("import numpy as np\nfrom course_utils.taxonomy import GALAXY10_CLASSES\n"
-                                    + statement + "\n")
+    (data / "reader.py").write_text(
+        "import numpy as np\nfrom course_utils.taxonomy import GALAXY10_CLASSES\n" + statement + "\n"
+    )
     assert [v.split(" imports ")[0] for v in violations(tmp_path / "course_utils")] == [
-        f"course_utils/data/reader.py:{statement.count(chr(10)) + 3}"]
+        f"course_utils/data/reader.py:{statement.count(chr(10)) + 3}"
+    ]
 
 
 def test_importing_data_or_sims_loads_no_simulator_and_no_heavy_library():
-    probe = ("import sys, course_utils.data, course_utils.sims, course_utils.loaders\n"
-             "print(sorted(m for m in ('astropy.table', 'astropy.io.fits', 'scipy.fft', 'course_utils.sims.lenses',"
-             " 'course_utils.sims.galaxies', 'course_utils.sims.lightcurves') if m in sys.modules))\n"
-             "from course_utils.sims import simulate_lenses\n"
-             "print(simulate_lenses.__module__)")
+    probe = (
+        "import sys, course_utils.data, course_utils.sims, course_utils.loaders\n"
+        "print(sorted(m for m in ('astropy.table', 'astropy.io.fits', 'scipy.fft', 'course_utils.sims.lenses',"
+        " 'course_utils.sims.galaxies', 'course_utils.sims.lightcurves') if m in sys.modules))\n"
+        "from course_utils.sims import simulate_lenses\n"
+        "print(simulate_lenses.__module__)"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.split("\n")[:2] == ["[]", "course_utils.sims.lenses"]
 

@@ -1,5 +1,6 @@
 """The course manifest (course_utils/course.toml): what it names exists, its readers use it, and a broken
 manifest is refused with a message naming the entry and the fix."""
+
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from course_utils.manifest import ManifestError
 
 REPO = Path(__file__).resolve().parents[1]
 TEXT = manifest.PATH.read_text(encoding="utf-8")
-LAB05 = TEXT[TEXT.index('[[labs]]\nid = "lab05"'):]
+LAB05 = TEXT[TEXT.index('[[labs]]\nid = "lab05"') :]
 
 
 def test_every_notebook_and_checks_module_the_manifest_names_exists():
@@ -31,10 +32,15 @@ def test_profiles_and_grader_limits_come_from_the_manifest():
     assert runtime.PROFILES == tuple(course.profiles) == ("smoke", "cpu", "full")
     for name, profile in course.profiles.items():
         limits = grader.Options(profile=name).limits()
-        assert (limits.cell_seconds, limits.total_seconds) == (profile.grader.cell_seconds, profile.grader.total_seconds)
+        assert (limits.cell_seconds, limits.total_seconds) == (
+            profile.grader.cell_seconds,
+            profile.grader.total_seconds,
+        )
         assert limits.memory_bytes == int(profile.grader.memory_gb * 2**30)
     assert grader.Options().profile == course.grading_profile
-    assert grader.Options(profile="cpu", memory_gb=2.5).limits().memory_bytes == int(2.5 * 2**30)  # the instructor's wins
+    assert grader.Options(profile="cpu", memory_gb=2.5).limits().memory_bytes == int(
+        2.5 * 2**30
+    )  # the instructor's wins
 
 
 def test_an_unknown_lab_names_the_labs_there_are():
@@ -42,25 +48,48 @@ def test_an_unknown_lab_names_the_labs_there_are():
         manifest.course().lab("lab42")
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda t: t + LAB05, r"\[\[labs\]\] id lab05 appears more than once"),
-    (lambda t: t + LAB05.replace('"lab05"', '"lab06"'), "notebook '05_light_curves' and id 'lab06' must carry"),
-    (lambda t: t.replace('profile = "smoke"', 'profile = "quick"'),
-     r"\[grading\] profile 'quick' is not a profile; use one of smoke, cpu, full"),
-    (lambda t: t.replace("[profiles.full]", "[profiles.gpu]"), r"\[profiles\] must define smoke, cpu, full"),
-    (lambda t: t.replace('id = "lab03"', 'id = "lab3"'), r"entry 3 \(lab3\): the id must read labNN"),
-    (lambda t: t.replace('id = "lab03"', 'id = "lab07"'), r"notebook '03_galaxy_morphology' and id 'lab07' must carry"),
-    (lambda t: t.replace('title = "Foundations"', 'titel = "Foundations"'), r"unknown key\(s\) titel"),
-    (lambda t: t.replace('memory_gb = 4.0', 'memory_gb = "4 GB"'), r"\[profiles.smoke\] grader: `memory_gb` must be a positive"),
-    (lambda t: t.replace("cell_seconds = 120", "cell_seconds = 1200"), "cell_seconds 1200 exceeds total_seconds 600"),
-    (lambda t: t.replace(f'"{manifest.course().repository}"', '"just-a-name"'), "must be GitHub's OWNER/NAME"),
-    (lambda t: t.replace("@{release}", "@main"), r"install must read 'PACKAGE @ URL' with \{repository\} and \{release\}"),
-    (lambda t: t.replace('notebook = "01_foundations"', 'notebook = "solutions/01_foundations.py"'),
-     "must be NN_lower_case_words, without folder or extension"),
-    (lambda t: t.replace('id = "lab01"', 'id = "lab06"').replace('notebook = "01_foundations"', 'notebook = "06_foundations"'),
-     r"\[\[labs\]\] are not in course order"),
-    (lambda t: t.replace("[course]", "[course", 1), "is not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda t: t + LAB05, r"\[\[labs\]\] id lab05 appears more than once"),
+        (lambda t: t + LAB05.replace('"lab05"', '"lab06"'), "notebook '05_light_curves' and id 'lab06' must carry"),
+        (
+            lambda t: t.replace('profile = "smoke"', 'profile = "quick"'),
+            r"\[grading\] profile 'quick' is not a profile; use one of smoke, cpu, full",
+        ),
+        (lambda t: t.replace("[profiles.full]", "[profiles.gpu]"), r"\[profiles\] must define smoke, cpu, full"),
+        (lambda t: t.replace('id = "lab03"', 'id = "lab3"'), r"entry 3 \(lab3\): the id must read labNN"),
+        (
+            lambda t: t.replace('id = "lab03"', 'id = "lab07"'),
+            r"notebook '03_galaxy_morphology' and id 'lab07' must carry",
+        ),
+        (lambda t: t.replace('title = "Foundations"', 'titel = "Foundations"'), r"unknown key\(s\) titel"),
+        (
+            lambda t: t.replace("memory_gb = 4.0", 'memory_gb = "4 GB"'),
+            r"\[profiles.smoke\] grader: `memory_gb` must be a positive",
+        ),
+        (
+            lambda t: t.replace("cell_seconds = 120", "cell_seconds = 1200"),
+            "cell_seconds 1200 exceeds total_seconds 600",
+        ),
+        (lambda t: t.replace(f'"{manifest.course().repository}"', '"just-a-name"'), "must be GitHub's OWNER/NAME"),
+        (
+            lambda t: t.replace("@{release}", "@main"),
+            r"install must read 'PACKAGE @ URL' with \{repository\} and \{release\}",
+        ),
+        (
+            lambda t: t.replace('notebook = "01_foundations"', 'notebook = "solutions/01_foundations.py"'),
+            "must be NN_lower_case_words, without folder or extension",
+        ),
+        (
+            lambda t: t.replace('id = "lab01"', 'id = "lab06"').replace(
+                'notebook = "01_foundations"', 'notebook = "06_foundations"'
+            ),
+            r"\[\[labs\]\] are not in course order",
+        ),
+        (lambda t: t.replace("[course]", "[course", 1), "is not valid TOML"),
+    ],
+)
 def test_a_broken_manifest_is_refused_with_what_to_fix(tmp_path, edit, message):
     path = tmp_path / "course.toml"
     path.write_text(edit(TEXT), encoding="utf-8")

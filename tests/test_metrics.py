@@ -1,4 +1,5 @@
 """course_utils.metrics: hand-made cases, ties, degenerate inputs, and agreement with scikit-learn."""
+
 import numpy as np
 import pytest
 from astropy.stats import binom_conf_interval
@@ -65,14 +66,17 @@ def test_tpr_at_fp_agrees_with_sklearn_roc_curve(decimals):
         assert tpr_at_fp(y, s, k) == pytest.approx(reference_tpr_at_fp(y, s, k)), k
 
 
-@pytest.mark.parametrize("y,s,message", [
-    ([0, 0, 0], [0.1, 0.2, 0.3], "no positives"),
-    ([1, 1], [0.1, 0.2], "no negatives"),
-    ([0, 1, 2], [0.1, 0.2, 0.3], "0 .negative. and 1 .positive. only"),
-    ([0, 1], [0.1, np.nan], "finite"),
-    ([0, 1, 1], [0.1, 0.2], "same length"),
-    ([[0, 1]], [[0.1, 0.2]], "1-D"),
-])
+@pytest.mark.parametrize(
+    "y,s,message",
+    [
+        ([0, 0, 0], [0.1, 0.2, 0.3], "no positives"),
+        ([1, 1], [0.1, 0.2], "no negatives"),
+        ([0, 1, 2], [0.1, 0.2, 0.3], "0 .negative. and 1 .positive. only"),
+        ([0, 1], [0.1, np.nan], "finite"),
+        ([0, 1, 1], [0.1, 0.2], "same length"),
+        ([[0, 1]], [[0.1, 0.2]], "1-D"),
+    ],
+)
 def test_bad_inputs_raise_clear_errors(y, s, message):
     with pytest.raises(ValueError, match=message):
         tpr_at_fp(y, s, 0)
@@ -109,13 +113,16 @@ def test_completeness_mask_counts_selected_lenses_against_all_non_lenses():
     assert completeness_at_fpr(y, s, fpr=0.25, mask=bright) == 1.0
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(fpr=1.0), r"\[0, 1\)"),
-    (dict(fpr=-0.1), r"\[0, 1\)"),
-    (dict(mask=np.ones(6)), "boolean"),
-    (dict(mask=np.ones(5, bool)), "shape"),
-    (dict(mask=np.array([False, False, True, False, True, True])), "no positive"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(fpr=1.0), r"\[0, 1\)"),
+        (dict(fpr=-0.1), r"\[0, 1\)"),
+        (dict(mask=np.ones(6)), "boolean"),
+        (dict(mask=np.ones(5, bool)), "shape"),
+        (dict(mask=np.array([False, False, True, False, True, True])), "no positive"),
+    ],
+)
 def test_completeness_at_fpr_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         completeness_at_fpr(Y, S, **kwargs)
@@ -129,8 +136,9 @@ def test_binned_completeness_counts_and_wilson_intervals():
     np.testing.assert_array_equal(table.found, [1, 3, 1, 0])
     np.testing.assert_allclose(table.completeness[:3], [1 / 3, 3 / 4, 1.0])
     np.testing.assert_allclose(table.centres, [0.5, 1.5, 2.5, 3.5])
-    lower, upper = binom_conf_interval(np.array([1, 3, 1]), np.array([3, 4, 1]), confidence_level=0.6827,
-                                       interval="wilson")
+    lower, upper = binom_conf_interval(
+        np.array([1, 3, 1]), np.array([3, 4, 1]), confidence_level=0.6827, interval="wilson"
+    )
     np.testing.assert_allclose(table.lower[:3], lower, rtol=1e-3)
     np.testing.assert_allclose(table.upper[:3], upper, rtol=1e-3)
     assert np.all(table.lower[:3] <= table.completeness[:3]) and np.all(table.completeness[:3] <= table.upper[:3])
@@ -144,11 +152,14 @@ def test_binned_completeness_with_a_number_of_bins_spans_the_values():
     assert table.edges[0] == values.min() and table.edges[-1] == values.max()
 
 
-@pytest.mark.parametrize("values,detected,message", [
-    ([1.0, 2.0], [1, 0], "boolean"),
-    ([1.0, 2.0], [True], "same length"),
-    ([1.0, np.nan], [True, False], "finite"),
-])
+@pytest.mark.parametrize(
+    "values,detected,message",
+    [
+        ([1.0, 2.0], [1, 0], "boolean"),
+        ([1.0, 2.0], [True], "same length"),
+        ([1.0, np.nan], [True, False], "finite"),
+    ],
+)
 def test_binned_completeness_rejects_bad_inputs(values, detected, message):
     with pytest.raises(ValueError, match=message):
         binned_completeness(np.array(values), np.array(detected), bins=3)
@@ -166,16 +177,22 @@ def test_per_class_accuracy_of_an_absent_class_is_nan():
     assert np.isnan(accuracy[1]) and np.isnan(accuracy[3])
 
 
-@pytest.mark.parametrize("y_true,y_pred,kwargs,message", [
-    ([0, 1], [[0.9, 0.1], [0.2, 0.8]], {}, "argmax"),
-    ([0.0, 1.0], [0.0, 1.0], {}, "integers"),
-    ([0, 3], [0, 1], dict(n_classes=3), "0 .. 2"),
-    ([], [], {}, "empty"),
-])
+@pytest.mark.parametrize(
+    "y_true,y_pred,kwargs,message",
+    [
+        ([0, 1], [[0.9, 0.1], [0.2, 0.8]], {}, "argmax"),
+        ([0.0, 1.0], [0.0, 1.0], {}, "integers"),
+        ([0, 3], [0, 1], dict(n_classes=3), "0 .. 2"),
+        ([], [], {}, "empty"),
+    ],
+)
 def test_per_class_accuracy_rejects_bad_inputs(y_true, y_pred, kwargs, message):
     with pytest.raises(ValueError, match=message):
-        per_class_accuracy(np.array(y_true, dtype=None if len(y_true) else int),
-                           np.array(y_pred, dtype=None if len(y_pred) else int), **kwargs)
+        per_class_accuracy(
+            np.array(y_true, dtype=None if len(y_true) else int),
+            np.array(y_pred, dtype=None if len(y_pred) else int),
+            **kwargs,
+        )
 
 
 def test_binned_completeness_interval_contains_a_full_bin():

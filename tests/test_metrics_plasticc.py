@@ -1,4 +1,5 @@
 """PLAsTiCC's class-weighted log-loss (course_utils.metrics.weighted_log_loss) on cases worked out by hand."""
+
 import math
 
 import numpy as np

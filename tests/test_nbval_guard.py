@@ -1,4 +1,5 @@
 """nbval really guards the printed numbers: an edited stored output makes it fail."""
+
 import shutil
 import subprocess
 import sys
@@ -13,10 +14,24 @@ LECTURE = REPO / "lectures" / "01_perceptron_nand.ipynb"
 
 def run_nbval(notebook: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-         "--sanitize-with", str(REPO / "tests" / "nbval_sanitize.cfg"), str(notebook)],
-        capture_output=True, text=True, cwd=notebook.parent, timeout=600,
-        env={**__import__("os").environ, "COURSE_PROFILE": "smoke"})
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-lax",
+            "--sanitize-with",
+            str(REPO / "tests" / "nbval_sanitize.cfg"),
+            str(notebook),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=notebook.parent,
+        timeout=600,
+        env={**__import__("os").environ, "COURSE_PROFILE": "smoke"},
+    )
 
 
 @pytest.mark.kernel

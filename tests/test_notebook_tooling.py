@@ -1,5 +1,6 @@
 """Notebook tooling: pairing, generated labs, metadata hygiene, Colab badges and the README's course map from
 the manifest, fork, execution summary."""
+
 import json
 import re
 import textwrap
@@ -40,18 +41,23 @@ SOLUTION = textwrap.dedent('''\
 
 
 def entry(section: str, kind: str, notebook: str) -> str:
-    return (f'[[{section}]]\nid = "{kind}{notebook[:2]}"\nnotebook = "{notebook}"\ntitle = "{notebook} title"\n'
-            f'learn = "what {notebook} teaches"\n')
+    return (
+        f'[[{section}]]\nid = "{kind}{notebook[:2]}"\nnotebook = "{notebook}"\ntitle = "{notebook} title"\n'
+        f'learn = "what {notebook} teaches"\n'
+    )
 
 
 def write_manifest(root: Path, lectures: list[str], labs: list[str]) -> Path:
     """The course's own manifest (repository, profiles) with these lectures and labs instead of its own."""
     text = manifest.PATH.read_text(encoding="utf-8")
-    head = text[:text.index("[[lectures]]")]
+    head = text[: text.index("[[lectures]]")]
     path = root / manifest.RELATIVE_PATH
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(head + "\n".join([*(entry("lectures", "lecture", n) for n in lectures),
-                                      *(entry("labs", "lab", n) for n in labs)]), encoding="utf-8")
+    path.write_text(
+        head
+        + "\n".join([*(entry("lectures", "lecture", n) for n in lectures), *(entry("labs", "lab", n) for n in labs)]),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -66,8 +72,8 @@ def course(tmp_path):
     (tmp_path / "course_utils" / "conv.py").write_text("")  # a course file the talk links to
     write_manifest(tmp_path, ["99_talk"], ["99_tiny"])
     (tmp_path / "README.md").write_text(
-        "# A course\n\n" + "\n\n".join(f"{readme._begin(name)}\n{readme._end(name)}" for name in readme.SECTIONS)
-        + "\n")
+        "# A course\n\n" + "\n\n".join(f"{readme._begin(name)}\n{readme._end(name)}" for name in readme.SECTIONS) + "\n"
+    )
     cli.sync(tmp_path)
     return tmp_path
 
@@ -82,11 +88,14 @@ def test_stub_replaces_solution_blocks_keeping_indentation():
     assert labgen.stub_source(source) == "def f():\n    # YOUR CODE HERE\n    raise NotImplementedError\nf()"
 
 
-@pytest.mark.parametrize("source, problem", [
-    ("# BEGIN SOLUTION\nx = 1", "never closed"),
-    ("x = 1\n# END SOLUTION", "without a '# BEGIN SOLUTION'"),
-    ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION", "inside another"),
-])
+@pytest.mark.parametrize(
+    "source, problem",
+    [
+        ("# BEGIN SOLUTION\nx = 1", "never closed"),
+        ("x = 1\n# END SOLUTION", "without a '# BEGIN SOLUTION'"),
+        ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION", "inside another"),
+    ],
+)
 def test_unbalanced_markers_are_reported(source, problem):
     with pytest.raises(ValueError, match=problem):
         labgen.stub_source(source)
@@ -132,8 +141,9 @@ def test_sync_keeps_outputs_of_unchanged_cells(course):
 
 def test_hygiene_drops_editor_noise_and_keeps_colab_settings():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1", metadata={"ExecuteTime": {}, "tags": ["x"]})])
-    nb.metadata.update(widgets={"state": {}}, vscode={}, kernelspec={"name": "python3"},
-                       accelerator="GPU", colab={"gpuType": "T4"})
+    nb.metadata.update(
+        widgets={"state": {}}, vscode={}, kernelspec={"name": "python3"}, accelerator="GPU", colab={"gpuType": "T4"}
+    )
     assert not hygiene.is_clean(nb)
     hygiene.clean(nb)
     assert set(nb.metadata) == {"kernelspec", "accelerator", "colab"}
@@ -143,15 +153,23 @@ def test_hygiene_drops_editor_noise_and_keeps_colab_settings():
 
 def test_fork_changes_one_value_of_the_manifest_and_everything_follows(course):
     talk = course / "lectures" / "99_talk.py"
-    talk.write_text(talk.read_text().replace(
-        "# # Talk", f"# # Talk\n# See [conv.py](https://github.com/{UPSTREAM}/blob/main/course_utils/conv.py) and "
-                    "[keras](https://github.com/keras-team/keras/blob/master/keras/api/__init__.py)."))
+    talk.write_text(
+        talk.read_text().replace(
+            "# # Talk",
+            f"# # Talk\n# See [conv.py](https://github.com/{UPSTREAM}/blob/main/course_utils/conv.py) and "
+            "[keras](https://github.com/keras-team/keras/blob/master/keras/api/__init__.py).",
+        )
+    )
     cli.sync(course)
     before = (course / manifest.RELATIVE_PATH).read_text().splitlines()
     changed = cli.fork(course, "my-school/dl-astro-2027")
     after = (course / manifest.RELATIVE_PATH).read_text().splitlines()
     assert [(a, b) for a, b in zip(before, after) if a != b] == [
-        (f'repository = "{UPSTREAM}"  # GitHub OWNER/NAME', 'repository = "my-school/dl-astro-2027"  # GitHub OWNER/NAME')]
+        (
+            f'repository = "{UPSTREAM}"  # GitHub OWNER/NAME',
+            'repository = "my-school/dl-astro-2027"  # GitHub OWNER/NAME',
+        )
+    ]
     assert len(before) == len(after)
     assert str(course / "README.md") in changed and str(talk) in changed
     for path in [course / "README.md", *course.glob("*/*.ipynb"), *course.glob("*/*.py")]:
@@ -168,7 +186,10 @@ def test_fork_changes_one_value_of_the_manifest_and_everything_follows(course):
 
 def test_readme_course_map_is_written_from_the_manifest_and_drift_is_reported(course):
     text = (course / "README.md").read_text()
-    assert "| Lab 99 | [99_tiny title](labs/99_tiny.ipynb) ([solution](solutions/99_tiny.ipynb)) | what 99_tiny teaches |" in text
+    assert (
+        "| Lab 99 | [99_tiny title](labs/99_tiny.ipynb) ([solution](solutions/99_tiny.ipynb)) | what 99_tiny teaches |"
+        in text
+    )
     assert f"(https://colab.research.google.com/github/{UPSTREAM}/blob/main/lectures/99_talk.ipynb)" in text
     assert "| `cpu` | a laptop, a Colab CPU runtime | minutes per lab |" in text
     (course / "README.md").write_text(text.replace("what 99_tiny teaches", "edited by hand"))
@@ -225,9 +246,11 @@ def test_sync_leaves_the_course_sources_as_they_are():
 @pytest.mark.kernel
 def test_run_writes_executed_copies_and_summary(course, capfd):
     (course / "lectures" / "99_talk.py").write_text(
-        "# %%\nimport course_utils\ncourse_utils.record('answer', 42.0)\n\n# %%\nraise RuntimeError('broken cell')\n")
+        "# %%\nimport course_utils\ncourse_utils.record('answer', 42.0)\n\n# %%\nraise RuntimeError('broken cell')\n"
+    )
     (course / "lectures" / "98_fine.py").write_text(
-        "# %%\nimport os\nos.write(2, b'C++ library chatter\\n')\nprint('fine')\n")
+        "# %%\nimport os\nos.write(2, b'C++ library chatter\\n')\nprint('fine')\n"
+    )
     write_manifest(course, ["98_fine", "99_talk"], ["99_tiny"])
     cli.sync(course)
     notebooks = [course / "lectures" / "98_fine.ipynb", course / "lectures" / "99_talk.ipynb"]

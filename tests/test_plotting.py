@@ -1,4 +1,5 @@
 """course_utils.plotting: every figure shows the numbers it is given, and bad input gets a clear error."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -63,13 +64,16 @@ def test_image_grid_title_colours_mark_panels():
     assert matplotlib.colors.same_color(fig.axes[1].title.get_color(), "red")
 
 
-@pytest.mark.parametrize("images,kwargs,message", [
-    (np.zeros((28, 28)), {}, r"image\[None\]"),
-    (np.zeros((2, 8, 8, 5)), {}, "choose one band"),
-    (np.zeros((0, 8, 8)), {}, "empty"),
-    (np.zeros((2, 8, 8)), dict(titles=["a"]), "one per image"),
-    (np.zeros((2, 8, 8)), dict(ncols=0), "positive integer"),
-])
+@pytest.mark.parametrize(
+    "images,kwargs,message",
+    [
+        (np.zeros((28, 28)), {}, r"image\[None\]"),
+        (np.zeros((2, 8, 8, 5)), {}, "choose one band"),
+        (np.zeros((0, 8, 8)), {}, "empty"),
+        (np.zeros((2, 8, 8)), dict(titles=["a"]), "one per image"),
+        (np.zeros((2, 8, 8)), dict(ncols=0), "positive integer"),
+    ],
+)
 def test_image_grid_rejects_bad_input(images, kwargs, message):
     with pytest.raises(ValueError, match=message):
         image_grid(images, **kwargs)
@@ -82,8 +86,12 @@ class FakeHistory:
         self.history = history
 
 
-LOGS = {"accuracy": [0.8, 0.9, 0.95], "loss": [0.6, 0.3, 0.2], "val_loss": [0.4, 0.35, 0.3],
-        "val_accuracy": [0.85, 0.88, 0.9]}
+LOGS = {
+    "accuracy": [0.8, 0.9, 0.95],
+    "loss": [0.6, 0.3, 0.2],
+    "val_loss": [0.4, 0.35, 0.3],
+    "val_accuracy": [0.85, 0.88, 0.9],
+}
 
 
 @pytest.mark.parametrize("history", [LOGS, FakeHistory(LOGS)])

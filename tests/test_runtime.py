@@ -1,4 +1,5 @@
 """course_utils.setup(): detection from a faked environment (variables and device files)."""
+
 import os
 import subprocess
 import sys
@@ -76,15 +77,18 @@ def test_setup_seeds_numpy_reproducibly(tmp_path, clean_env):
 def test_tpu_runtime_gets_jax_before_keras_is_imported(tmp_path):
     """In a fresh process on a (faked) TPU runtime, keras comes up on JAX and the profile is full."""
     (tmp_path / "accel0").touch()
-    done = run_python(f"import course_utils; rt = course_utils.setup(device_dir={str(tmp_path)!r}); import keras; "
-                      "print(rt.backend, keras.backend.backend(), rt.profile)")
+    done = run_python(
+        f"import course_utils; rt = course_utils.setup(device_dir={str(tmp_path)!r}); import keras; "
+        "print(rt.backend, keras.backend.backend(), rt.profile)"
+    )
     assert done.stdout.splitlines()[-1] == "jax jax full"
 
 
 def test_keras_imported_too_early_is_explained(tmp_path):
     (tmp_path / "accel0").touch()
-    done = run_python(f"import keras, course_utils; rt = course_utils.setup(device_dir={str(tmp_path)!r}); "
-                      "print(rt.backend)")
+    done = run_python(
+        f"import keras, course_utils; rt = course_utils.setup(device_dir={str(tmp_path)!r}); print(rt.backend)"
+    )
     assert "restart the kernel and call setup() first" in done.stdout
     assert done.stdout.splitlines()[-1] == "tensorflow"
 
@@ -102,16 +106,18 @@ def test_vector_extensions_from_injected_flags(tmp_path):
     assert runtime.vector_extensions({"fma", "avx", "avx2"}) == "AVX2"  # e.g. AMD before Zen 4, Intel Alder Lake
     assert runtime.vector_extensions({"neon", "asimd"}) is None
     cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx fma avx2\n\n"
-                       "processor\t: 1\nflags\t\t: fpu sse2 avx fma avx2\n")
+    cpuinfo.write_text(
+        "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx fma avx2\n\n"
+        "processor\t: 1\nflags\t\t: fpu sse2 avx fma avx2\n"
+    )
     assert runtime.vector_extensions(runtime.cpu_flags(cpuinfo)) == "AVX2"
     assert runtime.cpu_flags(tmp_path / "absent") == set()
 
 
 def test_setup_line_names_a_cpu_without_avx512():
-    rt = runtime.Runtime(in_colab=False, accelerator="CPU", backend="tensorflow", profile="cpu", seed=1,
-                         vectors="AVX2")
+    rt = runtime.Runtime(in_colab=False, accelerator="CPU", backend="tensorflow", profile="cpu", seed=1, vectors="AVX2")
     assert rt.describe() == "local machine | CPU (AVX2, no AVX-512) | Keras backend tensorflow | profile cpu | seed 1"
-    gpu = runtime.Runtime(in_colab=True, accelerator="GPU", backend="tensorflow", profile="full", seed=1,
-                          vectors="AVX2")
+    gpu = runtime.Runtime(
+        in_colab=True, accelerator="GPU", backend="tensorflow", profile="full", seed=1, vectors="AVX2"
+    )
     assert gpu.describe().startswith("Google Colab | GPU | ")

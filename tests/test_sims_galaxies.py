@@ -1,5 +1,6 @@
 """Tests of the Galaxy10 DECaLS simulator: array layout, seeding, class shares, and each class's defining
 features measured from the rendered images (shapes, arms, pitch, bars, bulges, peaks, asymmetry, colour)."""
+
 import numpy as np
 import pytest
 from astropy.visualization import make_lupton_rgb
@@ -253,8 +254,9 @@ def test_observe_adds_sky_and_source_noise_of_the_stated_variance():
     assert abs(sky_only.mean() - 2.0) < 0.01
     with_source = observe(flat, psf_fwhm=0.0, noise=0.1, gain=50.0, seed=1)
     assert with_source.std() == pytest.approx(np.sqrt(0.1**2 + 2.0 / 50.0), rel=0.02)
-    np.testing.assert_array_equal(observe(flat, psf_fwhm=1.0, noise=0.1, seed=3),
-                                  observe(flat, psf_fwhm=1.0, noise=0.1, seed=3))
+    np.testing.assert_array_equal(
+        observe(flat, psf_fwhm=1.0, noise=0.1, seed=3), observe(flat, psf_fwhm=1.0, noise=0.1, seed=3)
+    )
     with pytest.raises(ValueError, match="one value per image"):
         observe(flat, psf_fwhm=1.0, noise=[0.1, 0.2])
     with pytest.raises(ValueError, match="gain must be finite and positive"):

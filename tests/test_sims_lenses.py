@@ -1,4 +1,5 @@
 """The strong-lens simulator: its lensing against lenstronomy, its images, its catalog and its files."""
+
 import numpy as np
 import pytest
 from astropy.io import fits
@@ -16,9 +17,15 @@ def random_lenses(rng, count):
     """SIE + shear parameters over the simulator's range, a few of them round."""
     e1, e2 = rng.uniform(-0.35, 0.35, (2, count))
     e1[:3], e2[:3] = 0.0, 0.0
-    return dict(theta_E=rng.uniform(0.3, 3.0, count), e1=e1, e2=e2, center_x=rng.uniform(-0.3, 0.3, count),
-                center_y=rng.uniform(-0.3, 0.3, count), gamma1=rng.uniform(-0.1, 0.1, count),
-                gamma2=rng.uniform(-0.1, 0.1, count))
+    return dict(
+        theta_E=rng.uniform(0.3, 3.0, count),
+        e1=e1,
+        e2=e2,
+        center_x=rng.uniform(-0.3, 0.3, count),
+        center_y=rng.uniform(-0.3, 0.3, count),
+        gamma1=rng.uniform(-0.1, 0.1, count),
+        gamma2=rng.uniform(-0.1, 0.1, count),
+    )
 
 
 def sie_kwargs(p, k):
@@ -52,8 +59,11 @@ def test_sie_deflection_in_float32_and_broadcast_over_a_batch():
     x, y = np.meshgrid(np.linspace(-3, 3, 32), np.linspace(-3, 3, 32))
     params = {name: p[name][:, None, None] for name in ("theta_E", "e1", "e2", "center_x", "center_y")}
     batch64 = sie_deflection(x[None], y[None], **params)
-    batch32 = sie_deflection(x[None].astype(np.float32), y[None].astype(np.float32),
-                             **{name: value.astype(np.float32) for name, value in params.items()})
+    batch32 = sie_deflection(
+        x[None].astype(np.float32),
+        y[None].astype(np.float32),
+        **{name: value.astype(np.float32) for name, value in params.items()},
+    )
     assert batch32[0].dtype == np.float32 and batch32[0].shape == (8, 32, 32)
     np.testing.assert_allclose(batch32, batch64, atol=2e-5 * 3)
     single = sie_deflection(x, y, **sie_kwargs(p, 5))
@@ -85,8 +95,10 @@ def test_einstein_area_with_shear_matches_the_critical_curve_of_lenstronomy():
     step = 0.01
     x, y = np.meshgrid(*2 * [np.arange(-3, 3, step) + step / 2])
     for e1, e2, gamma1, gamma2 in ((0.2, -0.1, 0.08, 0.03), (0.0, 0.25, -0.05, 0.1)):
-        kwargs = [{"theta_E": 1.3, "e1": e1, "e2": e2, "center_x": 0, "center_y": 0},
-                  {"gamma1": gamma1, "gamma2": gamma2}]
+        kwargs = [
+            {"theta_E": 1.3, "e1": e1, "e2": e2, "center_x": 0, "center_y": 0},
+            {"gamma1": gamma1, "gamma2": gamma2},
+        ]
         f_xx, f_xy, f_yx, f_yy = model.hessian(x, y, kwargs)
         inside = (1 - f_xx) * (1 - f_yy) - f_xy * f_yx < 0
         assert lenses.einstein_area(1.3, e1, e2, gamma1, gamma2) == pytest.approx(inside.sum() * step**2, rel=5e-3)
@@ -95,9 +107,23 @@ def test_einstein_area_with_shear_matches_the_critical_curve_of_lenstronomy():
 def test_ring_of_a_small_round_source_has_the_einstein_radius():
     """Stamps put x along columns and y along rows: the ring is centred on the lens, with radius theta_E."""
     theta_E, lens_x, lens_y = np.array([0.8, 1.6, 2.4]), 0.3, -0.2
-    catalog = one_lens_catalog(3, theta_E=theta_E, lens_e1=0.0, lens_e2=0.0, gamma1=0.0, gamma2=0.0,
-                               lens_x=lens_x, lens_y=lens_y, source_x=lens_x, source_y=lens_y, source_r_eff=0.05,
-                               source_n=1.0, source_e1=0.0, source_e2=0.0, seeing_fwhm=0.2)
+    catalog = one_lens_catalog(
+        3,
+        theta_E=theta_E,
+        lens_e1=0.0,
+        lens_e2=0.0,
+        gamma1=0.0,
+        gamma2=0.0,
+        lens_x=lens_x,
+        lens_y=lens_y,
+        source_x=lens_x,
+        source_y=lens_y,
+        source_r_eff=0.05,
+        source_n=1.0,
+        source_e1=0.0,
+        source_e2=0.0,
+        seeing_fwhm=0.2,
+    )
     images, _ = lenses.render_lenses(catalog, size=128, pixel_scale=0.05, noise=False)
     centre = (np.arange(128) - 63.5) * 0.05
     x, y = np.meshgrid(centre, centre)
@@ -111,8 +137,14 @@ def test_ring_of_a_small_round_source_has_the_einstein_radius():
 
 def test_lens_light_flux_follows_the_zero_point():
     """A magnitude-m galaxy gives 10^(-0.4 (m - ZERO_POINT)) counts in the stamp, whatever the seeing or PSF."""
-    catalog = one_lens_catalog(4, kind="galaxy", lens_mag_g=[19.0, 20.0, 21.0, 22.0], lens_light_r_eff=0.4,
-                               lens_light_n=1.0, seeing_fwhm=[0.6, 0.8, 1.0, 0.7])
+    catalog = one_lens_catalog(
+        4,
+        kind="galaxy",
+        lens_mag_g=[19.0, 20.0, 21.0, 22.0],
+        lens_light_r_eff=0.4,
+        lens_light_n=1.0,
+        seeing_fwhm=[0.6, 0.8, 1.0, 0.7],
+    )
     for psf in ("gaussian", "moffat"):
         images, _ = lenses.render_lenses(catalog, size=96, psf=psf, noise=False)
         expected = 10 ** (-0.4 * (np.array([19.0, 20.0, 21.0, 22.0]) - lenses.ZERO_POINT))
@@ -121,14 +153,14 @@ def test_lens_light_flux_follows_the_zero_point():
 
 def lenstronomy_images(source_x, source_y, kwargs):
     solver = LensEquationSolver(LensModel(["SIE", "SHEAR"]))
-    x, y = solver.image_position_from_source(source_x, source_y, kwargs, min_distance=0.02, search_window=8,
-                                             precision_limit=1e-10, num_iter_max=200)
+    x, y = solver.image_position_from_source(
+        source_x, source_y, kwargs, min_distance=0.02, search_window=8, precision_limit=1e-10, num_iter_max=200
+    )
     return np.array(x), np.array(y)
 
 
 LENS = dict(theta_E=1.2, e1=0.15, e2=-0.1, gamma1=0.03, gamma2=0.02)
-LENS_KWARGS = [{"theta_E": 1.2, "e1": 0.15, "e2": -0.1, "center_x": 0, "center_y": 0},
-               {"gamma1": 0.03, "gamma2": 0.02}]
+LENS_KWARGS = [{"theta_E": 1.2, "e1": 0.15, "e2": -0.1, "center_x": 0, "center_y": 0}, {"gamma1": 0.03, "gamma2": 0.02}]
 
 
 @pytest.mark.parametrize("source, images", [((0.03, 0.02), 4), ((0.35, -0.3), 2), ((-0.6, 0.5), 2)])
@@ -192,9 +224,24 @@ def simulated():
 def test_simulate_lenses_shapes_and_catalog(simulated):
     images, catalog = simulated
     assert images.shape == (120, 64, 64, 3) and images.dtype == np.float32 and np.isfinite(images).all()
-    for column in ("ID", "is_lens", "kind", "theta_E", "einstein_area", "magnification", "snr",
-                   "numb_pix_lensed_image", "flux_lensed_image_in_sigma", "source_r_eff", "lens_light_r_eff",
-                   "lens_e1", "gamma1", "seeing_fwhm", "source_mag_g", "contaminant_snr"):
+    for column in (
+        "ID",
+        "is_lens",
+        "kind",
+        "theta_E",
+        "einstein_area",
+        "magnification",
+        "snr",
+        "numb_pix_lensed_image",
+        "flux_lensed_image_in_sigma",
+        "source_r_eff",
+        "lens_light_r_eff",
+        "lens_e1",
+        "gamma1",
+        "seeing_fwhm",
+        "source_mag_g",
+        "contaminant_snr",
+    ):
         assert column in catalog.colnames, column
     assert len(catalog) == 120 and len(set(catalog["ID"])) == 120
     lens = catalog["is_lens"] == 1
@@ -206,8 +253,10 @@ def test_simulate_lenses_shapes_and_catalog(simulated):
     bright = lens & (catalog["snr"] > 50)
     assert np.all(catalog["numb_pix_lensed_image"][bright] > 0)
     # Sources are bluer than their lenses, as the lab's colour cue needs.
-    assert np.all(catalog["source_mag_g"][lens] - catalog["source_mag_i"][lens]
-                  < catalog["lens_mag_g"][lens] - catalog["lens_mag_i"][lens])
+    assert np.all(
+        catalog["source_mag_g"][lens] - catalog["source_mag_i"][lens]
+        < catalog["lens_mag_g"][lens] - catalog["lens_mag_i"][lens]
+    )
 
 
 def test_population_spans_the_hard_cases():
@@ -218,6 +267,7 @@ def test_population_spans_the_hard_cases():
     assert catalog["seeing_fwhm"].min() < 0.65 and catalog["seeing_fwhm"].max() > 0.95
     ringlike = catalog[np.isin(catalog["kind"], ["ring", "arc", "spiral"])]
     assert ringlike["contaminant_radius"].min() < 0.6 and ringlike["contaminant_radius"].max() > 2.9
+
     # Unlensed blue light inside the seeing disc, where it looks like the blurred images of small lenses:
     # neighbours as close as 0.3", and blue cores on the centre as large as the smallest Einstein rings.
     def separation(rows):
@@ -233,8 +283,9 @@ def test_same_seed_same_stamps_whatever_the_chunk(simulated):
     images, catalog = simulated
     again, catalog_again = simulate_lenses(120, seed=11, chunk=25)
     np.testing.assert_array_equal(images, again)
-    assert all(np.array_equal(catalog[c], catalog_again[c], equal_nan=catalog[c].dtype.kind == "f")
-               for c in catalog.colnames)
+    assert all(
+        np.array_equal(catalog[c], catalog_again[c], equal_nan=catalog[c].dtype.kind == "f") for c in catalog.colnames
+    )
     other, _ = simulate_lenses(120, seed=12)
     assert not np.array_equal(images, other)
 
@@ -259,8 +310,9 @@ def test_challenge_folder_round_trip(tmp_path, simulated):
     np.testing.assert_array_equal(again, images)
     assert catalog_again.colnames == catalog.colnames and catalog_again.meta == catalog.meta
     for column in catalog.colnames:
-        assert np.array_equal(catalog_again[column], catalog[column],
-                              equal_nan=catalog[column].dtype.kind == "f"), column
+        assert np.array_equal(catalog_again[column], catalog[column], equal_nan=catalog[column].dtype.kind == "f"), (
+            column
+        )
     first, first_catalog = read_challenge_folder(tmp_path, n=5)
     np.testing.assert_array_equal(first, images[:5])
     assert list(first_catalog["ID"]) == list(catalog["ID"][:5])
@@ -275,9 +327,15 @@ def test_reads_the_challenge_naming_and_its_five_column_catalog(tmp_path):
         for object_id, stamp in stamps.items():
             name = tmp_path / f"Band{k + 1}" / f"imageSDSS_{band}-{object_id}.fits"
             fits.PrimaryHDU(stamp[..., k].astype(">f4")).writeto(name)
-    Table({"ID": [100007, 100002, 100009], "is_lens": [1, 0, 1], "Einstein_area": [2.5, 0.0, 1.1],
-           "numb_pix_lensed_image": [40, 0, 12], "flux_lensed_image_in_sigma": [120, 0, 33]}).write(
-        tmp_path / "classifications.csv", format="ascii.csv")
+    Table(
+        {
+            "ID": [100007, 100002, 100009],
+            "is_lens": [1, 0, 1],
+            "Einstein_area": [2.5, 0.0, 1.1],
+            "numb_pix_lensed_image": [40, 0, 12],
+            "flux_lensed_image_in_sigma": [120, 0, 33],
+        }
+    ).write(tmp_path / "classifications.csv", format="ascii.csv")
     images, catalog = read_challenge_folder(tmp_path)
     assert images.dtype == np.float32 and images.shape == (2, 101, 101, 2)
     np.testing.assert_array_equal(images[0], stamps[100002])

@@ -1,5 +1,6 @@
 """The light-curve simulator: its shapes and catalog, its periods as Lomb–Scargle finds them, its eclipse
 depths and amplitudes as drawn, its survey cadence (seasons, nights, weather) and errors; and dm–dt images."""
+
 import numpy as np
 import pytest
 from astropy.timeseries import LombScargle
@@ -39,16 +40,19 @@ def test_bad_input_says_what_to_do():
         simulate_light_curves(0)
 
 
-@pytest.mark.parametrize("name, factor", [("RRab", 1), ("RRc", 1), ("Cepheid", 1), ("delta_Scuti", 1),
-                                          ("W_UMa", 0.5)])  # a contact binary's two minima: LS finds P / 2
+@pytest.mark.parametrize(
+    "name, factor", [("RRab", 1), ("RRc", 1), ("Cepheid", 1), ("delta_Scuti", 1), ("W_UMa", 0.5)]
+)  # a contact binary's two minima: LS finds P / 2
 def test_lomb_scargle_recovers_the_period_within_one_percent(name, factor):
     lc = simulate_light_curves(30, seed=11, classes=[name], n_epochs=(250, 300), bands=(2,))
     bright = np.asarray(lc.catalog["mean_mag"]) < 19
     found = []
-    for t, m, e, k, period in zip(lc.time[bright], lc.mag[bright], lc.err[bright], lc.mask[bright],
-                                  lc.catalog["period"][bright]):
+    for t, m, e, k, period in zip(
+        lc.time[bright], lc.mag[bright], lc.err[bright], lc.mask[bright], lc.catalog["period"][bright]
+    ):
         frequency, power = LombScargle(t[k], m[k], e[k]).autopower(  # periods 2/3 to 4/3 of the truth
-            minimum_frequency=0.75 / (factor * period), maximum_frequency=1.5 / (factor * period), samples_per_peak=5)
+            minimum_frequency=0.75 / (factor * period), maximum_frequency=1.5 / (factor * period), samples_per_peak=5
+        )
         found.append(abs(1 / frequency[np.argmax(power)] / (factor * period) - 1) < 0.01)
     # delta Scuti periods of 0.03-0.25 d, sampled about once a night, fall on the one-day aliases more often
     assert len(found) >= 8 and np.mean(found) >= (0.75 if name == "delta_Scuti" else 0.85), np.mean(found)

@@ -1,5 +1,6 @@
 """The simulators' shared profile library against lenstronomy, the field's reference code, and against the
 definitions its docstrings state (half-light radius, FWHM, unit sums, normal deviates)."""
+
 import numpy as np
 import pytest
 from lenstronomy.LensModel.Profiles.sersic_utils import SersicUtil  # noqa: E402
@@ -23,18 +24,37 @@ def test_sersic_ellipse_matches_lenstronomy():
     rng = np.random.default_rng(3)
     light = LightModel(["SERSIC_ELLIPSE"])
     for _ in range(10):
-        kwargs = dict(amp=rng.uniform(1, 10), R_sersic=rng.uniform(0.1, 2), n_sersic=rng.uniform(0.5, 6),
-                      e1=rng.uniform(-0.3, 0.3), e2=rng.uniform(-0.3, 0.3), center_x=0.1, center_y=-0.2)
+        kwargs = dict(
+            amp=rng.uniform(1, 10),
+            R_sersic=rng.uniform(0.1, 2),
+            n_sersic=rng.uniform(0.5, 6),
+            e1=rng.uniform(-0.3, 0.3),
+            e2=rng.uniform(-0.3, 0.3),
+            center_x=0.1,
+            center_y=-0.2,
+        )
         x, y = rng.uniform(-4, 4, (2, 200))
-        ours = profiles.sersic_ellipse(x, y, kwargs["amp"], kwargs["R_sersic"], kwargs["n_sersic"], kwargs["e1"],
-                                       kwargs["e2"], kwargs["center_x"], kwargs["center_y"])
+        ours = profiles.sersic_ellipse(
+            x,
+            y,
+            kwargs["amp"],
+            kwargs["R_sersic"],
+            kwargs["n_sersic"],
+            kwargs["e1"],
+            kwargs["e2"],
+            kwargs["center_x"],
+            kwargs["center_y"],
+        )
         np.testing.assert_allclose(ours, light.surface_brightness(x, y, [kwargs]), rtol=1e-8)
 
 
 def test_radial_sersic_is_the_round_sersic_ellipse_with_amp_at_r_eff():
     radius = np.linspace(0, 5, 101)
-    np.testing.assert_allclose(profiles.sersic(radius, 1.3, 2.5, amp=3.0),
-                               profiles.sersic_ellipse(radius, 0.0, 3.0, 1.3, 2.5, 0.0, 0.0), rtol=1e-12)
+    np.testing.assert_allclose(
+        profiles.sersic(radius, 1.3, 2.5, amp=3.0),
+        profiles.sersic_ellipse(radius, 0.0, 3.0, 1.3, 2.5, 0.0, 0.0),
+        rtol=1e-12,
+    )
     assert profiles.sersic(1.3, 1.3, 4.0, amp=3.0) == pytest.approx(3.0, rel=1e-12)
     float32 = profiles.sersic(radius.astype(np.float32), np.float32(1.3), np.float32(2.5))
     assert float32.dtype == np.float32

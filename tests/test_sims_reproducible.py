@@ -6,6 +6,7 @@ are those of the labs' smoke and cpu profiles (``runtime.setup()`` seeds 42; lab
 with seed 43). The cpu sizes cost about half a minute and 1 GB; they run unless COURSE_PROFILE=smoke.
 ``python tests/test_sims_reproducible.py`` prints the digests the simulators draw today, to re-record them.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,10 @@ import pytest
 from course_utils.sims.galaxies import simulate_galaxy10
 from course_utils.sims.lenses import simulate_lenses
 
-CPU_SIZES = pytest.mark.skipif(os.environ.get("COURSE_PROFILE") == "smoke",
-                               reason="the labs' cpu-profile sizes take half a minute; smoke runs the smoke sizes")
+CPU_SIZES = pytest.mark.skipif(
+    os.environ.get("COURSE_PROFILE") == "smoke",
+    reason="the labs' cpu-profile sizes take half a minute; smoke runs the smoke sizes",
+)
 
 RECORDED_WITH = ("2.4.6", "avx512f")
 """NumPy version and widest vector extension of the machine the digests were recorded on: NumPy's float32
@@ -35,7 +38,8 @@ def _recording_machine() -> bool:
 pytestmark = pytest.mark.skipif(
     not _recording_machine(),
     reason=f"digests recorded with NumPy {RECORDED_WITH[0]} on a CPU with {RECORDED_WITH[1]}; re-record them "
-           "on such a machine (see the module docstring) before trusting a mismatch here")
+    "on such a machine (see the module docstring) before trusting a mismatch here",
+)
 
 
 def digest(*arrays) -> str:

@@ -1,5 +1,6 @@
 """The fresh-stamp training stream (course_utils.streams): reproducible, new stamps every epoch, the same
 batches through Keras' worker processes; and early stopping on the validation AUROC."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -68,21 +69,27 @@ def test_fit_in_worker_processes_sees_the_stream_in_order_with_new_stamps_each_e
     stream = LensStream(3, 4, seed=9, workers=2, use_multiprocessing=True, **SMALL)
     expected = [float(np.sum(stream[i][0], dtype=np.float64)) for i in range(7)]
     sums = []
-    model = keras.Sequential([keras.Input((16, 16, 3)), _Recorder(sums), keras.layers.GlobalAveragePooling2D(),
-                              keras.layers.Dense(1)])
+    model = keras.Sequential(
+        [keras.Input((16, 16, 3)), _Recorder(sums), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(1)]
+    )
     model.compile(optimizer="sgd", loss=keras.losses.BinaryCrossentropy(from_logits=True), run_eagerly=True)
     model.fit(stream, epochs=2, steps_per_epoch=3, shuffle=False, verbose=0)
     # Batches 0-5 in order (Keras on JAX builds the model on batch 0 first, then trains on batches 1-6).
     start = 1 if keras.backend.backend() == "jax" else 0
-    np.testing.assert_allclose(sums, expected[start:start + 6], rtol=1e-6)
+    np.testing.assert_allclose(sums, expected[start : start + 6], rtol=1e-6)
 
 
 def _scorer(weight):
     """A model scoring a stamp by the mean of its pixels times ``weight``."""
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, kernel_initializer=keras.initializers.Constant(weight),
-                                                                    bias_initializer="zeros")])
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0),
-                  loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(1, kernel_initializer=keras.initializers.Constant(weight), bias_initializer="zeros"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=0.0), loss=keras.losses.BinaryCrossentropy(from_logits=True)
+    )
     return model
 
 
@@ -106,8 +113,9 @@ def test_early_stopping_stops_when_the_auroc_stops_rising_and_keeps_it_in_the_hi
     y = np.arange(64) % 2
     x = rng.normal(size=(64, 4)) + 0.5 * y[:, None]
     model = _scorer(1.0)  # learning rate 0: the AUROC never rises after the first epoch
-    history = model.fit(x, y.astype("float32"), epochs=20, verbose=0,
-                        callbacks=early_stopping_on_auroc(x[:32], y[:32], patience=2))
+    history = model.fit(
+        x, y.astype("float32"), epochs=20, verbose=0, callbacks=early_stopping_on_auroc(x[:32], y[:32], patience=2)
+    )
     assert len(history.history["val_auroc"]) == 3  # the first epoch, then 2 without improvement
     assert history.history["val_auroc"][0] == pytest.approx(roc_auc_score(y[:32], x[:32].sum(axis=1)))
 

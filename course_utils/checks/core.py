@@ -6,6 +6,7 @@ takes the student's answer (the object named ``target`` in the notebook) and rai
 Students call ``check(lab, name, answer)`` in the notebook; the grader calls the same questions
 on the notebook's final namespace, so deleting a check call does not skip a question.
 """
+
 from __future__ import annotations
 
 import importlib

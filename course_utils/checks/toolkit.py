@@ -18,6 +18,7 @@ happens where no student code runs. An instructor's hidden check, for example::
         if not close(got, 0.0):
             raise CheckFailed(f"gd_step(-40.0, 0.5) is {num(got)}, expected 0: θ − α·2θ with α = 0.5.")
 """
+
 from __future__ import annotations
 
 import copy
@@ -32,8 +33,9 @@ from course_utils.checks.core import CheckFailed
 
 RTOL, ATOL = 1e-5, 1e-8  # float32 student code passes; NaN matches NaN
 ERROR_CHARS = 200  # of a crash's message, so that feedback fits the grader's cut
-RETURN_A_TENSOR = ("return the block's output tensor (what the last layer returns when called on a tensor), "
-                   "not a model or a layer.")
+RETURN_A_TENSOR = (
+    "return the block's output tensor (what the last layer returns when called on a tensor), not a model or a layer."
+)
 
 
 class Crashed(CheckFailed):
@@ -50,14 +52,14 @@ def close(answer: Any, expected: Any) -> bool:
         answer, expected = np.asarray(answer, dtype=float), np.asarray(expected, dtype=float)
     except (TypeError, ValueError):
         return False
-    return answer.shape == expected.shape and bool(np.allclose(answer, expected, rtol=RTOL, atol=ATOL,
-                                                               equal_nan=True))
+    return answer.shape == expected.shape and bool(np.allclose(answer, expected, rtol=RTOL, atol=ATOL, equal_nan=True))
 
 
 def first_difference(answer: np.ndarray, expected: np.ndarray) -> tuple[int, ...]:
     """Index of the first entry where two arrays of the same shape differ beyond the tolerance."""
-    differs = ~np.isclose(np.asarray(answer, dtype=float), np.asarray(expected, dtype=float), rtol=RTOL,
-                          atol=ATOL, equal_nan=True)
+    differs = ~np.isclose(
+        np.asarray(answer, dtype=float), np.asarray(expected, dtype=float), rtol=RTOL, atol=ATOL, equal_nan=True
+    )
     return tuple(int(i) for i in np.argwhere(differs)[0])
 
 
@@ -87,9 +89,11 @@ def integers(value: Any, what: str) -> np.ndarray:
         raise CheckFailed(f"{what} is a boolean mask (True/False); return integers.")
     if not np.issubdtype(raw.dtype, np.integer):
         whole = bool(np.all(np.isfinite(numbers)) and np.all(numbers == np.round(numbers)))
-        raise CheckFailed(f"{what} has dtype {raw.dtype}; return integers"
-                          + (" (the values are whole numbers: build the array with dtype=int)" if whole else "")
-                          + ".")
+        raise CheckFailed(
+            f"{what} has dtype {raw.dtype}; return integers"
+            + (" (the values are whole numbers: build the array with dtype=int)" if whole else "")
+            + "."
+        )
     return raw.astype(np.int64)
 
 
@@ -97,8 +101,10 @@ def scalar(value: Any, what: str) -> float:
     """``value`` as one float, accepting only a number (Python, NumPy, or a 0-d array), not a list of one."""
     result = array(value, what)
     if result.ndim != 0:
-        raise CheckFailed(f"{what} should be one number; it is {_described(value)} of shape {result.shape}: "
-                          "return the number itself, not wrapped in a list or array.")
+        raise CheckFailed(
+            f"{what} should be one number; it is {_described(value)} of shape {result.shape}: "
+            "return the number itself, not wrapped in a list or array."
+        )
     return float(result)
 
 
@@ -106,8 +112,7 @@ def number(value: Any, what: str) -> float:
     """``value`` as one float (a Python or NumPy scalar, or an array of size 1)."""
     result = array(value, what)
     if result.size != 1:
-        raise CheckFailed(f"{what} should be one number; it has shape {result.shape} "
-                          f"({_described(value)}).")
+        raise CheckFailed(f"{what} should be one number; it has shape {result.shape} ({_described(value)}).")
     return float(result.reshape(()))
 
 
@@ -136,13 +141,18 @@ def _name(fn: Any) -> str:
 
 def _argument_names(fn: Any, n_args: int) -> list[str]:
     try:
-        names = [p.name for p in inspect.signature(fn).parameters.values()
-                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        names = [
+            p.name
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
     except (TypeError, ValueError):
         names = []
     ordinals = ("first", "second", "third", "fourth", "fifth")
-    return [f"the array {names[k]}" if k < len(names) else f"its {ordinals[k] if k < 5 else f'#{k + 1}'} argument"
-            for k in range(n_args)]
+    return [
+        f"the array {names[k]}" if k < len(names) else f"its {ordinals[k] if k < 5 else f'#{k + 1}'} argument"
+        for k in range(n_args)
+    ]
 
 
 def _same(before: Any, after: Any) -> bool:
@@ -183,13 +193,16 @@ def call(fn: Any, case: str, *args: Any, **kwargs: Any) -> Any:
         raise _crash(fn, case, error) from None
     names = _argument_names(fn, len(args))
     changed = [names[k] for k, (a, b) in enumerate(zip(args, args_after)) if _mutable(a) and not _same(a, b)]
-    changed += [f"the array {key}" for key, value in kwargs.items()
-                if _mutable(value) and not _same(value, kwargs_after[key])]
+    changed += [
+        f"the array {key}" for key, value in kwargs.items() if _mutable(value) and not _same(value, kwargs_after[key])
+    ]
     if changed:
         what = " and ".join(changed)
-        raise CheckFailed(f"{_name(fn)} changed {what} passed to it on {case} (an in-place operation such as "
-                          "a -= ..., a.sort() or a[...] = ...): work on a copy or build a new array, the "
-                          "caller still needs the original.")
+        raise CheckFailed(
+            f"{_name(fn)} changed {what} passed to it on {case} (an in-place operation such as "
+            "a -= ..., a.sort() or a[...] = ...): work on a copy or build a new array, the "
+            "caller still needs the original."
+        )
     return result
 
 
@@ -229,8 +242,11 @@ def build_block(fn: Any, case: str, input_shape: Sequence[int], *args: Any, **kw
         raise CheckFailed(f"on {case} {_name(fn)} returned {type(y).__name__}; {RETURN_A_TENSOR}") from None
 
 
-def diagnose(answers: Sequence[Any], mistakes: Iterable[tuple[str, Sequence[Any]]],
-             general: Iterable[tuple[str, Sequence[Any]]] = ()) -> str | None:
+def diagnose(
+    answers: Sequence[Any],
+    mistakes: Iterable[tuple[str, Sequence[Any]]],
+    general: Iterable[tuple[str, Sequence[Any]]] = (),
+) -> str | None:
     """The hint of the one known mistake that reproduces the student's ``answers`` on every case, else None.
 
     ``answers[k]`` is the student's result on case k; each mistake is (hint, results), ``results[k]`` what
@@ -252,5 +268,6 @@ def diagnose(answers: Sequence[Any], mistakes: Iterable[tuple[str, Sequence[Any]
 def by_case(mistakes_per_case: Sequence[Sequence[tuple[str, Any]]]) -> list[tuple[str, list]]:
     """Regroup [[(hint, result on case k) for each mistake] for each case k] into [(hint, results)], the
     form ``diagnose`` takes; every case lists the same mistakes in the same order."""
-    return [(hint, [per_case[m][1] for per_case in mistakes_per_case])
-            for m, (hint, _) in enumerate(mistakes_per_case[0])]
+    return [
+        (hint, [per_case[m][1] for per_case in mistakes_per_case]) for m, (hint, _) in enumerate(mistakes_per_case[0])
+    ]

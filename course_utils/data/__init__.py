@@ -11,6 +11,7 @@ Readers: ``galaxy10`` (HDF5), ``challenge_io`` (the lens-finding challenge's FIT
 back to simulated data (load_galaxy10, load_lenses, load_plasticc) are in ``course_utils.loaders``.
 The command line is ``python data_fetch.py`` (or ``python -m course_utils.data``).
 """
+
 from course_utils.data.cache import cache_dir
 from course_utils.data.download import fetch
 from course_utils.data.errors import DataError, DiskSpaceError, DownloadError, IntegrityError, UnknownDatasetError
@@ -20,8 +21,20 @@ from course_utils.data.mnist import load_mnist
 from course_utils.data.registry import REGISTRY, Dataset, Registry, active_registry, registry_override
 
 __all__ = [
-    "load_mnist", "lens_data_path", "match_stamps", "GALAXY10_CLASSES",
-    "fetch", "cache_dir",
-    "REGISTRY", "Registry", "Dataset", "active_registry", "registry_override",
-    "DataError", "DownloadError", "IntegrityError", "DiskSpaceError", "UnknownDatasetError",
+    "load_mnist",
+    "lens_data_path",
+    "match_stamps",
+    "GALAXY10_CLASSES",
+    "fetch",
+    "cache_dir",
+    "REGISTRY",
+    "Registry",
+    "Dataset",
+    "active_registry",
+    "registry_override",
+    "DataError",
+    "DownloadError",
+    "IntegrityError",
+    "DiskSpaceError",
+    "UnknownDatasetError",
 ]

@@ -5,6 +5,7 @@ a device file) stops the extraction with an error: nothing from a hostile archiv
 outside its folder. The archive is unpacked into a temporary folder, then renamed into place,
 so an interrupted extraction is never mistaken for a complete one.
 """
+
 from __future__ import annotations
 
 import os
@@ -66,8 +67,9 @@ def _extract_zip(archive: Path, folder: Path) -> None:
 
 def _extract_tar(archive: Path, folder: Path) -> None:
     if not hasattr(tarfile, "data_filter"):
-        raise RuntimeError("This Python has no safe tar extraction (tarfile filters); "
-                           "use Python 3.10.12, 3.11.4, 3.12 or newer.")
+        raise RuntimeError(
+            "This Python has no safe tar extraction (tarfile filters); use Python 3.10.12, 3.11.4, 3.12 or newer."
+        )
     with tarfile.open(archive) as tarred:
         for member in tarred.getmembers():
             _check_member_name(archive, member.name)
@@ -80,5 +82,6 @@ def _extract_tar(archive: Path, folder: Path) -> None:
 def _check_member_name(archive: Path, name: str) -> None:
     for pure in (PurePosixPath(name), PureWindowsPath(name)):
         if pure.is_absolute() or pure.drive or ".." in pure.parts:
-            raise ValueError(f"Refusing to extract {archive.name}: member {name!r} would be written "
-                             "outside the destination folder.")
+            raise ValueError(
+                f"Refusing to extract {archive.name}: member {name!r} would be written outside the destination folder."
+            )

@@ -3,6 +3,7 @@
 COURSE_DATA_DIR sets the folder (default: the user cache folder, e.g. ``~/.cache/course-data``).
 Only files whose SHA256 matches the registry are ever used.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,11 +37,12 @@ def display_path(path: str | os.PathLike) -> str:
     """``path`` as shown to students: the home folder as ``~`` and the temporary folder as ``$TMPDIR``
     (the longer of the two that contains it), so that printed paths name no user or machine."""
     text = os.fspath(Path(path).expanduser().absolute())
-    for folder, shown in sorted(((tempfile.gettempdir(), "$TMPDIR"), (str(Path.home()), "~")),
-                                key=lambda pair: -len(pair[0])):
+    for folder, shown in sorted(
+        ((tempfile.gettempdir(), "$TMPDIR"), (str(Path.home()), "~")), key=lambda pair: -len(pair[0])
+    ):
         folder = folder.rstrip(os.sep)
         if folder and (text == folder or text.startswith(folder + os.sep)):
-            return shown + text[len(folder):]
+            return shown + text[len(folder) :]
     return text
 
 
@@ -74,8 +76,9 @@ def check_file(dataset: Dataset, path: str | os.PathLike, *, full: bool = True) 
         return FileCheck(dataset, path, "missing", "not downloaded")
     size = path.stat().st_size
     if dataset.exact_size and size != dataset.size:
-        return FileCheck(dataset, path, "incomplete",
-                         f"{size:,} bytes instead of {dataset.size:,} (truncated or a different file)")
+        return FileCheck(
+            dataset, path, "incomplete", f"{size:,} bytes instead of {dataset.size:,} (truncated or a different file)"
+        )
     if not full:
         return FileCheck(dataset, path, "ok", "present (size checked, hash not checked)")
     digest = sha256_of(path)

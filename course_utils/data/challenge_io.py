@@ -6,6 +6,7 @@ band, named ``Band<k>/image<SURVEY>_<BAND>-<ID>.fits`` (the ground-based set: ``
 ID, is_lens, Einstein_area, numb_pix_lensed_image, flux_lensed_image_in_sigma. The simulator's stamps are
 written the same way (the catalog's other truth columns follow those five), so one reader serves both.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,11 +50,13 @@ def write_challenge_folder(
     if images.ndim != 4:
         raise ValueError(f"images must have shape (n, H, W, n_bands), got {images.shape}")
     if len(bands) != images.shape[-1]:
-        raise ValueError(f"{images.shape[-1]} bands in the images but band names {bands}: pass bands=[...] "
-                         "with one name per channel")
+        raise ValueError(
+            f"{images.shape[-1]} bands in the images but band names {bands}: pass bands=[...] with one name per channel"
+        )
     if len(catalog) != len(images) or "ID" not in catalog.colnames:
-        raise ValueError(f"catalog needs an ID column and one row per image ({len(images)} images, "
-                         f"{len(catalog)} rows)")
+        raise ValueError(
+            f"catalog needs an ID column and one row per image ({len(images)} images, {len(catalog)} rows)"
+        )
     if not re.fullmatch(r"[A-Za-z0-9]*", survey):
         raise ValueError(f"survey must be letters and digits only (it is part of file names), got {survey!r}")
     folder = Path(path)
@@ -67,7 +70,8 @@ def write_challenge_folder(
             header = template.copy()
             header["OBJ_ID"] = int(ids[index])
             fits.PrimaryHDU(stamps[index], header=header).writeto(
-                band_folder / f"image{survey}_{band.upper()}-{ids[index]}.fits", overwrite=True)
+                band_folder / f"image{survey}_{band.upper()}-{ids[index]}.fits", overwrite=True
+            )
     table = Table(catalog, copy=True)
     table.meta.clear()
     if "einstein_area" in table.colnames:
@@ -103,11 +107,14 @@ def read_challenge_folder(path, n: int | None = None, *, progress: bool = False)
     point, PSF and sky levels come from the FITS headers when they are there.
     """
     folder = Path(path)
-    band_folders = sorted((int(m.group(1)), p) for p in folder.glob("Band*")
-                          if p.is_dir() and (m := _BAND_FOLDER.match(p.name)))
+    band_folders = sorted(
+        (int(m.group(1)), p) for p in folder.glob("Band*") if p.is_dir() and (m := _BAND_FOLDER.match(p.name))
+    )
     if not band_folders:
-        raise FileNotFoundError(f"no Band<k> folders in {folder}: expected the lens-finding challenge layout "
-                                "Band1/image<SURVEY>_<BAND>-<ID>.fits (see write_challenge_folder)")
+        raise FileNotFoundError(
+            f"no Band<k> folders in {folder}: expected the lens-finding challenge layout "
+            "Band1/image<SURVEY>_<BAND>-<ID>.fits (see write_challenge_folder)"
+        )
     files, bands = [], []
     for _, band_folder in band_folders:
         matches = [m for p in band_folder.iterdir() if (m := _FILE_NAME.match(p.name))]
@@ -119,8 +126,10 @@ def read_challenge_folder(path, n: int | None = None, *, progress: bool = False)
     for (_, band_folder), band_files in zip(band_folders, files):
         if set(band_files) != set(ids):
             missing = sorted(set(ids).symmetric_difference(band_files))[:5]
-            raise ValueError(f"{band_folder} and {band_folders[0][1]} hold different IDs (e.g. {missing}); "
-                             "every band needs one image per object")
+            raise ValueError(
+                f"{band_folder} and {band_folders[0][1]} hold different IDs (e.g. {missing}); "
+                "every band needs one image per object"
+            )
     if n is not None:
         if n < 0:
             raise ValueError(f"n must be a non-negative number of objects, got {n}")

@@ -5,6 +5,7 @@ Exit codes (when several data sets fail, the highest code wins):
   3 download failed (network, dead link, server gone)   4 a file failed its SHA256 check on every attempt
   5 not enough disk space
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,31 +20,48 @@ from course_utils.data.mirror import MIRROR_ENV, mirror_location, write_mirror
 from course_utils.data.registry import Dataset, Registry, active_registry
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_DOWNLOAD, EXIT_INTEGRITY, EXIT_DISK = 0, 1, 2, 3, 4, 5
-EXIT_CODES = {UnknownDatasetError: EXIT_USAGE, DownloadError: EXIT_DOWNLOAD, IntegrityError: EXIT_INTEGRITY,
-              DiskSpaceError: EXIT_DISK}
+EXIT_CODES = {
+    UnknownDatasetError: EXIT_USAGE,
+    DownloadError: EXIT_DOWNLOAD,
+    IntegrityError: EXIT_INTEGRITY,
+    DiskSpaceError: EXIT_DISK,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help=f"cache folder (default: ${CACHE_ENV}, else the user cache folder)")
-    common.add_argument("--mirror", help=f"base URL or folder tried before the origin (default: ${MIRROR_ENV}; "
-                                         "'' for none)")
+    common.add_argument(
+        "--mirror", help=f"base URL or folder tried before the origin (default: ${MIRROR_ENV}; '' for none)"
+    )
     parser = argparse.ArgumentParser(
-        prog="data_fetch.py", description="Download, check and share the course's data sets.",
-        epilog=__doc__.split("\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="data_fetch.py",
+        description="Download, check and share the course's data sets.",
+        epilog=__doc__.split("\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("list", parents=[common], help="name, size, source and cache state of each data set")
     fetch_cmd = commands.add_parser("fetch", parents=[common], help="download and verify data sets")
     fetch_cmd.add_argument("names", nargs="*", metavar="NAME")
     fetch_cmd.add_argument("--all", action="store_true", help="every data set in the list")
-    fetch_cmd.add_argument("--attempts", type=int, default=DEFAULT_ATTEMPTS,
-                           help=f"tries per source after a bad hash or broken transfer (default {DEFAULT_ATTEMPTS})")
-    fetch_cmd.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                           help=f"seconds without an answer before giving up (default {DEFAULT_TIMEOUT:g})")
+    fetch_cmd.add_argument(
+        "--attempts",
+        type=int,
+        default=DEFAULT_ATTEMPTS,
+        help=f"tries per source after a bad hash or broken transfer (default {DEFAULT_ATTEMPTS})",
+    )
+    fetch_cmd.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds without an answer before giving up (default {DEFAULT_TIMEOUT:g})",
+    )
     verify_cmd = commands.add_parser("verify", parents=[common], help="check the SHA256 of cached files")
     verify_cmd.add_argument("names", nargs="*", metavar="NAME", help="default: every cached data set")
-    mirror_cmd = commands.add_parser("mirror", parents=[common],
-                                     help="copy the verified cache into a folder to serve to a room")
+    mirror_cmd = commands.add_parser(
+        "mirror", parents=[common], help="copy the verified cache into a folder to serve to a room"
+    )
     mirror_cmd.add_argument("folder", metavar="DIR")
     mirror_cmd.add_argument("names", nargs="*", metavar="NAME", help="default: every cached data set")
     return parser
@@ -88,15 +106,23 @@ def _list(registry: Registry, args) -> int:
 
 def _fetch(registry: Registry, args) -> int:
     if args.all == bool(args.names):
-        print("error: name the data sets to fetch, or pass --all (not both). "
-              f"Known: {', '.join(registry.names())}", file=sys.stderr)
+        print(
+            f"error: name the data sets to fetch, or pass --all (not both). Known: {', '.join(registry.names())}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     datasets = list(registry) if args.all else _chosen(registry, args.names)
     codes = []
     for dataset in datasets:
         try:
-            path = fetch(dataset.name, data_home=args.data_dir, mirror=args.mirror, registry=registry,
-                         attempts=args.attempts, timeout=args.timeout)
+            path = fetch(
+                dataset.name,
+                data_home=args.data_dir,
+                mirror=args.mirror,
+                registry=registry,
+                attempts=args.attempts,
+                timeout=args.timeout,
+            )
         except DataError as exc:
             print(f"\n{dataset.name}: FAILED\n{exc}\n", file=sys.stderr)
             codes.append(EXIT_CODES.get(type(exc), EXIT_DOWNLOAD))
@@ -104,8 +130,10 @@ def _fetch(registry: Registry, args) -> int:
         print(f"{dataset.name}: ready, SHA256 verified: {path}")
     failed = len(codes)
     if failed:
-        print(f"{len(datasets) - failed} of {len(datasets)} data sets ready; {failed} failed (see above).",
-              file=sys.stderr)
+        print(
+            f"{len(datasets) - failed} of {len(datasets)} data sets ready; {failed} failed (see above).",
+            file=sys.stderr,
+        )
     return max(codes, default=EXIT_OK)
 
 
@@ -123,11 +151,15 @@ def _verify(registry: Registry, args) -> int:
             print(f"{dataset.name}: ok, {state.detail}: {state.path}")
             continue
         problems += 1
-        print(f"{dataset.name}: {state.status.upper()}, {state.detail}: {state.path}\n"
-              f"    fix: python data_fetch.py fetch {dataset.name}   (replaces the bad copy)")
+        print(
+            f"{dataset.name}: {state.status.upper()}, {state.detail}: {state.path}\n"
+            f"    fix: python data_fetch.py fetch {dataset.name}   (replaces the bad copy)"
+        )
     if checked == 0:
-        print(f"Nothing to verify: {cache_dir(args.data_dir)} has none of the data sets yet. "
-              "Run `python data_fetch.py fetch NAME` (or --all) first.")
+        print(
+            f"Nothing to verify: {cache_dir(args.data_dir)} has none of the data sets yet. "
+            "Run `python data_fetch.py fetch NAME` (or --all) first."
+        )
         return EXIT_PROBLEMS
     return EXIT_PROBLEMS if problems else EXIT_OK
 
@@ -145,12 +177,14 @@ def _mirror(registry: Registry, args) -> int:
     if present == 0:
         print("Nothing was copied: fetch the data sets first (`python data_fetch.py fetch --all`).")
         return EXIT_PROBLEMS
-    print(f"\nMirror ready in {args.folder}. Serve it to the room with:\n"
-          f"    cd {args.folder} && python -m http.server 8000\n"
-          "and have everyone set, before starting Python (or in a notebook with %env):\n"
-          f"    {MIRROR_ENV}=http://<this machine's IP address>:8000\n"
-          "(find the address with `hostname -I` on Linux, `ipconfig getifaddr en0` on macOS). "
-          "Anyone can check the copies with `sha256sum -c SHA256SUMS`.")
+    print(
+        f"\nMirror ready in {args.folder}. Serve it to the room with:\n"
+        f"    cd {args.folder} && python -m http.server 8000\n"
+        "and have everyone set, before starting Python (or in a notebook with %env):\n"
+        f"    {MIRROR_ENV}=http://<this machine's IP address>:8000\n"
+        "(find the address with `hostname -I` on Linux, `ipconfig getifaddr en0` on macOS). "
+        "Anyone can check the copies with `sha256sum -c SHA256SUMS`."
+    )
     return EXIT_PROBLEMS if problems else EXIT_OK
 
 

@@ -8,6 +8,7 @@ download is never used (a broken transfer starts again from the beginning). A se
 registry entry names a Zenodo record, a download from the origin is also checked against the md5 and
 size the record publishes, so a mistyped registry hash is caught, and the message says which disagrees.
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -37,9 +38,11 @@ RATE_LIMIT_WAIT = 10.0  # seconds before retrying a rate-limited source that gav
 MAX_RETRY_AFTER = 120.0  # longest wait (s) a server may ask for; a longer one ends the attempts at once
 CHUNK_BYTES = 1 << 20
 USER_AGENT = "course-utils (deep learning for astronomy course; pooch)"
-RATE_LIMIT_ADVICE = ("the server limits how many downloads it serves per minute (Zenodo: about 100 requests "
-                     "a minute), e.g. when a whole class downloads at once: fetch once and share a mirror "
-                     f"({MIRROR_ENV}; docs/instructor-guide.md)")
+RATE_LIMIT_ADVICE = (
+    "the server limits how many downloads it serves per minute (Zenodo: about 100 requests "
+    "a minute), e.g. when a whole class downloads at once: fetch once and share a mirror "
+    f"({MIRROR_ENV}; docs/instructor-guide.md)"
+)
 
 
 @dataclass(frozen=True)
@@ -61,9 +64,16 @@ class _Failure:
     attempts: int
 
 
-def fetch(name: str, *, data_home: str | os.PathLike | None = None, mirror: str | os.PathLike | None = None,
-          registry: Registry | None = None, progressbar: bool = True,
-          attempts: int = DEFAULT_ATTEMPTS, timeout: float = DEFAULT_TIMEOUT) -> Path:
+def fetch(
+    name: str,
+    *,
+    data_home: str | os.PathLike | None = None,
+    mirror: str | os.PathLike | None = None,
+    registry: Registry | None = None,
+    progressbar: bool = True,
+    attempts: int = DEFAULT_ATTEMPTS,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Path:
     """Return the cached, SHA256-verified file of data set ``name``, downloading it if needed.
 
     A cached copy with the wrong hash is removed and downloaded again. Sources are tried in order:
@@ -87,8 +97,7 @@ def fetch(name: str, *, data_home: str | os.PathLike | None = None, mirror: str 
     _prepare_folder(dataset, path.parent)
     failures = []
     for label, source in _sources(dataset, mirror):
-        failure = _try_source(dataset, label, source, path, attempts=attempts, timeout=timeout,
-                              progressbar=progressbar)
+        failure = _try_source(dataset, label, source, path, attempts=attempts, timeout=timeout, progressbar=progressbar)
         if failure is None:
             return path
         failures.append(failure)
@@ -107,17 +116,21 @@ def _prepare_folder(dataset: Dataset, folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DataError(f"Cannot create the data folder {folder} ({exc.strerror}). "
-                        "Set COURSE_DATA_DIR to a folder you can write to.") from exc
+        raise DataError(
+            f"Cannot create the data folder {folder} ({exc.strerror}). "
+            "Set COURSE_DATA_DIR to a folder you can write to."
+        ) from exc
     free = shutil.disk_usage(folder).free
     if free < dataset.size:
         raise DiskSpaceError(
             f"{dataset.name} needs {_size(dataset.size)} but {folder} has only {_size(free)} free. "
-            "Free some space, or set COURSE_DATA_DIR to a folder on a bigger disk.")
+            "Free some space, or set COURSE_DATA_DIR to a folder on a bigger disk."
+        )
 
 
-def _try_source(dataset: Dataset, label: str, source: str, path: Path, *, attempts: int, timeout: float,
-                progressbar: bool) -> _Failure | None:
+def _try_source(
+    dataset: Dataset, label: str, source: str, path: Path, *, attempts: int, timeout: float, progressbar: bool
+) -> _Failure | None:
     """Up to ``attempts`` downloads from one source; None on success, else why it failed.
 
     From the origin, once a file has arrived, the Zenodo record (when the entry names one) is read and
@@ -127,8 +140,9 @@ def _try_source(dataset: Dataset, label: str, source: str, path: Path, *, attemp
     failure, published, asked = None, None, False
     cross_check = label == "origin" and dataset.zenodo_record is not None
     for attempt in range(1, attempts + 1):
-        problem, digests = _download_once(dataset, label, source, path, timeout=timeout, progressbar=progressbar,
-                                          digests=cross_check)
+        problem, digests = _download_once(
+            dataset, label, source, path, timeout=timeout, progressbar=progressbar, digests=cross_check
+        )
         if digests:
             if not asked:
                 published, asked = _second_source(dataset, timeout), True
@@ -138,27 +152,40 @@ def _try_source(dataset: Dataset, label: str, source: str, path: Path, *, attemp
             return None
         failure = _Failure(label, source, problem, attempt)
         if problem.wait is not None and problem.wait > MAX_RETRY_AFTER:
-            failure = _Failure(label, source, _Problem(
-                f"{problem.reason}; it asks to wait {problem.wait:g} s, longer than the {MAX_RETRY_AFTER:g} s "
-                f"this waits: try again in {problem.wait / 60:.0f} min", False, rate_limited=True), attempt)
+            failure = _Failure(
+                label,
+                source,
+                _Problem(
+                    f"{problem.reason}; it asks to wait {problem.wait:g} s, longer than the {MAX_RETRY_AFTER:g} s "
+                    f"this waits: try again in {problem.wait / 60:.0f} min",
+                    False,
+                    rate_limited=True,
+                ),
+                attempt,
+            )
             break
         if not problem.may_pass or attempt == attempts:
             break
         if problem.rate_limited:
             wait = problem.wait if problem.wait is not None else RATE_LIMIT_WAIT * attempt
             because = "as it asks (Retry-After)" if problem.wait is not None else "(it gave no Retry-After)"
-            _say(f"{dataset.filename} from the {label}: {problem.reason}; {RATE_LIMIT_ADVICE}. "
-                 f"Waiting {wait:g} s {because}, then attempt {attempt + 1} of {attempts}.")
+            _say(
+                f"{dataset.filename} from the {label}: {problem.reason}; {RATE_LIMIT_ADVICE}. "
+                f"Waiting {wait:g} s {because}, then attempt {attempt + 1} of {attempts}."
+            )
         else:
             wait = RETRY_WAIT * attempt
-            _say(f"{dataset.filename} from the {label}: attempt {attempt} of {attempts} failed ({problem.reason}); "
-                 f"trying again in {wait:g} s.")
+            _say(
+                f"{dataset.filename} from the {label}: attempt {attempt} of {attempts} failed ({problem.reason}); "
+                f"trying again in {wait:g} s."
+            )
         time.sleep(wait)
     return failure
 
 
-def _download_once(dataset: Dataset, label: str, source: str, path: Path, *, timeout: float,
-                   progressbar: bool, digests: bool) -> tuple[_Problem | None, dict[str, str] | None]:
+def _download_once(
+    dataset: Dataset, label: str, source: str, path: Path, *, timeout: float, progressbar: bool, digests: bool
+) -> tuple[_Problem | None, dict[str, str] | None]:
     """One verified transfer into the cache: (None or why it failed, and with ``digests`` the md5 and
     SHA256 of what arrived, None when nothing arrived)."""
     bar = LazyProgressBar(f"{dataset.filename} ({label})") if progressbar else None
@@ -166,8 +193,13 @@ def _download_once(dataset: Dataset, label: str, source: str, path: Path, *, tim
     recorder = Digests(downloader) if digests else None
     try:
         with _quiet_pooch():
-            pooch.retrieve(source, known_hash=f"sha256:{dataset.sha256}", fname=path.name, path=path.parent,
-                           downloader=recorder or downloader)
+            pooch.retrieve(
+                source,
+                known_hash=f"sha256:{dataset.sha256}",
+                fname=path.name,
+                path=path.parent,
+                downloader=recorder or downloader,
+            )
         return None, recorder and recorder.digests
     except Exception as exc:  # noqa: BLE001 - _explain names each failure or re-raises it
         return _explain(exc, timeout, dataset), recorder and recorder.digests
@@ -213,13 +245,16 @@ def _second_source(dataset: Dataset, timeout: float) -> PublishedFile | None:
     try:
         return published_file(dataset, timeout=timeout)
     except (requests.RequestException, ValueError, LookupError) as exc:
-        _say(f"Could not read Zenodo record {dataset.zenodo_record} to cross-check {dataset.filename} "
-             f"({_short(exc)}): relying on the registry's SHA256 alone.")
+        _say(
+            f"Could not read Zenodo record {dataset.zenodo_record} to cross-check {dataset.filename} "
+            f"({_short(exc)}): relying on the registry's SHA256 alone."
+        )
         return None
 
 
-def _compare(dataset: Dataset, published: PublishedFile, digests: dict[str, str], path: Path, *,
-             sha256_ok: bool) -> None:
+def _compare(
+    dataset: Dataset, published: PublishedFile, digests: dict[str, str], path: Path, *, sha256_ok: bool
+) -> None:
     """Raise IntegrityError when the registry and the record disagree about the file that arrived.
 
     Both agree: nothing. Neither matches: a corrupted transfer, left to the retries.
@@ -227,34 +262,54 @@ def _compare(dataset: Dataset, published: PublishedFile, digests: dict[str, str]
     record_ok = digests["md5"] == published.md5
     if sha256_ok and not record_ok:
         path.unlink(missing_ok=True)
-        raise _disagreement(dataset, published, f"the file matches the registry's SHA256 but not the md5 "
-                                                f"the record publishes ({published.md5}; it has md5 "
-                                                f"{digests['md5']}): the record changed, or the registry "
-                                                "names another file. The file was not kept")
+        raise _disagreement(
+            dataset,
+            published,
+            f"the file matches the registry's SHA256 but not the md5 "
+            f"the record publishes ({published.md5}; it has md5 "
+            f"{digests['md5']}): the record changed, or the registry "
+            "names another file. The file was not kept",
+        )
     if record_ok and not sha256_ok:
-        raise _disagreement(dataset, published, f"the file matches the record's md5 ({published.md5}) but not "
-                                                f"the registry's SHA256 ({dataset.sha256}; it has SHA256 "
-                                                f"{digests['sha256']}): the registry's hash is wrong")
+        raise _disagreement(
+            dataset,
+            published,
+            f"the file matches the record's md5 ({published.md5}) but not "
+            f"the registry's SHA256 ({dataset.sha256}; it has SHA256 "
+            f"{digests['sha256']}): the registry's hash is wrong",
+        )
     if record_ok and published.size and published.size != dataset.size:
         if dataset.exact_size:
             path.unlink(missing_ok=True)
-            raise _disagreement(dataset, published, f"the registry says {dataset.size:,} bytes, the record "
-                                                    f"publishes {published.size:,}: the registry's size is wrong")
-        _say(f"{dataset.filename}: {published.where} publishes its exact size, {published.size:,} bytes; the "
-             f"registry's {dataset.size:,} is approximate (maintainers: set size={published.size}, exact_size=True).")
+            raise _disagreement(
+                dataset,
+                published,
+                f"the registry says {dataset.size:,} bytes, the record "
+                f"publishes {published.size:,}: the registry's size is wrong",
+            )
+        _say(
+            f"{dataset.filename}: {published.where} publishes its exact size, {published.size:,} bytes; the "
+            f"registry's {dataset.size:,} is approximate (maintainers: set size={published.size}, exact_size=True)."
+        )
 
 
 def _disagreement(dataset: Dataset, published: PublishedFile, what: str) -> IntegrityError:
     summary = f"the registry and {published.where} disagree about {dataset.filename}: {what}"
     return IntegrityError(
         f"{dataset.name}: {summary}.\nNothing was downloaded again (retrying cannot fix this). "
-        "Tell the course maintainers; the registry entry is in course_utils/data/registry.py.", summary=summary)
+        "Tell the course maintainers; the registry entry is in course_utils/data/registry.py.",
+        summary=summary,
+    )
 
 
 def _downloader(source: str, bar, timeout: float):
     if is_url(source):
-        return pooch.HTTPDownloader(progressbar=bar if bar is not None else False, chunk_size=CHUNK_BYTES,
-                                    timeout=timeout, headers={"User-Agent": USER_AGENT})
+        return pooch.HTTPDownloader(
+            progressbar=bar if bar is not None else False,
+            chunk_size=CHUNK_BYTES,
+            timeout=timeout,
+            headers={"User-Agent": USER_AGENT},
+        )
     return FolderCopy(bar)
 
 
@@ -314,8 +369,9 @@ def _explain(exc: Exception, timeout: float, dataset: Dataset) -> _Problem:
     import requests
 
     if isinstance(exc, ValueError):  # pooch's hash check
-        return _Problem("the file arrived with the wrong SHA256: corrupted or cut short on the way", True,
-                        bad_hash=True)
+        return _Problem(
+            "the file arrived with the wrong SHA256: corrupted or cut short on the way", True, bad_hash=True
+        )
     if isinstance(exc, requests.HTTPError):
         response = exc.response
         status = response.status_code if response is not None else 0
@@ -324,8 +380,7 @@ def _explain(exc: Exception, timeout: float, dataset: Dataset) -> _Problem:
         if status in (429, 503):
             wait = retry_after(response.headers.get("Retry-After")) if response is not None else None
             what = "Too Many Requests" if status == 429 else "Service Unavailable"
-            return _Problem(f"HTTP {status} ({what}): the server is rate-limiting", True, wait=wait,
-                            rate_limited=True)
+            return _Problem(f"HTTP {status} ({what}): the server is rate-limiting", True, wait=wait, rate_limited=True)
         return _Problem(f"HTTP {status} from the server", status >= 500)
     if isinstance(exc, requests.ConnectTimeout):
         return _Problem(f"no answer within {timeout:g} s (no network, or the host is down)", False)
@@ -343,8 +398,10 @@ def _explain(exc: Exception, timeout: float, dataset: Dataset) -> _Problem:
     if isinstance(exc, FileNotFoundError):
         return _Problem(f"not in the mirror folder ({exc.filename})", False)
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        raise DiskSpaceError(f"The disk filled up while downloading {dataset.name} ({_size(dataset.size)}). "
-                             "Free some space, or set COURSE_DATA_DIR to a folder on a bigger disk.") from exc
+        raise DiskSpaceError(
+            f"The disk filled up while downloading {dataset.name} ({_size(dataset.size)}). "
+            "Free some space, or set COURSE_DATA_DIR to a folder on a bigger disk."
+        ) from exc
     raise exc
 
 
@@ -363,8 +420,10 @@ def retry_after(value: str | None) -> float | None:
 
 
 def _final_error(dataset: Dataset, path: Path, failures: list[_Failure]) -> DataError:
-    lines = [f"  - {f.label} {f.source}: {f.problem.reason}"
-             + (f" ({f.attempts} attempts)" if f.attempts > 1 else "") for f in failures]
+    lines = [
+        f"  - {f.label} {f.source}: {f.problem.reason}" + (f" ({f.attempts} attempts)" if f.attempts > 1 else "")
+        for f in failures
+    ]
     tried = "\n".join(lines)
     if any(f.problem.bad_hash for f in failures):
         return IntegrityError(
@@ -372,16 +431,19 @@ def _final_error(dataset: Dataset, path: Path, failures: list[_Failure]) -> Data
             f"{tried}\n"
             "What to do: run the command again later or on another network; if the room has a mirror, set "
             f"{MIRROR_ENV} to it. If it keeps failing, the file at the source has changed: tell the course "
-            "maintainers (the expected SHA256 is in course_utils/data/registry.py).", summary=tried)
+            "maintainers (the expected SHA256 is in course_utils/data/registry.py).",
+            summary=tried,
+        )
     limited = [f"  - {RATE_LIMIT_ADVICE}\n"] if any(f.problem.rate_limited for f in failures) else []
     return DownloadError(
         f"Could not download {dataset.name} ({dataset.filename}, {_size(dataset.size)}):\n{tried}\n"
-        "What to do:\n" + "".join(limited) +
-        f"  - check the network: can this machine open {dataset.url} ?\n"
+        "What to do:\n" + "".join(limited) + f"  - check the network: can this machine open {dataset.url} ?\n"
         f"  - in a room with a local mirror, set {MIRROR_ENV}=http://HOST:8000 (ask the teaching assistants)\n"
         f"  - or copy {dataset.filename} from someone who has it to {path} and run "
         f"`python data_fetch.py verify {dataset.name}`\n"
-        f"Then run `python data_fetch.py fetch {dataset.name}` again.", summary=tried)
+        f"Then run `python data_fetch.py fetch {dataset.name}` again.",
+        summary=tried,
+    )
 
 
 def _short(exc: Exception) -> str:

@@ -2,6 +2,7 @@
 
 The command line turns each kind into its own exit code (see ``course_utils.data.cli``).
 """
+
 from __future__ import annotations
 
 

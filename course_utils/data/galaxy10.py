@@ -7,6 +7,7 @@ The HDF5 files hold ``images`` (N, H, W, 3) uint8 and ``ans`` (N,) class numbers
 asked for are read (h5py slices with sorted indices, a chunk at a time), so a subset of the 2.5 GB
 DECaLS file never brings the whole file into memory.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,9 +28,15 @@ MEMORY_LIMIT_BYTES = 2 * 1024**3  # largest image array returned; float32 copies
 READ_CHUNK = 128  # images read from the file (and resized) at a time
 
 
-def real_galaxy10(variant: str = "sdss", *, n: int | None = None, size: int | None = None,
-                  data_home: str | os.PathLike | None = None, offline: bool | None = None,
-                  seed: int = 0) -> tuple[Bunch | None, str]:
+def real_galaxy10(
+    variant: str = "sdss",
+    *,
+    n: int | None = None,
+    size: int | None = None,
+    data_home: str | os.PathLike | None = None,
+    offline: bool | None = None,
+    seed: int = 0,
+) -> tuple[Bunch | None, str]:
     """Galaxy10 images and classes from the verified file, or (None, why there are none).
 
     variant: "sdss" (21,785 images of 69x69) or "decals" (17,736 of 256x256).
@@ -51,8 +58,7 @@ def real_galaxy10(variant: str = "sdss", *, n: int | None = None, size: int | No
     if size is not None and size != native:
         details.append(f"resized {native}->{size} px")
     source = describe_real(TITLES[variant], DATASET_NAMES[variant], path) + ": " + ", ".join(details)
-    return Bunch(images=images, labels=labels, class_names=GALAXY10_CLASSES[variant], source=source,
-                 is_real=True), ""
+    return Bunch(images=images, labels=labels, class_names=GALAXY10_CLASSES[variant], source=source, is_real=True), ""
 
 
 def _check_request(variant: str, *, n: int | None, size: int | None) -> None:
@@ -64,8 +70,9 @@ def _check_request(variant: str, *, n: int | None, size: int | None) -> None:
             raise ValueError(f"{label} must be a positive integer or None, got {value!r}.")
 
 
-def read_galaxy10_file(path: str | os.PathLike, *, n: int | None = None, size: int | None = None,
-                       seed: int = 0) -> tuple[np.ndarray, np.ndarray, str]:
+def read_galaxy10_file(
+    path: str | os.PathLike, *, n: int | None = None, size: int | None = None, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, str]:
     """Read images uint8 (N, S, S, 3) and labels int64 (N,) from a Galaxy10 HDF5 file, lazily.
 
     With n, a seeded random subset is read in sorted index order, one slice per image, a chunk of
@@ -92,18 +99,19 @@ def read_galaxy10_file(path: str | os.PathLike, *, n: int | None = None, size: i
         if out_bytes > MEMORY_LIMIT_BYTES:
             raise ValueError(
                 f"{len(wanted):,} images of {side}x{side} would take {out_bytes / 1e9:.1f} GB of memory. "
-                f"Ask for fewer or smaller images, e.g. n=5000 or size=64.")
+                f"Ask for fewer or smaller images, e.g. n=5000 or size=64."
+            )
         order = np.argsort(wanted, kind="stable")
         sorted_index = wanted[order]
         labels = answers[...].astype(np.int64)[wanted]
         out = np.empty((len(wanted), side, side, channels), dtype=np.uint8)
         for start in range(0, len(wanted), READ_CHUNK):
-            block = sorted_index[start:start + READ_CHUNK]
+            block = sorted_index[start : start + READ_CHUNK]
             if n is None:
-                batch = images[block[0]:block[-1] + 1]
+                batch = images[block[0] : block[-1] + 1]
             else:  # one slice per image: h5py's list indexing is ~50x slower on chunked files
-                batch = np.concatenate([images[i:i + 1] for i in block.tolist()])
-            out[order[start:start + READ_CHUNK]] = resize_images(batch, side)
+                batch = np.concatenate([images[i : i + 1] for i in block.tolist()])
+            out[order[start : start + READ_CHUNK]] = resize_images(batch, side)
     return out, labels, chosen
 
 

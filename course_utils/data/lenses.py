@@ -4,6 +4,7 @@ There is no single public download for the challenge data, so nothing is fetched
 folder (or its .zip / .tar.gz archive, extracted safely into the cache) you were given. ``real_lenses``
 reads it or says why there is nothing to read; ``course_utils.loaders`` simulates lenses then.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,12 +21,19 @@ if TYPE_CHECKING:
     from sklearn.utils import Bunch
 
 LENS_DATA_ENV = "COURSE_LENS_DATA"  # a challenge-layout folder or archive the labs evaluate on, if set
-HOW_TO_GET_REAL = ("pass path= a folder (or .zip/.tar.gz) laid out like the lens-finding challenge data "
-                   "(FITS stamps plus a CSV catalog), e.g. load_lenses('data/lenses').")
+HOW_TO_GET_REAL = (
+    "pass path= a folder (or .zip/.tar.gz) laid out like the lens-finding challenge data "
+    "(FITS stamps plus a CSV catalog), e.g. load_lenses('data/lenses')."
+)
 
 
-def real_lenses(path: str | os.PathLike | None = None, *, n: int | None = None, offline: bool | None = None,
-                data_home: str | os.PathLike | None = None) -> tuple[Bunch | None, str]:
+def real_lenses(
+    path: str | os.PathLike | None = None,
+    *,
+    n: int | None = None,
+    offline: bool | None = None,
+    data_home: str | os.PathLike | None = None,
+) -> tuple[Bunch | None, str]:
     """Lens-finding stamps read from ``path``, or (None, why there are none to read).
 
     path: a challenge-layout folder, or an archive of one (extracted safely, once, into the cache folder).
@@ -65,14 +73,16 @@ def match_stamps(lenses: Bunch, bands, size: int) -> np.ndarray:
     have = [band.lower() for band in lenses.bands]
     missing = [band for band in bands if band.lower() not in have]
     if missing:
-        raise ValueError(f"the stamps have bands {tuple(lenses.bands)}, not {missing}: a network trained on "
-                         f"{tuple(bands)} needs all of them.")
+        raise ValueError(
+            f"the stamps have bands {tuple(lenses.bands)}, not {missing}: a network trained on "
+            f"{tuple(bands)} needs all of them."
+        )
     height, width = lenses.images.shape[1:3]
     if min(height, width) < size:
         raise ValueError(f"the stamps are {height}x{width} pixels, smaller than the {size}x{size} the network takes.")
     top, left = (height - size) // 2, (width - size) // 2
     channels = [have.index(band.lower()) for band in bands]
-    return np.ascontiguousarray(lenses.images[:, top:top + size, left:left + size][..., channels], dtype=np.float32)
+    return np.ascontiguousarray(lenses.images[:, top : top + size, left : left + size][..., channels], dtype=np.float32)
 
 
 def read_lens_folder(path: Path, *, n: int | None = None, data_home: str | os.PathLike | None = None) -> Bunch:
@@ -82,8 +92,9 @@ def read_lens_folder(path: Path, *, n: int | None = None, data_home: str | os.Pa
     from course_utils.data.challenge_io import read_challenge_folder
 
     if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist. {HOW_TO_GET_REAL} "
-                                "Or call load_lenses() with no path to use simulated lenses.")
+        raise FileNotFoundError(
+            f"{path} does not exist. {HOW_TO_GET_REAL} Or call load_lenses() with no path to use simulated lenses."
+        )
     folder = path
     if path.is_file():
         if not is_archive(path):
@@ -96,8 +107,13 @@ def read_lens_folder(path: Path, *, n: int | None = None, data_home: str | os.Pa
             folder = entries[0]
     images, catalog = read_challenge_folder(folder, n=n)
     where = f"{display_path(path)} (extracted to {display_path(folder)})" if folder != path else display_path(path)
-    return Bunch(images=np.asarray(images, dtype=np.float32), catalog=catalog, bands=bands_of(catalog),
-                 source=f"lens stamps from {where}: {len(images):,} images", is_real=True)
+    return Bunch(
+        images=np.asarray(images, dtype=np.float32),
+        catalog=catalog,
+        bands=bands_of(catalog),
+        source=f"lens stamps from {where}: {len(images):,} images",
+        is_real=True,
+    )
 
 
 def bands_of(catalog) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ A school with poor Wi-Fi fetches once, writes a mirror folder with ``write_mirro
 ``data_fetch.py mirror DIR`` command), serves it with ``python -m http.server``, and every student
 sets COURSE_DATA_MIRROR to that address: downloads then try the mirror before the origin.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,7 +29,7 @@ def mirror_location(mirror: str | os.PathLike | None = None) -> str | None:
     location = os.environ.get(MIRROR_ENV, "") if mirror is None else os.fspath(mirror)
     location = location.strip()
     if location.lower().startswith("file://"):
-        location = location[len("file://"):]
+        location = location[len("file://") :]
     return location or None
 
 
@@ -52,8 +53,9 @@ class MirrorResult:
     detail: str = ""
 
 
-def write_mirror(folder: str | os.PathLike, datasets: list[Dataset], *,
-                 data_home: str | os.PathLike | None = None) -> list[MirrorResult]:
+def write_mirror(
+    folder: str | os.PathLike, datasets: list[Dataset], *, data_home: str | os.PathLike | None = None
+) -> list[MirrorResult]:
     """Copy each verified cached file into ``folder`` and write a SHA256SUMS file there.
 
     A data set that is not cached or fails its hash is skipped (with the reason); nothing
@@ -65,13 +67,19 @@ def write_mirror(folder: str | os.PathLike, datasets: list[Dataset], *,
     for dataset in datasets:
         source = check_file(dataset, cached_path(dataset, data_home))
         if source.status == "missing":
-            results.append(MirrorResult(dataset, "not cached", f"fetch it first: python data_fetch.py fetch "
-                                                               f"{dataset.name}"))
+            results.append(
+                MirrorResult(dataset, "not cached", f"fetch it first: python data_fetch.py fetch {dataset.name}")
+            )
             continue
         if not source.ok:
-            results.append(MirrorResult(dataset, "skipped",
-                                        f"the cached copy is {source.status}: {source.detail}; "
-                                        f"repair it with python data_fetch.py fetch {dataset.name}"))
+            results.append(
+                MirrorResult(
+                    dataset,
+                    "skipped",
+                    f"the cached copy is {source.status}: {source.detail}; "
+                    f"repair it with python data_fetch.py fetch {dataset.name}",
+                )
+            )
             continue
         target = folder / dataset.filename
         if check_file(dataset, target).ok:
@@ -91,7 +99,9 @@ def _write_checksums(folder: Path, datasets: list[Dataset]) -> None:
     existing = folder / CHECKSUM_FILE
     if existing.is_file():  # keep entries for files this call did not touch
         names = {d.filename for d in datasets}
-        lines += [line if line.endswith("\n") else line + "\n"
-                  for line in existing.read_text().splitlines(keepends=True)
-                  if line.strip() and line.split()[-1] not in names]
+        lines += [
+            line if line.endswith("\n") else line + "\n"
+            for line in existing.read_text().splitlines(keepends=True)
+            if line.strip() and line.split()[-1] not in names
+        ]
     existing.write_text("".join(sorted(lines, key=lambda line: line.split()[-1])))

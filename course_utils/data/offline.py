@@ -4,6 +4,7 @@ Each loader asks ``real_file`` for its verified file. When that is impossible (o
 COURSE_OFFLINE=1, or no source answered) the loader uses its embedded default and calls
 ``announce_stand_in``, which prints what was used, why, and how to get the real data.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,11 +51,17 @@ def describe_real(title: str, name: str, path: Path) -> str:
 
 def announce_stand_in(title: str, used: str, why: str, fetch_name: str | None, extra: str = "") -> None:
     """Print a framed message: a stand-in replaces the real data set, why, and how to get the real one."""
-    how = (f"python data_fetch.py fetch {fetch_name}   (or set {MIRROR_ENV} to the room's mirror)"
-           if fetch_name else extra)
+    how = (
+        f"python data_fetch.py fetch {fetch_name}   (or set {MIRROR_ENV} to the room's mirror)" if fetch_name else extra
+    )
     rule = "=" * 78
-    lines = [rule, f"{title}: using a STAND-IN, not the real data set.",
-             f"  Used: {used}", f"  Why:  {why}", f"  Real data: {how}"]
+    lines = [
+        rule,
+        f"{title}: using a STAND-IN, not the real data set.",
+        f"  Used: {used}",
+        f"  Why:  {why}",
+        f"  Real data: {how}",
+    ]
     if fetch_name and extra:
         lines.append(f"  Note: {extra}")
     print("\n".join(lines + [rule]), flush=True)

@@ -13,6 +13,7 @@ Fluxes (FLUXCAL, zero point 27.5, negative after difference imaging) become asin
 1999), defined for any flux, with a softening of each object's median flux error in each band, so the lab's
 code is the same for the real and the simulated light curves.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,13 @@ if TYPE_CHECKING:
 ZERO_POINT = 27.5
 
 
-def real_plasticc(*, n: int | None = None, offline: bool | None = None, data_home: str | os.PathLike | None = None,
-                  timeout: float = 60.0) -> tuple[Bunch | None, str]:
+def real_plasticc(
+    *,
+    n: int | None = None,
+    offline: bool | None = None,
+    data_home: str | os.PathLike | None = None,
+    timeout: float = 60.0,
+) -> tuple[Bunch | None, str]:
     """PLAsTiCC's training light curves as padded arrays (see ``read_plasticc``), or (None, why there are none).
 
     n: the first n objects (None: all). None when offline=True, COURSE_OFFLINE=1 (with offline=None) or when
@@ -66,12 +72,15 @@ def fetch_published(filename: str, *, data_home=None, timeout: float = 60.0) -> 
     except ValueError as error:  # an answer, but not a record: treated like no answer
         raise OSError(f"Zenodo record {record}: {error}") from error
     if filename not in published or published[filename].url is None:
-        raise OSError(f"Zenodo record {record} has no file {filename!r} with a checksum and an address "
-                      f"(it has {', '.join(published) or 'none'}).")
+        raise OSError(
+            f"Zenodo record {record} has no file {filename!r} with a checksum and an address "
+            f"(it has {', '.join(published) or 'none'})."
+        )
     entry = published[filename]
     folder = cache_dir(data_home) / "plasticc"
-    return Path(pooch.retrieve(entry.url, known_hash=f"md5:{entry.md5}", fname=filename, path=folder,
-                               progressbar=False))
+    return Path(
+        pooch.retrieve(entry.url, known_hash=f"md5:{entry.md5}", fname=filename, path=folder, progressbar=False)
+    )
 
 
 def read_plasticc(metadata_path, lightcurves_path, *, n: int | None = None) -> Bunch:
@@ -89,9 +98,10 @@ def read_plasticc(metadata_path, lightcurves_path, *, n: int | None = None) -> B
 
     meta = Table.read(metadata_path, format="ascii.csv", fast_reader=True)
     points = Table.read(lightcurves_path, format="ascii.csv", fast_reader=True)
-    for table, columns, what in ((meta, ("object_id", "target"), "metadata"),
-                                 (points, ("object_id", "mjd", "passband", "flux", "flux_err", "detected_bandwise"),
-                                  "light curves")):
+    for table, columns, what in (
+        (meta, ("object_id", "target"), "metadata"),
+        (points, ("object_id", "mjd", "passband", "flux", "flux_err", "detected_bandwise"), "light curves"),
+    ):
         missing = [c for c in columns if c not in table.colnames]
         if missing:
             raise ValueError(f"the PLAsTiCC {what} file lacks the columns {missing}: is it the training set's?")
@@ -125,10 +135,16 @@ def read_plasticc(metadata_path, lightcurves_path, *, n: int | None = None) -> B
     label = np.searchsorted(targets, np.asarray(meta["target"]))
     meta["class"] = [PLASTICC_CLASSES[t] for t in np.asarray(meta["target"])]
     meta["n_epochs"] = count
-    return Bunch(**out, mask=mask, label=label, class_names=tuple(PLASTICC_CLASSES[t] for t in targets),
-                 class_weights=np.array([PLASTICC_WEIGHTS.get(t, 1.0) for t in targets]), catalog=meta,
-                 source=f"PLAsTiCC training set ({len(ids):,} objects) from {display_path(Path(lightcurves_path).parent)}",
-                 is_real=True)
+    return Bunch(
+        **out,
+        mask=mask,
+        label=label,
+        class_names=tuple(PLASTICC_CLASSES[t] for t in targets),
+        class_weights=np.array([PLASTICC_WEIGHTS.get(t, 1.0) for t in targets]),
+        catalog=meta,
+        source=f"PLAsTiCC training set ({len(ids):,} objects) from {display_path(Path(lightcurves_path).parent)}",
+        is_real=True,
+    )
 
 
 def asinh_magnitudes(row, band, flux, flux_err, n_objects):

@@ -6,6 +6,7 @@ A registry file named by $COURSE_DATA_REGISTRY (JSON: name -> url, sha256, size,
 adds entries in every process that reads it, notebook kernels included (``active_registry``): CI
 rehearses the real-data path with it, and a school can name files of its own.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -75,7 +76,8 @@ class Registry:
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise UnknownDatasetError(
                 f"Unknown data set {name!r}.{hint} Known: {', '.join(self.names()) or 'none'} "
-                "(see `python data_fetch.py list`).") from None
+                "(see `python data_fetch.py list`)."
+            ) from None
 
     def names(self) -> list[str]:
         return list(self._entries)
@@ -148,18 +150,22 @@ def active_registry() -> Registry:
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise DataError(f"{REGISTRY_ENV}={path} is not a readable JSON registry file ({exc}). "
-                        f"Fix the file, or unset {REGISTRY_ENV} to use the course's own registry.") from exc
+        raise DataError(
+            f"{REGISTRY_ENV}={path} is not a readable JSON registry file ({exc}). "
+            f"Fix the file, or unset {REGISTRY_ENV} to use the course's own registry."
+        ) from exc
     if not isinstance(entries, dict) or not all(isinstance(given, dict) for given in entries.values()):
-        raise DataError(f"{path}: expected a JSON object of entries, "
-                        '{"name": {"url": ..., "sha256": ..., "size": ...}, ...}.')
+        raise DataError(
+            f'{path}: expected a JSON object of entries, {{"name": {{"url": ..., "sha256": ..., "size": ...}}, ...}}.'
+        )
     known = {f.name for f in fields(Dataset)}
     registry = Registry(tuple(REGISTRY))
     for name, given in entries.items():
         unknown = set(given) - known
         if unknown:
-            raise DataError(f"{path}: entry {name!r} has unknown fields {sorted(unknown)}; "
-                            f"known: {sorted(known - {'name'})}.")
+            raise DataError(
+                f"{path}: entry {name!r} has unknown fields {sorted(unknown)}; known: {sorted(known - {'name'})}."
+            )
         try:
             base = REGISTRY.get(name) if name in REGISTRY.names() else None
             if base and "url" in given:
@@ -173,5 +179,6 @@ def active_registry() -> Registry:
 
 # PLAsTiCC's training set (Kessler et al. 2019), read by data.plasticc: the Zenodo record publishes the files'
 # checksums, which are read from it at download time (no SHA256 is known here).
-PLASTICC_TRAIN = dict(zenodo_record=2539456, files=("plasticc_train_metadata.csv.gz",
-                                                     "plasticc_train_lightcurves.csv.gz"))
+PLASTICC_TRAIN = dict(
+    zenodo_record=2539456, files=("plasticc_train_metadata.csv.gz", "plasticc_train_lightcurves.csv.gz")
+)

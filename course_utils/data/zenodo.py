@@ -4,6 +4,7 @@ The registry's SHA256s were written by hand; Zenodo publishes an md5 and a size 
 record. ``published_file`` reads them with pooch's Zenodo client (the API call behind pooch's
 ``doi:`` URLs and ``load_registry_from_doi``), at $COURSE_ZENODO_API when set (tests: 127.0.0.1).
 """
+
 from __future__ import annotations
 
 import os
@@ -68,8 +69,9 @@ def record_files(record: int, *, timeout: float) -> dict[str, PublishedFile]:
             algorithm, _, digest = checksum.partition(":")
             if algorithm == "md5" and len(digest) == 32:
                 size = sizes.get(name)
-                published[name] = PublishedFile(record, digest.lower(), int(size) if size is not None else None,
-                                                _download_url(client, name))
+                published[name] = PublishedFile(
+                    record, digest.lower(), int(size) if size is not None else None, _download_url(client, name)
+                )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"the answer for record {record} is not a Zenodo record ({exc!r})") from exc
     return published
@@ -90,6 +92,8 @@ def published_file(dataset: Dataset, *, timeout: float) -> PublishedFile:
     """
     published = record_files(dataset.zenodo_record, timeout=timeout)
     if dataset.filename not in published:
-        raise LookupError(f"record {dataset.zenodo_record} lists no md5 for {dataset.filename} "
-                          f"(files: {', '.join(published) or 'none'})")
+        raise LookupError(
+            f"record {dataset.zenodo_record} lists no md5 for {dataset.filename} "
+            f"(files: {', '.join(published) or 'none'})"
+        )
     return published[dataset.filename]

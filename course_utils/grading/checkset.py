@@ -4,6 +4,7 @@ The snapshot is read once, before any notebook runs, and the judge of every note
 from it (``snapshot_checks``), never from disk, so even where the checks' files are writable (no sandbox)
 an edit made during the run changes nothing for anyone graded in it.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -46,6 +47,7 @@ class SnapshotImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 @contextmanager
 def snapshot_checks(sources: dict[str, str]):
     """While inside, ``course_utils.checks.*`` imports come from ``sources`` only; restored afterwards."""
+
     def ours(name):
         return name == CHECKS_PACKAGE or name.startswith(CHECKS_PACKAGE + ".")
 
@@ -110,8 +112,10 @@ def checks_module_path(lab: str) -> Path:
     """Where ``course_utils.checks.<lab>`` lives on disk, without importing it."""
     spec = importlib.util.find_spec(f"{CHECKS_PACKAGE}.{lab}")
     if spec is None or spec.origin is None:
-        raise FileNotFoundError(f"No checks for {lab}: expected course_utils/checks/{lab}.py "
-                                "(or pass the checks module with --checks FILE).")
+        raise FileNotFoundError(
+            f"No checks for {lab}: expected course_utils/checks/{lab}.py "
+            "(or pass the checks module with --checks FILE)."
+        )
     return Path(spec.origin)
 
 
@@ -121,11 +125,16 @@ def load(lab: str, *, checks_file: Path | None = None, hidden_file: Path | None 
     hidden checks (``hidden_file``, else ``course_utils/grading/hidden/<lab>.py`` when it exists)."""
     lab_ids = manifest.course().lab_ids
     if not LAB_ID.fullmatch(lab) or (checks_file is None and lab not in lab_ids):
-        raise ValueError(f"{lab!r} is not a lab id of the course: use {', '.join(lab_ids)} "
-                         "(course_utils/course.toml), or name another lab's checks with --checks FILE.")
+        raise ValueError(
+            f"{lab!r} is not a lab id of the course: use {', '.join(lab_ids)} "
+            "(course_utils/course.toml), or name another lab's checks with --checks FILE."
+        )
     package_dir = checks_module_path("core").parent
-    sources = {f"{CHECKS_PACKAGE}.{path.stem}": path.read_text(encoding="utf-8")
-               for path in sorted(package_dir.glob("*.py")) if path.stem != "__init__"}
+    sources = {
+        f"{CHECKS_PACKAGE}.{path.stem}": path.read_text(encoding="utf-8")
+        for path in sorted(package_dir.glob("*.py"))
+        if path.stem != "__init__"
+    }
     sources[CHECKS_PACKAGE] = (package_dir / "__init__.py").read_text(encoding="utf-8")
     lab_path = Path(checks_file) if checks_file else checks_module_path(lab)
     sources[f"{CHECKS_PACKAGE}.{lab}"] = lab_path.read_text(encoding="utf-8")
@@ -144,18 +153,29 @@ def load(lab: str, *, checks_file: Path | None = None, hidden_file: Path | None 
         _, questions = lab_questions(lab, hidden_module)
         infos = tuple(QuestionInfo(q.qid, q.name, q.points, q.target, q.hidden) for q in questions)
     if not infos:
-        raise ValueError(f"{lab_path} registers no question for {lab}: "
-                         f"decorate its checks with @question({lab!r}, ...).")
+        raise ValueError(
+            f"{lab_path} registers no question for {lab}: decorate its checks with @question({lab!r}, ...)."
+        )
     if hidden_module:
         with snapshot_checks({k: v for k, v in sources.items() if k != hidden_module}):
             visible = {q.qid for q in lab_questions(lab, None)[1]}
         unmarked = [q.name for q in infos if not q.hidden and q.qid not in visible]
         if unmarked:
-            raise ValueError(f"{hidden_path} registers {', '.join(unmarked)} without hidden=True: students would "
-                             "be told about them; add hidden=True to their @question(...).")
+            raise ValueError(
+                f"{hidden_path} registers {', '.join(unmarked)} without hidden=True: students would "
+                "be told about them; add hidden=True to their @question(...)."
+            )
     clashes = [q.name for q in infos if q.name in RESERVED_NAMES]
     if clashes:
-        raise ValueError(f"question name(s) {', '.join(clashes)} of {lab} would clash with the gradebook's "
-                         f"columns {', '.join(RESERVED_NAMES)}: rename them.")
-    return CheckSet(lab=lab, sources=sources, hidden_module=hidden_module, questions=infos,
-                    hidden_path=hidden_path if hidden_module else None, checks_path=lab_path)
+        raise ValueError(
+            f"question name(s) {', '.join(clashes)} of {lab} would clash with the gradebook's "
+            f"columns {', '.join(RESERVED_NAMES)}: rename them."
+        )
+    return CheckSet(
+        lab=lab,
+        sources=sources,
+        hidden_module=hidden_module,
+        questions=infos,
+        hidden_path=hidden_path if hidden_module else None,
+        checks_path=lab_path,
+    )

@@ -10,6 +10,7 @@ like its type, so a check's message reads as it would in the student's own kerne
 Decoding takes untrusted data: every field is checked, sizes are capped (``MAX_BYTES`` of array data per
 message), and a Keras config is rebuilt only from Keras' own classes; anything else raises ``Undecodable``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -80,11 +81,15 @@ def _encode(value, budget: _Budget, depth: int):
     if isinstance(value, PurePath):
         return {"t": "path", "v": _encode(str(value), budget, depth + 1)}
     if isinstance(value, (list, tuple)):
-        return {"t": "list" if isinstance(value, list) else "tuple",
-                "v": [_encode(item, budget, depth + 1) for item in value]}
+        return {
+            "t": "list" if isinstance(value, list) else "tuple",
+            "v": [_encode(item, budget, depth + 1) for item in value],
+        }
     if isinstance(value, dict):
-        return {"t": "dict", "v": [[_encode(k, budget, depth + 1), _encode(v, budget, depth + 1)]
-                                   for k, v in value.items()]}
+        return {
+            "t": "dict",
+            "v": [[_encode(k, budget, depth + 1), _encode(v, budget, depth + 1)] for k, v in value.items()],
+        }
     numpy = sys.modules.get("numpy")
     if numpy is not None:
         if isinstance(value, numpy.ndarray):
@@ -93,8 +98,7 @@ def _encode(value, budget: _Budget, depth: int):
             return _encode_array(numpy.asarray(value), budget, "npscalar")
         if isinstance(value, numpy.random.Generator):
             bits = value.bit_generator
-            return {"t": "rng", "bit_generator": type(bits).__name__,
-                    "state": _encode(bits.state, budget, depth + 1)}
+            return {"t": "rng", "bit_generator": type(bits).__name__, "state": _encode(bits.state, budget, depth + 1)}
     if isinstance(value, int):  # int and float subclasses (bool and NumPy scalars done above)
         return int(value)
     if isinstance(value, float):
@@ -120,8 +124,12 @@ def _encode_array(array, budget: _Budget, tag: str) -> dict:
     if not _carried_dtype(array.dtype):
         return _opaque(array)
     budget.spend(array.nbytes, 0)
-    return {"t": tag, "dtype": array.dtype.str, "shape": list(array.shape),
-            "v": base64.b64encode(array.tobytes()).decode("ascii")}
+    return {
+        "t": tag,
+        "dtype": array.dtype.str,
+        "shape": list(array.shape),
+        "v": base64.b64encode(array.tobytes()).decode("ascii"),
+    }
 
 
 def _encode_keras(obj, keras, budget: _Budget, depth: int) -> dict:
@@ -259,17 +267,22 @@ def _check_keras_config(config, path: str = "config") -> None:
     if "class_name" in config:
         name, module = config.get("class_name"), config.get("module")
         if name == "__lambda__" or name == "Lambda":
-            raise Undecodable("it contains a Lambda layer (Python code), which the grader does not run; "
-                              "use Keras' built-in layers")
+            raise Undecodable(
+                "it contains a Lambda layer (Python code), which the grader does not run; use Keras' built-in layers"
+            )
         if not (isinstance(name, str) and NAME.fullmatch(name)):
             raise Undecodable(f"a layer of class {name!r:.60}")
         if module is not None and not (isinstance(module, str) and (module == "keras" or module.startswith("keras."))):
-            raise Undecodable(f"its layer or model class {name} is defined in {module!r:.60}, not in Keras; the "
-                              "grader rebuilds only Keras' built-in layers and models (Sequential or "
-                              "keras.Model(inputs, outputs))")
+            raise Undecodable(
+                f"its layer or model class {name} is defined in {module!r:.60}, not in Keras; the "
+                "grader rebuilds only Keras' built-in layers and models (Sequential or "
+                "keras.Model(inputs, outputs))"
+            )
         if config.get("registered_name") not in (None, name):
-            raise Undecodable(f"its class {config.get('registered_name')!r:.60} is a custom (registered) class; the "
-                              "grader rebuilds only Keras' built-in layers")
+            raise Undecodable(
+                f"its class {config.get('registered_name')!r:.60} is a custom (registered) class; the "
+                "grader rebuilds only Keras' built-in layers"
+            )
     for key, value in config.items():
         _check_keras_config(value, f"{path}.{key}")
 
@@ -285,12 +298,14 @@ def _decode_keras(data: dict, budget: _Budget):
     try:
         obj = keras.saving.deserialize_keras_object(config, safe_mode=True)
     except Exception as error:  # Keras refuses or fails: say so, never retry unsafely
-        raise Undecodable(f"Keras could not rebuild it from its config ({type(error).__name__}: "
-                          f"{str(error)[:200]})") from None
+        raise Undecodable(
+            f"Keras could not rebuild it from its config ({type(error).__name__}: {str(error)[:200]})"
+        ) from None
     if weights:
         try:
             obj.set_weights(weights)
         except Exception as error:
-            raise Undecodable(f"its weights do not fit the rebuilt model ({type(error).__name__}: "
-                              f"{str(error)[:200]})") from None
+            raise Undecodable(
+                f"its weights do not fit the rebuilt model ({type(error).__name__}: {str(error)[:200]})"
+            ) from None
     return obj

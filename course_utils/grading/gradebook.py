@@ -4,6 +4,7 @@ Only the grader's own process writes here, once, after every notebook has run; e
 to a temporary name and renamed into place, so a half-written gradebook never exists and whatever a
 notebook may have written at these paths is replaced.
 """
+
 from __future__ import annotations
 
 import csv
@@ -41,16 +42,26 @@ def csv_text(checks: CheckSet, grades: list[Grade]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["student", *(q.name for q in checks.questions), "total", "status", "isolation"])
     for grade in sorted(grades, key=lambda g: g.student):
-        writer.writerow([grade.student, *(f"{grade.results[q.qid].points:g}" for q in checks.questions),
-                         f"{grade.total:g}", grade.status, "sandbox" if grade.isolated else "NOT ISOLATED"])
+        writer.writerow(
+            [
+                grade.student,
+                *(f"{grade.results[q.qid].points:g}" for q in checks.questions),
+                f"{grade.total:g}",
+                grade.status,
+                "sandbox" if grade.isolated else "NOT ISOLATED",
+            ]
+        )
     return out.getvalue()
 
 
 def feedback_text(checks: CheckSet, grade: Grade) -> str:
     """A student's feedback in Markdown: score, status, each question's result, the cells that failed."""
-    lines = [f"# {checks.lab}: feedback for {grade.student}", "",
-             f"**Score: {grade.total:g} / {checks.max_points:g}**, status `{grade.status}` "
-             f"({STATUSES[grade.status]}).", ""]
+    lines = [
+        f"# {checks.lab}: feedback for {grade.student}",
+        "",
+        f"**Score: {grade.total:g} / {checks.max_points:g}**, status `{grade.status}` ({STATUSES[grade.status]}).",
+        "",
+    ]
     if grade.detail:
         lines += [grade.detail, ""]
     lines += ["## Questions", ""]
@@ -90,11 +101,14 @@ def summary(checks: CheckSet, grades: list[Grade], profile: str, isolation: Isol
     statuses = Counter(g.status for g in grades)
     mean = sum(g.total for g in grades) / n if n else 0.0
     hidden = sum(q.hidden for q in checks.questions)
-    lines = [f"{checks.lab} ({profile} profile): {n} notebook(s), mean score {mean:.2f} / {checks.max_points:g}",
-             ("" if isolation.sandboxed else "WARNING: ") + isolation.describe(),
-             "status: " + ", ".join(f"{status} {count}" for status, count in statuses.most_common()),
-             f"hidden checks: {hidden} question(s) from {checks.hidden_path}" if checks.hidden_path else
-             "hidden checks: none (pass --hidden FILE to add them)"]
+    lines = [
+        f"{checks.lab} ({profile} profile): {n} notebook(s), mean score {mean:.2f} / {checks.max_points:g}",
+        ("" if isolation.sandboxed else "WARNING: ") + isolation.describe(),
+        "status: " + ", ".join(f"{status} {count}" for status, count in statuses.most_common()),
+        f"hidden checks: {hidden} question(s) from {checks.hidden_path}"
+        if checks.hidden_path
+        else "hidden checks: none (pass --hidden FILE to add them)",
+    ]
     width = max(len(q.name) for q in checks.questions)
     for q in checks.questions:
         passed = sum(g.results[q.qid].passed for g in grades)

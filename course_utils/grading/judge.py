@@ -10,6 +10,7 @@ their replies come back on stdin, relayed by the grader to and from the notebook
 on stdout is {"results": {question id: {"passed", "message"}}, "dead": why the kernel died or ""}. What
 the checks print goes to stderr.
 """
+
 from __future__ import annotations
 
 import json

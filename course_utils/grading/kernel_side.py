@@ -8,6 +8,7 @@ callable or a value), ``get`` it as plain data, ``call`` it on arguments, or ``b
 as one output of MIME type ``MIME``. Nothing here judges anything: this module only runs the student's
 code and carries data, so whatever the notebook does to it only changes what its own answers look like.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,13 @@ def _raised(error: BaseException) -> dict:
     import builtins
 
     kind = type(error)
-    return {"raised": {"type": kind.__name__, "builtin": getattr(builtins, kind.__name__, None) is kind,
-                       "message": str(error)[:MESSAGE_CHARS]}}
+    return {
+        "raised": {
+            "type": kind.__name__,
+            "builtin": getattr(builtins, kind.__name__, None) is kind,
+            "message": str(error)[:MESSAGE_CHARS],
+        }
+    }
 
 
 def _encoded(**values) -> dict:

@@ -8,6 +8,7 @@ call as if it had run here. The check toolkit uses ``call_with_args`` and ``buil
 exception the student's code raised is raised again here with the same type when it is a built-in
 one (``NotImplementedError``, ``ValueError`` ...), otherwise as an exception named like it.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -54,8 +55,10 @@ class Channel:
             self.dead = f"{str(reply['kernel_died'])[:200]}, in {request['target']}"
             raise RemoteStop(f"the kernel stopped ({self.dead})", fatal=True)
         if "timeout" in reply:
-            raise RemoteStop(f"calling {request['target']} took longer than {str(reply['timeout'])[:20]} s (the time "
-                             "limit of one call): does it finish quickly for every input?")
+            raise RemoteStop(
+                f"calling {request['target']} took longer than {str(reply['timeout'])[:20]} s (the time "
+                "limit of one call): does it finish quickly for every input?"
+            )
         if not isinstance(reply.get("ok"), dict):
             raise RemoteStop(f"the grader could not run {request['target']}: {str(reply.get('failed'))[:300]}")
         return reply["ok"]
@@ -131,8 +134,11 @@ class RemoteCallable:
         reply = self.channel.request(op="call", target=self.target, **self._encode_arguments(args, kwargs))
         if "raised" in reply:
             _raise_student_error(reply["raised"])
-        return (_decoded(reply, "result", self.target), _decoded(reply, "args_after", self.target),
-                _decoded(reply, "kwargs_after", self.target))
+        return (
+            _decoded(reply, "result", self.target),
+            _decoded(reply, "args_after", self.target),
+            _decoded(reply, "kwargs_after", self.target),
+        )
 
     def __call__(self, *args, **kwargs):
         result, args_after, kwargs_after = self.call_with_args(args, kwargs)
@@ -146,8 +152,12 @@ class RemoteCallable:
     def build_block(self, input_shape, args, kwargs):
         """keras.Model(x, fn(x, *args, **kwargs)) for x = keras.Input(input_shape), built in the kernel and
         rebuilt here."""
-        reply = self.channel.request(op="build_block", target=self.target, input_shape=codec.encode(list(input_shape)),
-                                     **self._encode_arguments(args, kwargs))
+        reply = self.channel.request(
+            op="build_block",
+            target=self.target,
+            input_shape=codec.encode(list(input_shape)),
+            **self._encode_arguments(args, kwargs),
+        )
         if "raised" in reply:
             _raise_student_error(reply["raised"])
         if "not_a_tensor" in reply:

@@ -21,6 +21,7 @@ outcome is an ``execute.Outcome``: "ok", "kernel-died" (detail: how the kernel p
 lists the cells that raised, as {"index", "error", "timed_out"}. The kernel's own stdout and stderr are
 discarded (never mixed into these lines).
 """
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,11 @@ from course_utils.notebooks.execute import ERROR_CHARS, Limits, Outcome, Session
 
 def reply_of(cell: nbformat.NotebookNode, seconds: float, limit: float) -> dict:
     """What a call cell answered: the last output of kernel_side's MIME type, else why there is none."""
-    replies = [out["data"][kernel_side.MIME] for out in cell.get("outputs", [])
-               if out.get("output_type") == "display_data" and kernel_side.MIME in out.get("data", {})]
+    replies = [
+        out["data"][kernel_side.MIME]
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "display_data" and kernel_side.MIME in out.get("data", {})
+    ]
     if replies:
         try:
             reply = json.loads(replies[-1])
@@ -82,8 +86,15 @@ def execute(job: dict, report, requests) -> None:
     limits = Limits(cell_seconds=job["cell_timeout"], call_seconds=job["call_timeout"])
     told = False
     try:
-        with kernel(nb, Path.cwd(), limits, keep_going=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                    on_cell=lambda index: report(f"cell {index}")) as session:
+        with kernel(
+            nb,
+            Path.cwd(),
+            limits,
+            keep_going=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            on_cell=lambda index: report(f"cell {index}"),
+        ) as session:
             result = session.run_notebook()
             outcome = {"outcome": result.outcome, "detail": result.detail, "cells": result.failures}
             report(f"notebook {json.dumps(outcome)}")

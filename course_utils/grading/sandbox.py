@@ -17,6 +17,7 @@ Without a sandbox (macOS, no user namespaces, bwrap missing) the grader still gr
 the run was not isolated, and ``Fingerprint`` verifies after each notebook that the checks, the course
 package and the submissions are unchanged.
 """
+
 from __future__ import annotations
 
 import functools
@@ -53,13 +54,18 @@ class Isolation:
     reason: str = ""
 
     def describe(self) -> str:
-        return ("isolated: each notebook ran in a bubblewrap sandbox" if self.sandboxed else
-                f"NOT ISOLATED ({self.reason}): notebooks could read and write the instructor's files; the checks "
-                "and the submissions were verified unchanged after each notebook")
+        return (
+            "isolated: each notebook ran in a bubblewrap sandbox"
+            if self.sandboxed
+            else f"NOT ISOLATED ({self.reason}): notebooks could read and write the instructor's files; the checks "
+            "and the submissions were verified unchanged after each notebook"
+        )
 
 
-AS_USER = ("import os, sys; u = int(sys.argv[1]); os.setgroups([]); os.setgid(u); os.setuid(u); "
-           "os.execv(sys.argv[2], sys.argv[2:])")
+AS_USER = (
+    "import os, sys; u = int(sys.argv[1]); os.setgroups([]); os.setgid(u); os.setuid(u); "
+    "os.execv(sys.argv[2], sys.argv[2:])"
+)
 _taken: set[int] = set()
 _lock = threading.Lock()
 
@@ -103,8 +109,15 @@ def _under(path: Path, folders: list[Path]) -> bool:
     return any(path == folder or folder in path.parents for folder in folders)
 
 
-def command(argv: list[str], writable: list[Path], readonly: list[Path], secrets: list[Path],
-            share: tuple[Path, ...] = (), uid: int | None = None, bwrap: str = "bwrap") -> list[str]:
+def command(
+    argv: list[str],
+    writable: list[Path],
+    readonly: list[Path],
+    secrets: list[Path],
+    share: tuple[Path, ...] = (),
+    uid: int | None = None,
+    bwrap: str = "bwrap",
+) -> list[str]:
     """The bwrap command line that runs ``argv`` in the sandbox described in the module docstring, with
     ``writable`` and ``readonly`` folders at their own paths. ``secrets``: files or folders hidden even when
     they lie inside a readable path.
@@ -125,10 +138,23 @@ def command(argv: list[str], writable: list[Path], readonly: list[Path], secrets
                 out += ["--perms", "0755", "--dir", str(parent)]
         return out
 
-    args = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
-            *(["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] if root
-              else ["--unshare-user", "--disable-userns"]),
-            "--die-with-parent", "--new-session", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    args = [
+        bwrap,
+        "--unshare-ipc",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        *(["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] if root else ["--unshare-user", "--disable-userns"]),
+        "--die-with-parent",
+        "--new-session",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--tmpfs",
+        "/tmp",
+    ]
     for path in readable:
         if path.is_symlink() and str(path) in SYSTEM_PATHS:  # merged /usr: /bin -> usr/bin
             args += ["--symlink", os.readlink(path), str(path)]
@@ -162,8 +188,9 @@ def probe() -> Isolation:
         exchange.mkdir()
         with account() as uid:
             give_away(Path(folder), uid)
-            argv = command([PYTHON, "-c", "import course_utils.grading.kernel_side"], [home], [exchange], [],
-                           uid=uid, bwrap=bwrap)
+            argv = command(
+                [PYTHON, "-c", "import course_utils.grading.kernel_side"], [home], [exchange], [], uid=uid, bwrap=bwrap
+            )
             try:
                 done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
             except (OSError, subprocess.TimeoutExpired) as error:
@@ -184,8 +211,9 @@ class Fingerprint:
     def _digests(self) -> dict[str, str]:
         digests = {}
         for root in self.paths:
-            files = ([root] if root.is_file() else
-                     sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [])
+            files = (
+                [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+            )
             for path in files:
                 if "__pycache__" in path.parts:
                     continue

@@ -3,6 +3,7 @@
 Every submission is read into memory before any notebook runs and only these copies are graded, so
 a notebook that rewrites or deletes files in the submissions folder changes no one's grade.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,7 @@ class Submission:
 
 def find(folder: Path) -> list[Path]:
     """Every .ipynb under ``folder`` (subfolders too, Jupyter checkpoints excluded), sorted."""
-    return sorted(p for p in Path(folder).rglob("*.ipynb")
-                  if p.is_file() and ".ipynb_checkpoints" not in p.parts)
+    return sorted(p for p in Path(folder).rglob("*.ipynb") if p.is_file() and ".ipynb_checkpoints" not in p.parts)
 
 
 def student_id(path: Path, folder: Path) -> str:
@@ -48,8 +48,13 @@ def read(path: Path, folder: Path) -> Submission:
     try:
         content = json.loads(text)
     except json.JSONDecodeError as error:
-        return Submission(student, path, None, f"Not valid JSON (line {error.lineno}, column {error.colno}: "
-                                               f"{error.msg}): the file may be cut short or not a notebook")
+        return Submission(
+            student,
+            path,
+            None,
+            f"Not valid JSON (line {error.lineno}, column {error.colno}: "
+            f"{error.msg}): the file may be cut short or not a notebook",
+        )
     if not isinstance(content, dict) or "nbformat" not in content:
         return Submission(student, path, None, "JSON, but not a notebook (no 'nbformat' field)")
     try:

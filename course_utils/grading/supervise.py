@@ -10,6 +10,7 @@ judge, at the memory limit or the total time limit. A memory limit through RLIMI
 reserves far more virtual memory than it touches (measured here: 2.9 GB virtual for 0.8 GB resident after
 fitting a small CNN).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -35,10 +36,31 @@ from course_utils.notebooks.execute import POLL_SECONDS, Limits, Outcome, Watchd
 
 MAX_LINE = 3 * codec.MAX_BYTES // 2 + 2**20  # one reply of the runner: base64 data and JSON around it
 # The instructor's environment variables the notebooks see (anything else, tokens and keys included, stays out).
-KERNEL_VARIABLES = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "VIRTUAL_ENV", "CONDA_PREFIX", "LD_LIBRARY_PATH",
-                    "PYTHONHASHSEED")
-KERNEL_PREFIXES = ("LC_", "COURSE_", "KERAS_", "TF_", "XLA_", "JAX_", "CUDA_", "NVIDIA_", "OMP_", "MKL_",
-                   "OPENBLAS_", "TPU_")
+KERNEL_VARIABLES = (
+    "PATH",
+    "LANG",
+    "LANGUAGE",
+    "TZ",
+    "TERM",
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+    "LD_LIBRARY_PATH",
+    "PYTHONHASHSEED",
+)
+KERNEL_PREFIXES = (
+    "LC_",
+    "COURSE_",
+    "KERAS_",
+    "TF_",
+    "XLA_",
+    "JAX_",
+    "CUDA_",
+    "NVIDIA_",
+    "OMP_",
+    "MKL_",
+    "OPENBLAS_",
+    "TPU_",
+)
 STUDENT = {"USER": "student", "LOGNAME": "student"}  # the sandbox's user may have no account on the system
 
 
@@ -84,9 +106,18 @@ def kernel_environment(home: str, profile: str) -> dict[str, str]:
     from course_utils.data.cache import CACHE_ENV, cache_dir
 
     env = {k: v for k, v in os.environ.items() if k in KERNEL_VARIABLES or k.startswith(KERNEL_PREFIXES)}
-    env.update({**STUDENT, "HOME": home, "COURSE_PROFILE": profile, "PIP_NO_INDEX": "1",
-                CACHE_ENV: str(cache_dir()), "PYTHONUSERBASE": site.getuserbase(),
-                "MPLCONFIGDIR": str(Path(home) / ".matplotlib"), "TMPDIR": str(Path(home) / "tmp")})
+    env.update(
+        {
+            **STUDENT,
+            "HOME": home,
+            "COURSE_PROFILE": profile,
+            "PIP_NO_INDEX": "1",
+            CACHE_ENV: str(cache_dir()),
+            "PYTHONUSERBASE": site.getuserbase(),
+            "MPLCONFIGDIR": str(Path(home) / ".matplotlib"),
+            "TMPDIR": str(Path(home) / "tmp"),
+        }
+    )
     return env
 
 
@@ -113,9 +144,15 @@ class _Runner:
 
     def __init__(self, argv: list[str], home: Path, profile: str, errors):
         self.token = secrets.token_hex(16)
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, cwd=home,
-                                     env=kernel_environment(str(home), profile),
-                                     start_new_session=True)  # Ctrl-C reaches the grader only; it ends the trees
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            cwd=home,
+            env=kernel_environment(str(home), profile),
+            start_new_session=True,
+        )  # Ctrl-C reaches the grader only; it ends the trees
         self.running_cell: int | None = None
         self.notebook: dict | None = None
         self.notebook_done = threading.Event()
@@ -132,7 +169,7 @@ class _Runner:
             text = line.decode("utf-8", "replace").rstrip("\n")
             if not text.startswith(prefix):
                 continue
-            kind, _, rest = text[len(prefix):].partition(" ")
+            kind, _, rest = text[len(prefix) :].partition(" ")
             try:
                 if kind == "cell":
                     self.running_cell = int(rest)
@@ -161,14 +198,23 @@ class _Runner:
             pass
 
 
-def _judge(runner: _Runner, argv: list[str], env: dict, job: dict, stopped: threading.Event,
-           judges: list) -> tuple[dict | None, str]:
+def _judge(
+    runner: _Runner, argv: list[str], env: dict, job: dict, stopped: threading.Event, judges: list
+) -> tuple[dict | None, str]:
     """Start the judge (it loads the checks while the notebook's cells run); once the cells have run, relay its
     calls to the runner and the replies back. Returns (results, why not); (None, "") when there is nothing to
     judge (the notebook did not finish, or was stopped)."""
     with tempfile.TemporaryFile() as errors:
-        judge = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, env=env,
-                                 cwd=env["HOME"], text=True, start_new_session=True)
+        judge = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env=env,
+            cwd=env["HOME"],
+            text=True,
+            start_new_session=True,
+        )
         judges.append(judge)
         try:
             judge.stdin.write(json.dumps(job) + "\n")
@@ -185,7 +231,8 @@ def _judge(runner: _Runner, argv: list[str], env: dict, job: dict, stopped: thre
                     while reply is None and not stopped.is_set():
                         try:
                             reply = runner.replies.get(timeout=POLL_SECONDS) or json.dumps(
-                                {"kernel_died": "the runner ended"})
+                                {"kernel_died": "the runner ended"}
+                            )
                         except queue.Empty:
                             pass
                 if stopped.is_set():
@@ -202,8 +249,14 @@ def _judge(runner: _Runner, argv: list[str], env: dict, job: dict, stopped: thre
     return None, " | ".join(tail) or f"the judge exited with code {judge.returncode}"
 
 
-def run_notebook(notebook_json: str, limits: Limits, profile: str, judge_job: dict, setting: Setting,
-                 cancel: threading.Event | None = None) -> Execution:
+def run_notebook(
+    notebook_json: str,
+    limits: Limits,
+    profile: str,
+    judge_job: dict,
+    setting: Setting,
+    cancel: threading.Event | None = None,
+) -> Execution:
     """Execute one notebook (JSON text) in its own runner process under ``limits`` (every one set), in
     COURSE_PROFILE ``profile``, then judge it with ``judge_job`` ({"lab", "sources", "hidden_module"})."""
     work = Path(tempfile.mkdtemp(prefix="course-grade-"))
@@ -215,8 +268,17 @@ def run_notebook(notebook_json: str, limits: Limits, profile: str, judge_job: di
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _run(notebook_json: str, limits: Limits, profile: str, judge_job: dict, setting: Setting, cancel, work: Path,
-         uid: int | None, start: float) -> Execution:
+def _run(
+    notebook_json: str,
+    limits: Limits,
+    profile: str,
+    judge_job: dict,
+    setting: Setting,
+    cancel,
+    work: Path,
+    uid: int | None,
+    start: float,
+) -> Execution:
     home, exchange, judge_home = work / "home", work / "exchange", work / "judge"
     sandboxed = setting.isolation.sandboxed
     stopped, judges = threading.Event(), []
@@ -228,8 +290,7 @@ def _run(notebook_json: str, limits: Limits, profile: str, judge_job: dict, sett
     if sandboxed:
         sandbox.give_away(work, uid)
         runner_argv = sandbox.command(runner_argv, [home], [exchange], list(setting.secrets), setting.share, uid)
-        judge_argv = sandbox.command(judge_argv, [judge_home, exchange], [], list(setting.secrets), setting.share,
-                                     uid)
+        judge_argv = sandbox.command(judge_argv, [judge_home, exchange], [], list(setting.secrets), setting.share, uid)
     judge_env = {**kernel_environment(str(judge_home), profile), "TMPDIR": str(exchange)}
     with tempfile.TemporaryFile() as errors:
         runner = _Runner(runner_argv, home, profile, errors)
@@ -242,9 +303,17 @@ def _run(notebook_json: str, limits: Limits, profile: str, judge_job: dict, sett
                 judge.kill()
 
         with Watchdog(root, limits, stop, start=start, cancel=cancel) as watchdog:
-            runner.send(json.dumps({"notebook": notebook_json, "cell_timeout": limits.cell_seconds,
-                                    "call_timeout": limits.call_seconds, "token": runner.token,
-                                    "max_processes": sandbox.MAX_PROCESSES if sandboxed else None}))
+            runner.send(
+                json.dumps(
+                    {
+                        "notebook": notebook_json,
+                        "cell_timeout": limits.cell_seconds,
+                        "call_timeout": limits.call_seconds,
+                        "token": runner.token,
+                        "max_processes": sandbox.MAX_PROCESSES if sandboxed else None,
+                    }
+                )
+            )
             results, judge_error = _judge(runner, judge_argv, judge_env, judge_job, stopped, judges)
             notebook = runner.notebook
             runner.close()
@@ -253,17 +322,27 @@ def _run(notebook_json: str, limits: Limits, profile: str, judge_job: dict, sett
         runner_errors = errors.read().decode("utf-8", "replace")
     seconds, peak = time.monotonic() - start, watchdog.peak_bytes
     if stopped.is_set():
-        return Execution(watchdog.stopped, running_cell=runner.running_cell, judging=runner.notebook is not None,
-                         seconds=seconds, peak_memory=peak)
+        return Execution(
+            watchdog.stopped,
+            running_cell=runner.running_cell,
+            judging=runner.notebook is not None,
+            seconds=seconds,
+            peak_memory=peak,
+        )
     if notebook is None:
         tail = runner_errors.strip().splitlines()[-3:]
-        return Execution(Outcome.ERROR,
-                         detail=" | ".join(tail) or f"the runner exited with code {runner.proc.returncode}",
-                         running_cell=runner.running_cell, seconds=seconds, peak_memory=peak)
+        return Execution(
+            Outcome.ERROR,
+            detail=" | ".join(tail) or f"the runner exited with code {runner.proc.returncode}",
+            running_cell=runner.running_cell,
+            seconds=seconds,
+            peak_memory=peak,
+        )
     base = dict(cells=notebook.get("cells", []), seconds=seconds, peak_memory=peak)
     if notebook.get("outcome") != Outcome.OK:
-        return Execution(_reported_outcome(notebook), detail=notebook.get("detail", ""),
-                         running_cell=runner.running_cell, **base)
+        return Execution(
+            _reported_outcome(notebook), detail=notebook.get("detail", ""), running_cell=runner.running_cell, **base
+        )
     if results is None:
         return Execution(Outcome.ERROR, detail=f"the judge failed: {judge_error}", **base)
     if results.get("dead"):
@@ -277,4 +356,3 @@ def _reported_outcome(notebook: dict) -> Outcome:
         return Outcome(notebook.get("outcome"))
     except ValueError:
         return Outcome.ERROR
-

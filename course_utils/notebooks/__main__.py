@@ -1,14 +1,15 @@
 """Notebook tooling for course maintainers.
 
-    python -m course_utils.notebooks sync            .py sources -> .ipynb (outputs kept), labs regenerated; badges,
-                                                     Colab install cells and README's course map from course.toml
-    python -m course_utils.notebooks check           fail when a pair is out of sync, a lab is stale, the README or a
-                                                     badge differs from course.toml, metadata is dirty or a stored
-                                                     output names a machine path, a traceback, stderr
-    python -m course_utils.notebooks run [--profile P] [--in-place] [NOTEBOOK ...]
-                                                     execute notebooks; executed copies + summary under build/
-    python -m course_utils.notebooks fork OWNER/REPO set course.toml's repository to a fork, then sync
+python -m course_utils.notebooks sync            .py sources -> .ipynb (outputs kept), labs regenerated; badges,
+                                                 Colab install cells and README's course map from course.toml
+python -m course_utils.notebooks check           fail when a pair is out of sync, a lab is stale, the README or a
+                                                 badge differs from course.toml, metadata is dirty or a stored
+                                                 output names a machine path, a traceback, stderr
+python -m course_utils.notebooks run [--profile P] [--in-place] [NOTEBOOK ...]
+                                                 execute notebooks; executed copies + summary under build/
+python -m course_utils.notebooks fork OWNER/REPO set course.toml's repository to a fork, then sync
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,8 +59,10 @@ def sync(root: Path) -> list[str]:
     manifest and the .py sources; return what changed."""
     course = load_course(root)
     if gone := missing(root, course):
-        raise FileNotFoundError(f"{course.path.name} names {', '.join(gone)}, not on disk: write the source, or "
-                                "remove its entry from the manifest.")
+        raise FileNotFoundError(
+            f"{course.path.name} names {', '.join(gone)}, not on disk: write the source, or "
+            "remove its entry from the manifest."
+        )
     changed = [str(path) for py in sources(root, course) for path in pairing.sync(py, root, course)]
     for lab in course.labs:
         path = root / lab.student
@@ -79,23 +82,31 @@ def sync(root: Path) -> list[str]:
 def problems(root: Path) -> list[str]:
     """Everything out of date, each with the command that fixes it."""
     course = load_course(root)
-    found = [f"{p} is not in {course.path.name}: add its [[lectures]] or [[labs]] entry "
-             "(docs/authoring.md, \"Add a lab\")." for p in unlisted(root, course)]
-    found += [f"{root / source} is missing: {course.path.name} names it; write it or remove the entry."
-              for source in missing(root, course)]
+    found = [
+        f'{p} is not in {course.path.name}: add its [[lectures]] or [[labs]] entry (docs/authoring.md, "Add a lab").'
+        for p in unlisted(root, course)
+    ]
+    found += [
+        f"{root / source} is missing: {course.path.name} names it; write it or remove the entry."
+        for source in missing(root, course)
+    ]
     if found:
         return found
     found = [msg for py in sources(root, course) if (msg := pairing.out_of_sync(py, root, course))]
     for lab in course.labs:
         path = root / lab.student
         if not path.exists() or path.read_text(encoding="utf-8") != expected_lab(lab, root, course):
-            found.append(f"{path} is stale or missing: run `python -m course_utils.notebooks sync` "
-                         "(labs are generated from solutions/, never edited by hand).")
+            found.append(
+                f"{path} is stale or missing: run `python -m course_utils.notebooks sync` "
+                "(labs are generated from solutions/, never edited by hand)."
+            )
     try:
         text = (root / README).read_text(encoding="utf-8")
         if readme.render(text, course) != text:
-            found.append(f"{root / README}: its course map or profile table differs from {course.path.name}: run "
-                         "`python -m course_utils.notebooks sync` (edit the manifest, not the table).")
+            found.append(
+                f"{root / README}: its course map or profile table differs from {course.path.name}: run "
+                "`python -m course_utils.notebooks sync` (edit the manifest, not the table)."
+            )
     except ValueError as error:
         found.append(str(error))
     notebooks = [root / nb.ipynb for nb in course.notebooks] + [root / lab.student for lab in course.labs]
@@ -109,8 +120,14 @@ def problems(root: Path) -> list[str]:
     return found
 
 
-def run(root: Path, notebooks: list[Path], profile: str | None, in_place: bool,
-        build: Path, limits: execute.Limits = COURSE_RUN_LIMITS) -> list[execute.RunResult]:
+def run(
+    root: Path,
+    notebooks: list[Path],
+    profile: str | None,
+    in_place: bool,
+    build: Path,
+    limits: execute.Limits = COURSE_RUN_LIMITS,
+) -> list[execute.RunResult]:
     """Execute notebooks one by one under ``limits`` (a failure does not stop the others); write executed copies,
     the kernels' standard error (build/logs/) and the summary."""
     profile = profile or choose_profile(detect_accelerator())
@@ -118,8 +135,9 @@ def run(root: Path, notebooks: list[Path], profile: str | None, in_place: bool,
     for path in tqdm(notebooks, desc=f"notebooks ({profile})", unit="nb"):
         relative = path.resolve().relative_to(root)
         out = path if in_place else build / "executed" / relative
-        result = execute.run_notebook(path, out, build / "logs" / relative.with_suffix(".log"), profile=profile,
-                                      limits=limits)
+        result = execute.run_notebook(
+            path, out, build / "logs" / relative.with_suffix(".log"), profile=profile, limits=limits
+        )
         result.notebook = path.relative_to(root).as_posix()
         tqdm.write(f"{result.status:>6}  {result.seconds:7.1f} s  {result.notebook}  {result.error}")
         results.append(result)
@@ -127,8 +145,10 @@ def run(root: Path, notebooks: list[Path], profile: str | None, in_place: bool,
     print(summary.read_text())
     failed = [r.notebook for r in results if r.status != "ok"]
     if failed:
-        print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}; executed copies in {build}/executed/, "
-              f"the kernels' own messages in {build}/logs/.")
+        print(
+            f"{len(failed)} notebook(s) failed: {', '.join(failed)}; executed copies in {build}/executed/, "
+            f"the kernels' own messages in {build}/logs/."
+        )
     return results
 
 
@@ -142,20 +162,27 @@ def fork(root: Path, repository: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.notebooks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils.notebooks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="course repository (default: .)")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("sync", help="write .ipynb from the .py sources, regenerate labs/, write badges, install cells "
-                                "and README's course map from the manifest")
+    sub.add_parser(
+        "sync",
+        help="write .ipynb from the .py sources, regenerate labs/, write badges, install cells "
+        "and README's course map from the manifest",
+    )
     sub.add_parser("check", help="exit 1 when pairs, labs, README's course map or metadata are out of date")
     run_p = sub.add_parser("run", help="execute notebooks (default: every lecture and solution)")
     run_p.add_argument("notebooks", nargs="*", type=Path)
     run_p.add_argument("--profile", choices=tuple(manifest.course().profiles), help="default: what fits this machine")
     run_p.add_argument("--in-place", action="store_true", help="store outputs in the notebooks themselves")
     run_p.add_argument("--build", type=Path, default=Path("build"), help="folder for executed copies and summary")
-    fork_p = sub.add_parser("fork", help="point the course at another GitHub OWNER/REPO (the manifest's "
-                                         "repository), then sync")
+    fork_p = sub.add_parser(
+        "fork", help="point the course at another GitHub OWNER/REPO (the manifest's repository), then sync"
+    )
     fork_p.add_argument("repository")
     args = parser.parse_args(argv)
     try:
@@ -176,8 +203,9 @@ def command(args: argparse.Namespace, root: Path) -> int:
         print("notebooks: all in sync" if not found else f"notebooks: {len(found)} problem(s)")
         return 1 if found else 0
     if args.command == "run":
-        notebooks = ([p.resolve() for p in args.notebooks]
-                     or [py.with_suffix(".ipynb") for py in sources(root, load_course(root))])
+        notebooks = [p.resolve() for p in args.notebooks] or [
+            py.with_suffix(".ipynb") for py in sources(root, load_course(root))
+        ]
         results = run(root, notebooks, args.profile, args.in_place, (root / args.build).resolve())
         return 1 if any(r.status != "ok" for r in results) else 0
     if args.command == "fork":

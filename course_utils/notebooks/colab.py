@@ -1,5 +1,6 @@
 """What a notebook needs in Colab, written from the course manifest: the Open-in-Colab badge, the install cell,
 and links to the course's own files on GitHub (Colab has no checkout next to the notebook)."""
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,10 @@ from course_utils.manifest import Course
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BADGE_PATTERN = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
 INSTALL_MARKER = "# Google Colab only: install the course package"
-GITHUB_BLOB = re.compile(r"https://github\.com/[A-Za-z0-9-]+/[A-Za-z0-9._-]+/blob/[A-Za-z0-9._-]+/"
-                         r"(?P<path>[A-Za-z0-9_./-]+\.[A-Za-z0-9]+)")
+GITHUB_BLOB = re.compile(
+    r"https://github\.com/[A-Za-z0-9-]+/[A-Za-z0-9._-]+/blob/[A-Za-z0-9._-]+/"
+    r"(?P<path>[A-Za-z0-9_./-]+\.[A-Za-z0-9]+)"
+)
 
 
 def badge(relpath: str, course: Course) -> str:
@@ -31,15 +34,16 @@ def install_source(course: Course) -> str:
         f"{INSTALL_MARKER} (elsewhere the README's set-up did it).\n"
         "import subprocess, sys\n"
         "\n"
-        "if \"google.colab\" in sys.modules:\n"
-        "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\",\n"
-        f"                    \"{course.install}\"], check=True)"
+        'if "google.colab" in sys.modules:\n'
+        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q",\n'
+        f'                    "{course.install}"], check=True)'
     )
 
 
 def course_links(text: str, course: Course, root: Path) -> str:
     """``text`` with every GitHub link to a file of the course checkout at ``root`` pointing at the
     manifest's repository and branch (links to other repositories' files stay)."""
+
     def repoint(match: re.Match) -> str:
         path = match["path"]
         return course.github_blob(path) if (root / path).is_file() else match[0]

@@ -8,6 +8,7 @@ alive after the last cell to run the judge's calls in it). So they share one set
 process tree's proportional set size where psutil offers it) and the same limits (``Limits``), enforced by
 one ``Watchdog``.
 """
+
 from __future__ import annotations
 
 import json
@@ -97,8 +98,14 @@ class Session:
     """One kernel running one notebook: ``run_notebook`` runs its cells, ``run_cell`` more cells after them.
     Made by ``kernel``, which starts and ends the kernel."""
 
-    def __init__(self, nb: nbformat.NotebookNode, workdir: Path, limits: Limits, keep_going: bool,
-                 on_cell: Callable[[int], None] | None):
+    def __init__(
+        self,
+        nb: nbformat.NotebookNode,
+        workdir: Path,
+        limits: Limits,
+        keep_going: bool,
+        on_cell: Callable[[int], None] | None,
+    ):
         self.nb, self.limits, self.keep_going = nb, limits, keep_going
         self._timeout = limits.cell_seconds
         self._on_cell = on_cell
@@ -106,12 +113,20 @@ class Session:
         # The one nbclient option set. keep_going: a cell that raises, or runs past its time and is interrupted,
         # is recorded and the next cell runs (the grader); otherwise the run stops there (the course run).
         self.client = NotebookClient(
-            nb, kernel_name="python3", allow_errors=keep_going, interrupt_on_timeout=keep_going,
-            timeout=limits.cell_seconds, timeout_func=lambda cell: self._timeout,
-            startup_timeout=120, iopub_timeout=60,  # a busy machine delivers outputs late: wait, do not drop them
-            record_timing=False, shutdown_kernel="immediate",
-            on_cell_execute=self._started, on_cell_executed=self._executed,
-            resources={"metadata": {"path": str(workdir)}})
+            nb,
+            kernel_name="python3",
+            allow_errors=keep_going,
+            interrupt_on_timeout=keep_going,
+            timeout=limits.cell_seconds,
+            timeout_func=lambda cell: self._timeout,
+            startup_timeout=120,
+            iopub_timeout=60,  # a busy machine delivers outputs late: wait, do not drop them
+            record_timing=False,
+            shutdown_kernel="immediate",
+            on_cell_execute=self._started,
+            on_cell_executed=self._executed,
+            resources={"metadata": {"path": str(workdir)}},
+        )
 
     def _started(self, cell, cell_index):
         if cell_index >= 0 and self._on_cell is not None:
@@ -130,8 +145,13 @@ class Session:
                 try:
                     self.client.execute_cell(cell, index)
                 except CellTimeoutError:
-                    failures.append({"index": index, "timed_out": True,
-                                     "error": f"interrupted after {self.limits.cell_seconds:g} s (the per-cell limit)"})
+                    failures.append(
+                        {
+                            "index": index,
+                            "timed_out": True,
+                            "error": f"interrupted after {self.limits.cell_seconds:g} s (the per-cell limit)",
+                        }
+                    )
                     return Report(Outcome.CELL_TIMEOUT, failures[-1]["error"], failures)
                 except CellExecutionError:
                     pass  # the reply was recorded: below
@@ -176,9 +196,17 @@ class Session:
 
 
 @contextmanager
-def kernel(nb: nbformat.NotebookNode, workdir: Path, limits: Limits = Limits(), *, keep_going: bool = False,
-           env: dict[str, str] | None = None, stdout=None, stderr=None,
-           on_cell: Callable[[int], None] | None = None) -> Iterator[Session]:
+def kernel(
+    nb: nbformat.NotebookNode,
+    workdir: Path,
+    limits: Limits = Limits(),
+    *,
+    keep_going: bool = False,
+    env: dict[str, str] | None = None,
+    stdout=None,
+    stderr=None,
+    on_cell: Callable[[int], None] | None = None,
+) -> Iterator[Session]:
     """Start a kernel for ``nb`` in folder ``workdir``; yield its Session; end the kernel on leaving.
 
     env: the kernel's environment (default: this process's); stdout, stderr: where the kernel process's own
@@ -201,8 +229,16 @@ class Watchdog:
     start: time.monotonic() when the run began (default: now); cancel: an Event that stops the run when set.
     """
 
-    def __init__(self, root: psutil.Process, limits: Limits, stop: Callable[[Outcome], None], *,
-                 include_root: bool = True, start: float | None = None, cancel: threading.Event | None = None):
+    def __init__(
+        self,
+        root: psutil.Process,
+        limits: Limits,
+        stop: Callable[[Outcome], None],
+        *,
+        include_root: bool = True,
+        start: float | None = None,
+        cancel: threading.Event | None = None,
+    ):
         self.root, self.limits, self.include_root, self.cancel = root, limits, include_root, cancel
         self.start = time.monotonic() if start is None else start
         self.peak_bytes, self.stopped = 0, None
@@ -213,8 +249,10 @@ class Watchdog:
         """The tree's PSS when due (or when its RSS passes the limit), else None; and when it was read."""
         limit = self.limits.memory_bytes
         now = time.monotonic()
-        over = limit is not None and processes.tree_memory(
-            self.root, include_root=self.include_root, proportional=False) > limit
+        over = (
+            limit is not None
+            and processes.tree_memory(self.root, include_root=self.include_root, proportional=False) > limit
+        )
         if not over and now - last_pss < PSS_SECONDS:
             return None, last_pss
         return processes.tree_memory(self.root, include_root=self.include_root), now
@@ -226,11 +264,15 @@ class Watchdog:
             if used is not None:
                 self.peak_bytes = max(self.peak_bytes, used)
             limits = self.limits
-            why = (Outcome.MEMORY_LIMIT if used is not None and limits.memory_bytes is not None
-                   and used > limits.memory_bytes else
-                   Outcome.TIMEOUT if limits.total_seconds is not None
-                   and time.monotonic() - self.start > limits.total_seconds else
-                   Outcome.CANCELLED if self.cancel is not None and self.cancel.is_set() else None)
+            why = (
+                Outcome.MEMORY_LIMIT
+                if used is not None and limits.memory_bytes is not None and used > limits.memory_bytes
+                else Outcome.TIMEOUT
+                if limits.total_seconds is not None and time.monotonic() - self.start > limits.total_seconds
+                else Outcome.CANCELLED
+                if self.cancel is not None and self.cancel.is_set()
+                else None
+            )
             if why is not None:
                 self.stopped = why
                 self._stop(why)
@@ -270,8 +312,9 @@ def reported_metrics(nb: nbformat.NotebookNode) -> dict[str, float]:
     return metrics
 
 
-def execute(nb: nbformat.NotebookNode, workdir: Path, kernel_log: Path, *, profile: str | None,
-            limits: Limits = Limits()) -> tuple[nbformat.NotebookNode, Report, int]:
+def execute(
+    nb: nbformat.NotebookNode, workdir: Path, kernel_log: Path, *, profile: str | None, limits: Limits = Limits()
+) -> tuple[nbformat.NotebookNode, Report, int]:
     """Run every cell of ``nb`` in a fresh kernel started in ``workdir`` under ``limits``, stopping at the first
     cell that fails; return (nb, report, peak memory in bytes).
 
@@ -283,8 +326,10 @@ def execute(nb: nbformat.NotebookNode, workdir: Path, kernel_log: Path, *, profi
         env["COURSE_PROFILE"] = profile
     kernel_log.parent.mkdir(parents=True, exist_ok=True)
     me = psutil.Process()
-    with open(kernel_log, "wb") as log, \
-            Watchdog(me, limits, lambda why: processes.end_descendants(me), include_root=False) as watchdog:
+    with (
+        open(kernel_log, "wb") as log,
+        Watchdog(me, limits, lambda why: processes.end_descendants(me), include_root=False) as watchdog,
+    ):
         try:
             with kernel(nb, workdir, limits, env=env, stderr=log) as session:
                 report = session.run_notebook()
@@ -301,8 +346,9 @@ def _stopped_detail(outcome: Outcome, limits: Limits) -> str:
     return f"stopped at the total time limit ({limits.total_seconds:g} s)"
 
 
-def run_notebook(path: Path, out_path: Path, kernel_log: Path, *, profile: str | None,
-                 limits: Limits = Limits()) -> RunResult:
+def run_notebook(
+    path: Path, out_path: Path, kernel_log: Path, *, profile: str | None, limits: Limits = Limits()
+) -> RunResult:
     """Execute ``path`` (in its own folder) under ``limits``, write the executed copy to ``out_path`` and the
     kernel's standard error to ``kernel_log``."""
     nb = nbformat.read(path, as_version=4)
@@ -311,17 +357,28 @@ def run_notebook(path: Path, out_path: Path, kernel_log: Path, *, profile: str |
     seconds = time.perf_counter() - start
     out_path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(hygiene.clean(nb), out_path)
-    return RunResult(notebook=str(path), status=report.outcome, seconds=round(seconds, 1),
-                     metrics=reported_metrics(nb), error=report.detail, peak_memory_gb=round(peak_bytes / 2**30, 2))
+    return RunResult(
+        notebook=str(path),
+        status=report.outcome,
+        seconds=round(seconds, 1),
+        metrics=reported_metrics(nb),
+        error=report.detail,
+        peak_memory_gb=round(peak_bytes / 2**30, 2),
+    )
 
 
 def write_summary(results: list[RunResult], build: Path, profile: str | None) -> Path:
     """Write build/summary.json and build/summary.md; return the markdown path."""
     build.mkdir(parents=True, exist_ok=True)
     (build / "summary.json").write_text(
-        json.dumps({"profile": profile, "notebooks": [asdict(r) for r in results]}, indent=2) + "\n")
-    lines = [f"# Course run (profile: {profile or 'automatic'})", "",
-             "| notebook | status | wall time (s) | peak memory (GiB) | key figures |", "|---|---|---:|---:|---|"]
+        json.dumps({"profile": profile, "notebooks": [asdict(r) for r in results]}, indent=2) + "\n"
+    )
+    lines = [
+        f"# Course run (profile: {profile or 'automatic'})",
+        "",
+        "| notebook | status | wall time (s) | peak memory (GiB) | key figures |",
+        "|---|---|---:|---:|---|",
+    ]
     for r in results:
         figures = ", ".join(f"{k} = {v:.4g}" for k, v in r.metrics.items()) or "-"
         status = r.status if not r.error else f"{r.status}: {r.error}"

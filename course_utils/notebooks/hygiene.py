@@ -1,4 +1,5 @@
 """Notebook metadata hygiene: keep what Colab and Jupyter need, drop editor noise, stable cell ids."""
+
 from __future__ import annotations
 
 import nbformat

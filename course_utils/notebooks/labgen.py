@@ -3,6 +3,7 @@
 Code between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` becomes ``# YOUR CODE HERE`` followed by
 ``raise NotImplementedError``, indented like the BEGIN marker; all outputs are cleared.
 """
+
 from __future__ import annotations
 
 import copy
@@ -40,8 +41,9 @@ def stub_source(source: str) -> str:
     return "\n".join(out)
 
 
-def make_lab(solution: nbformat.NotebookNode, lab_relpath: str,
-             course: manifest.Course | None = None) -> nbformat.NotebookNode:
+def make_lab(
+    solution: nbformat.NotebookNode, lab_relpath: str, course: manifest.Course | None = None
+) -> nbformat.NotebookNode:
     """The student notebook for ``solution``, with its badge pointing at ``lab_relpath`` of ``course``
     (default: the packaged manifest's)."""
     lab = copy.deepcopy(solution)

@@ -5,6 +5,7 @@ run with. A path of the machine that ran them (a home or temporary folder, the r
 folder), a traceback (a failed download, a crashed cell) or what the kernel wrote to its standard
 error (warnings, log lines) is noise to them, or hides a failure: ``output_problems`` finds them.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,18 +37,25 @@ def output_problems(nb: nbformat.NotebookNode, label: str, root: Path | None = N
             text = output_text(output)
             where = f"{label} cell {index}"
             if output.get("output_type") == "error" or TRACEBACK in text:
-                found.append(f"{where} stores a traceback ({_first_line(text)}): the cell failed when the "
-                             "outputs were made.")
+                found.append(
+                    f"{where} stores a traceback ({_first_line(text)}): the cell failed when the outputs were made."
+                )
             elif output.get("output_type") == "stream" and output.get("name") == "stderr":
-                found.append(f"{where} stores the kernel's standard error ({_first_line(text)}): silence it "
-                             "or print to standard output.")
+                found.append(
+                    f"{where} stores the kernel's standard error ({_first_line(text)}): silence it "
+                    "or print to standard output."
+                )
             match = MACHINE_PATH.search(text) or (root is not None and re.search(re.escape(str(root)), text))
             if match:
-                found.append(f"{where} stores a machine path ({_around(text, match.start())}): show paths "
-                             "with course_utils.data.cache.display_path, or not at all.")
+                found.append(
+                    f"{where} stores a machine path ({_around(text, match.start())}): show paths "
+                    "with course_utils.data.cache.display_path, or not at all."
+                )
     if found:
-        found.append(f"{label}: fix the cause in the .py source, then re-execute it: "
-                     "`python -m course_utils.notebooks run --in-place --profile cpu " + label + "`.")
+        found.append(
+            f"{label}: fix the cause in the .py source, then re-execute it: "
+            "`python -m course_utils.notebooks run --in-place --profile cpu " + label + "`."
+        )
     return found
 
 
@@ -57,4 +65,4 @@ def _first_line(text: str) -> str:
 
 
 def _around(text: str, position: int) -> str:
-    return " ".join(text[max(0, position - 30):position + 50].split())
+    return " ".join(text[max(0, position - 30) : position + 50].split())

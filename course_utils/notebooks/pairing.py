@@ -3,6 +3,7 @@
 The Colab badge, the install cell and the links to course files are written from the course manifest into
 both files at sync, so a .py never keeps an install line or a repository the manifest no longer names.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,7 +45,7 @@ def source_text(py: Path, nb: nbformat.NotebookNode) -> str:
     old = py.read_text(encoding="utf-8")
     header = HEADER.match(old)
     new = jupytext.writes(nb, fmt=PY_FORMAT)
-    body = new[m.end():] if (m := HEADER.match(new)) else new
+    body = new[m.end() :] if (m := HEADER.match(new)) else new
     return (header[0] if header else "") + body
 
 
@@ -74,12 +75,16 @@ def out_of_sync(py: Path, root: Path, course: Course) -> str | None:
         return f"{target} is missing: run `python -m course_utils.notebooks sync`."
     nb, source_drifted = _read(py, root, course)
     if source_drifted:
-        return (f"{py}: its Colab badge, install cell or links to course files differ from what "
-                f"{course.path.name} gives: run `python -m course_utils.notebooks sync`.")
+        return (
+            f"{py}: its Colab badge, install cell or links to course files differ from what "
+            f"{course.path.name} gives: run `python -m course_utils.notebooks sync`."
+        )
     want = cell_sources(nb)
     have = cell_sources(nbformat.read(target, as_version=4))
     if want != have:
         first = next((i for i, (a, b) in enumerate(zip(want, have)) if a != b), min(len(want), len(have)))
-        return (f"{target} differs from {py.name} at cell {first}: edit the .py, then run "
-                "`python -m course_utils.notebooks sync` (and `run --in-place` to refresh outputs).")
+        return (
+            f"{target} differs from {py.name} at cell {first}: edit the .py, then run "
+            "`python -m course_utils.notebooks sync` (and `run --in-place` to refresh outputs)."
+        )
     return None

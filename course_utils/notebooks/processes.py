@@ -10,6 +10,7 @@ not counted k times over as their resident sizes (RSS) would be. Elsewhere it is
 far more than an RSS (measured here: ~15-40 ms against ~0.01 ms for a TensorFlow kernel), so ``tree_memory``
 can also give the RSS, an upper bound that is cheap to poll.
 """
+
 from __future__ import annotations
 
 import ctypes

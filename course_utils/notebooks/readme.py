@@ -1,4 +1,5 @@
 """The README's course map and profile table, written from the course manifest between marker comments."""
+
 from __future__ import annotations
 
 import re
@@ -39,8 +40,10 @@ def render(text: str, course: Course) -> str:
     for name, table in zip(SECTIONS, (course_map(course), profile_table(course))):
         pattern = re.compile(re.escape(_begin(name)) + r"\n.*?" + re.escape(_end(name)), re.DOTALL)
         if not pattern.search(text):
-            raise ValueError(f"README.md has no {name} between `{_begin(name)}` and `{_end(name)}`: put the two "
-                             "lines back where the table goes, then run `python -m course_utils.notebooks sync`.")
+            raise ValueError(
+                f"README.md has no {name} between `{_begin(name)}` and `{_end(name)}`: put the two "
+                "lines back where the table goes, then run `python -m course_utils.notebooks sync`."
+            )
         section = f"{_begin(name)}\n{table}\n{_end(name)}"
         text = pattern.sub(lambda _, section=section: section, text, count=1)
     return text

@@ -9,13 +9,17 @@ DECaLS classes from bulge, disk, spiral arms, bars and mergers. Light curves
 The names below are imported when first used (PEP 562), so ``import course_utils.sims`` costs nothing until
 a simulator is called.
 """
+
 from __future__ import annotations
 
 import importlib
 
 _HOMES = {
-    "simulate_lenses": "lenses", "sie_deflection": "lenses", "shear_deflection": "lenses",
-    "simulate_galaxy10": "galaxies", "GALAXY10_DECALS_CLASSES": "galaxies",
+    "simulate_lenses": "lenses",
+    "sie_deflection": "lenses",
+    "shear_deflection": "lenses",
+    "simulate_galaxy10": "galaxies",
+    "GALAXY10_DECALS_CLASSES": "galaxies",
     "simulate_light_curves": "lightcurves",
 }
 

@@ -14,6 +14,7 @@ light), :func:`observe` (a Gaussian point-spread function, coarser pixels, sky a
 Lengths are drawn as fractions of the stamp size, so a 64-pixel and a 256-pixel stamp show the same
 galaxies at different resolution.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -103,8 +104,10 @@ def observe(bands: np.ndarray, *, psf_fwhm, noise, gain=None, rebin: int = 1, se
         raise ValueError(f"rebin must be a whole number of pixels of at least 1, got {rebin!r}")
     if height % rebin or width % rebin:
         crop = f"bands[:, :{height - height % rebin}, :{width - width % rebin}]"
-        raise ValueError(f"stamps of {height}x{width} pixels cannot be rebinned by {rebin}: crop them to a "
-                         f"multiple of {rebin} first, e.g. {crop}")
+        raise ValueError(
+            f"stamps of {height}x{width} pixels cannot be rebinned by {rebin}: crop them to a "
+            f"multiple of {rebin} first, e.g. {crop}"
+        )
     fwhm = _per_image("psf_fwhm", psf_fwhm, n, 1)[:, 0]
     sigma = _per_image("noise", noise, n, channels)
     rng = np.random.default_rng(seed)
@@ -194,8 +197,10 @@ def _galaxies(n, size, seed, classes, class_fractions):
     counts = _largest_remainder_counts(int(n), shares)
     labels = rng.permutation(np.repeat(class_ids, counts)).astype(np.int64)
     chunk = max(1, _PIXELS_PER_CHUNK // (size * size))
-    chunks = ((slice(start, start + chunk), _render_chunk(labels[start : start + chunk], int(size), rng))
-              for start in range(0, n, chunk))
+    chunks = (
+        (slice(start, start + chunk), _render_chunk(labels[start : start + chunk], int(size), rng))
+        for start in range(0, n, chunk)
+    )
     return labels, chunks
 
 
@@ -212,8 +217,10 @@ def _per_image(name, value, n, channels, positive=False) -> np.ndarray:
     try:
         array = np.broadcast_to(array, (n, channels))
     except ValueError:
-        raise ValueError(f"{name} must be a scalar, one value per image ({n}) or per image and band "
-                         f"({n}, {channels}); got shape {np.shape(value)}") from None
+        raise ValueError(
+            f"{name} must be a scalar, one value per image ({n}) or per image and band "
+            f"({n}, {channels}); got shape {np.shape(value)}"
+        ) from None
     if not np.all(np.isfinite(array)) or array.min() < 0 or (positive and array.min() == 0):
         raise ValueError(f"{name} must be finite and {'positive' if positive else 'non-negative'}, got {value!r}")
     return array
@@ -556,8 +563,13 @@ def _merging(stamps: _Stamps) -> np.ndarray:
         radius = np.sqrt(dx**2 + dy**2 + 0.25)
         pitch = np.deg2rad(stamps.uniform(25, 50)) * np.where(stamps.chance(0.5), 1, -1).astype(np.float32)
         tail = _spiral_arms(
-            radius, np.arctan2(dy, dx), arms=1.0, pitch=pitch, phase=stamps.uniform(0, 2 * np.pi),
-            start_radius=r_eff, width=stamps.uniform(6, 14),
+            radius,
+            np.arctan2(dy, dx),
+            arms=1.0,
+            pitch=pitch,
+            phase=stamps.uniform(0, 2 * np.pi),
+            start_radius=r_eff,
+            width=stamps.uniform(6, 14),
         )
         tail *= np.exp(-radius / (r_eff * stamps.uniform(2.0, 4.0))) * (1 - np.exp(-((radius / (1.5 * r_eff)) ** 2)))
         _paint(bands, tail, flux * stamps.uniform(0.1, 0.3) * stamps.chance(0.75), _DISK_STARS, stamps)
@@ -601,8 +613,13 @@ def _disturbed(stamps: _Stamps) -> np.ndarray:
     image_radius = np.sqrt(dx**2 + dy**2 + 0.25)
     pitch = np.deg2rad(stamps.uniform(20, 50)) * np.where(stamps.chance(0.5), 1, -1).astype(np.float32)
     plume = _spiral_arms(
-        image_radius, np.arctan2(dy, dx), arms=1.0, pitch=pitch, phase=stamps.uniform(0, 2 * np.pi),
-        start_radius=scale, width=stamps.uniform(1.5, 4.0),
+        image_radius,
+        np.arctan2(dy, dx),
+        arms=1.0,
+        pitch=pitch,
+        phase=stamps.uniform(0, 2 * np.pi),
+        start_radius=scale,
+        width=stamps.uniform(1.5, 4.0),
     )
     plume *= np.exp(-image_radius / (2.5 * scale)) * (1 - np.exp(-((image_radius / scale) ** 2)))
     _paint(bands, plume, flux * plume_share, _DISK_STARS, stamps)

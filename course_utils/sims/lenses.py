@@ -25,6 +25,7 @@ matched-filter S/N summed over bands, sqrt(sum over pixels and bands of s^2 / b)
 PSF-blurred image and b the variance of everything else (sky and the other light) in counts.
 :func:`render_lenses` scales each source and contaminant to the S/N its catalog row asks for.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -146,14 +147,19 @@ def einstein_area(theta_E, e1, e2, gamma1=0.0, gamma2=0.0, n_angles=256):
     error falls exponentially with the number of steps). Without shear it is pi theta_E^2.
     """
     q, phi_lens = ellipticity_to_axis_ratio(np.asarray(e1, float), np.asarray(e2, float))
-    theta_E, q, phi_lens, gamma1, gamma2 = (np.asarray(a, float)[..., None]
-                                            for a in (theta_E, q, phi_lens, gamma1, gamma2))
+    theta_E, q, phi_lens, gamma1, gamma2 = (
+        np.asarray(a, float)[..., None] for a in (theta_E, q, phi_lens, gamma1, gamma2)
+    )
     if np.any(gamma1**2 + gamma2**2 >= 1):
         raise ValueError("external shear |gamma| must be below 1")
     phi = np.linspace(0, 2 * np.pi, n_angles, endpoint=False)
     psi = np.sqrt(q**2 * np.cos(phi - phi_lens) ** 2 + np.sin(phi - phi_lens) ** 2)
-    radius = (theta_E * np.sqrt(q) * (1 - gamma1 * np.cos(2 * phi) - gamma2 * np.sin(2 * phi))
-              / (psi * (1 - gamma1**2 - gamma2**2)))
+    radius = (
+        theta_E
+        * np.sqrt(q)
+        * (1 - gamma1 * np.cos(2 * phi) - gamma2 * np.sin(2 * phi))
+        / (psi * (1 - gamma1**2 - gamma2**2))
+    )
     return np.pi * np.mean(radius**2, axis=-1)
 
 
@@ -173,8 +179,6 @@ def ring_arc_profile(x, y, radius, width, e1, e2, center_x, center_y, arms, pitc
     winding = np.log(np.maximum(r / radius, np.finfo(dtype).tiny))  # finite at the centre
     phase = arms * (np.arctan2(yr, xr) - azimuth) - arms * pitch_cot * winding
     return ring * (0.5 + 0.5 * np.cos(phase)) ** sharpness
-
-
 
 
 # --------------------------------------------------------------------------------------------------
@@ -294,19 +298,23 @@ def sample_lens_population(
     t["contaminant_n"] = np.where(compact, rng.uniform(0.5, 2.0, n), nan)
     ring_radius = rng.uniform(theta_low, theta_high, n)
     t["contaminant_radius"] = np.where(ringlike, ring_radius, nan)
-    t["contaminant_width"] = np.where(spiral, ring_radius * rng.uniform(0.3, 0.6, n),
-                                      np.where(ringlike, rng.uniform(0.1, 0.35, n), nan))
+    t["contaminant_width"] = np.where(
+        spiral, ring_radius * rng.uniform(0.3, 0.6, n), np.where(ringlike, rng.uniform(0.1, 0.35, n), nan)
+    )
     t["contaminant_arms"] = np.where(spiral, 2.0, np.where(arc, rng.integers(1, 3, n), np.where(ringlike, 1.0, nan)))
-    t["contaminant_pitch_cot"] = np.where(spiral, 1 / np.tan(np.radians(rng.uniform(12, 30, n))),
-                                          np.where(ringlike, 0.0, nan))
+    t["contaminant_pitch_cot"] = np.where(
+        spiral, 1 / np.tan(np.radians(rng.uniform(12, 30, n))), np.where(ringlike, 0.0, nan)
+    )
     t["contaminant_azimuth"] = np.where(ringlike, rng.uniform(0, 2 * np.pi, n), nan)
-    t["contaminant_sharpness"] = np.where(spiral, rng.uniform(1.5, 4.0, n),
-                                          np.where(arc, rng.uniform(2.0, 10.0, n), np.where(ringlike, 0.0, nan)))
+    t["contaminant_sharpness"] = np.where(
+        spiral, rng.uniform(1.5, 4.0, n), np.where(arc, rng.uniform(2.0, 10.0, n), np.where(ringlike, 0.0, nan))
+    )
     has_contaminant = compact | ringlike
     contaminant_r = rng.uniform(22, 25, n)
     for b in bands:
-        t[f"contaminant_mag_{b}"] = np.where(has_contaminant, contaminant_r + SOURCE_COLOUR[b]
-                                             + rng.normal(0, 0.1, n), nan)
+        t[f"contaminant_mag_{b}"] = np.where(
+            has_contaminant, contaminant_r + SOURCE_COLOUR[b] + rng.normal(0, 0.1, n), nan
+        )
     t["contaminant_snr"] = np.where(has_contaminant, loguniform(rng, snr_low, snr_high, n), 0.0)
 
     # An unrelated galaxy, red or blue, in any stamp: its presence tells nothing about lensing.
@@ -353,8 +361,14 @@ def _unit_sersic(x, y, rows, prefix, index, center=None):
     """Sérsic of total flux 1 (surface brightness per arcsec^2) of the catalog columns ``prefix_*``."""
     amp = 1 / sersic_total_flux(1.0, rows[f"{prefix}_r_eff"][index], rows[f"{prefix}_n"][index])
     cx, cy = center or (_column(rows, f"{prefix}_x", index), _column(rows, f"{prefix}_y", index))
-    return sersic_ellipse(x, y, amp.astype(np.float32)[:, None, None], *(
-        _column(rows, f"{prefix}_{p}", index) for p in ("r_eff", "n", "e1", "e2")), cx, cy)
+    return sersic_ellipse(
+        x,
+        y,
+        amp.astype(np.float32)[:, None, None],
+        *(_column(rows, f"{prefix}_{p}", index) for p in ("r_eff", "n", "e1", "e2")),
+        cx,
+        cy,
+    )
 
 
 def _means_of_2x2_blocks(fine):
@@ -384,16 +398,28 @@ def _templates(rows, grid, pixel_scale):
     magnification = np.full(k, np.nan)
     if len(lens):
         # Arcs can be thinner than a pixel: the source is sampled on a finer grid, then averaged per pixel.
-        beta_x, beta_y = ray_shoot(fine_x, fine_y, *(_column(rows, c, lens) for c in (
-            "theta_E", "lens_e1", "lens_e2", "gamma1", "gamma2", "lens_x", "lens_y")))
+        beta_x, beta_y = ray_shoot(
+            fine_x,
+            fine_y,
+            *(
+                _column(rows, c, lens)
+                for c in ("theta_E", "lens_e1", "lens_e2", "gamma1", "gamma2", "lens_x", "lens_y")
+            ),
+        )
         lensed = _means_of_2x2_blocks(_unit_sersic(beta_x, beta_y, rows, "source", lens))
         magnification[lens] = lensed.sum(axis=(1, 2)) * pixel_scale**2
         templates.append((lens, lensed))
     if len(compact):
         templates.append((compact, _unit_sersic(x, y, rows, "contaminant", compact)))
     if len(ringlike):
-        ring = ring_arc_profile(x, y, *(_column(rows, f"contaminant_{p}", ringlike) for p in (
-            "radius", "width", "e1", "e2", "x", "y", "arms", "pitch_cot", "azimuth", "sharpness")))
+        ring = ring_arc_profile(
+            x,
+            y,
+            *(
+                _column(rows, f"contaminant_{p}", ringlike)
+                for p in ("radius", "width", "e1", "e2", "x", "y", "arms", "pitch_cot", "azimuth", "sharpness")
+            ),
+        )
         ring /= ring.sum(axis=(1, 2), keepdims=True) * np.float32(pixel_scale**2)
         templates.append((ringlike, ring))
     templates.append((companion, _unit_sersic(x, y, rows, "companion", companion)))
@@ -480,8 +506,17 @@ def _add_noise(model, rng):
     model += noise
 
 
-_CATALOG_FIRST = ("ID", "is_lens", "einstein_area", "numb_pix_lensed_image", "flux_lensed_image_in_sigma",
-                  "kind", "theta_E", "snr", "magnification")  # the lens-finding challenge's five columns first
+_CATALOG_FIRST = (
+    "ID",
+    "is_lens",
+    "einstein_area",
+    "numb_pix_lensed_image",
+    "flux_lensed_image_in_sigma",
+    "kind",
+    "theta_E",
+    "snr",
+    "magnification",
+)  # the lens-finding challenge's five columns first
 
 
 def render_lenses(
@@ -518,17 +553,23 @@ def render_lenses(
     centred = (np.arange(size, dtype=np.float32) - np.float32((size - 1) / 2)) * np.float32(pixel_scale)
     wrapped = np.fft.ifftshift((np.arange(size, dtype=np.float32) - size // 2) * np.float32(pixel_scale))
     m = SOURCE_SUPERSAMPLING
-    fine = (centred[:, None] + (np.arange(m, dtype=np.float32) - np.float32((m - 1) / 2)) * np.float32(
-        pixel_scale / m)).ravel()
-    grid = (centred[None, None, :], centred[None, :, None], fine[None, None, :], fine[None, :, None],
-            wrapped[:, None] ** 2 + wrapped[None, :] ** 2)
+    fine = (
+        centred[:, None] + (np.arange(m, dtype=np.float32) - np.float32((m - 1) / 2)) * np.float32(pixel_scale / m)
+    ).ravel()
+    grid = (
+        centred[None, None, :],
+        centred[None, :, None],
+        fine[None, None, :],
+        fine[None, :, None],
+        wrapped[:, None] ** 2 + wrapped[None, :] ** 2,
+    )
     columns = {name: np.asarray(catalog[name]) for name in catalog.colnames}
     rng = np.random.default_rng(seed) if noise else None
     images = np.empty((len(catalog), size, size, len(bands)), np.float32)
     measured = {}
     for start in range(0, len(catalog), chunk):
-        rows = {name: column[start:start + chunk] for name, column in columns.items()}
-        values = _render_chunk(rows, grid, pixel_scale, bands, psf, sky, rng, images[start:start + chunk])
+        rows = {name: column[start : start + chunk] for name, column in columns.items()}
+        values = _render_chunk(rows, grid, pixel_scale, bands, psf, sky, rng, images[start : start + chunk])
         for name, value in values.items():
             measured.setdefault(name, []).append(value)
     out = catalog.copy()
@@ -564,6 +605,13 @@ def simulate_lenses(
     The same ``seed`` gives the same images and catalog.
     """
     population_seed, noise_seed = np.random.SeedSequence(seed).spawn(2)
-    catalog = sample_lens_population(n, lens_fraction=lens_fraction, theta_E_range=theta_E_range,
-                                     snr_range=snr_range, seeing=seeing, bands=bands, seed=population_seed)
+    catalog = sample_lens_population(
+        n,
+        lens_fraction=lens_fraction,
+        theta_E_range=theta_E_range,
+        snr_range=snr_range,
+        seeing=seeing,
+        bands=bands,
+        seed=population_seed,
+    )
     return render_lenses(catalog, size=size, pixel_scale=pixel_scale, psf=psf, seed=noise_seed, chunk=chunk)

@@ -26,6 +26,7 @@ Hard cases come from the distributions themselves: 15-epoch light curves, stars 
 magnitude of the survey's depth, periods of 0.5 and 1 day (the cadence's aliases), RRc next to W UMa
 (whose light curve is a near-sinusoid at half its period), Cepheids and RRab seen at low S/N.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,40 +56,127 @@ class LightCurveClass:
 
 
 LIGHT_CURVE_CLASSES = (
-    LightCurveClass("constant", 65, "constant", colour=(0.2, 1.2),
-                    source="non-variable stars (PLAsTiCC has M dwarfs, target 65, whose flares we do not model)"),
-    LightCurveClass("RRab", 92, "pulsator", (0.45, 0.9), (0.5, 1.2), (0.12, 0.2), 1.3, (0.2, 0.45),
-                    "RR Lyrae ab: P 0.45-0.9 d, V amplitude 0.5-1.3 mag, steep rise (Smith 1995; Catelan & Smith 2015)"),
-    LightCurveClass("RRc", 92, "pulsator", (0.2, 0.45), (0.2, 0.55), (0.4, 0.5), 1.25, (0.15, 0.3),
-                    "RR Lyrae c: P 0.2-0.45 d, amplitude 0.2-0.55 mag, near-sinusoidal (Smith 1995)"),
-    LightCurveClass("Cepheid", 92, "pulsator", (3.0, 50.0), (0.3, 1.1), (0.25, 0.35), 1.5, (0.5, 1.0),
-                    "classical Cepheids: P 3-50 d, V amplitude 0.3-1.1 mag (Soszynski et al. 2008, OGLE-III LMC)"),
-    LightCurveClass("delta_Scuti", 92, "pulsator", (0.03, 0.25), (0.1, 0.6), (0.4, 0.5), 1.3, (0.1, 0.3),
-                    "high-amplitude delta Scuti: P 0.03-0.25 d, amplitude 0.1-0.6 mag (Breger 2000)"),
-    LightCurveClass("Algol", 16, "algol", (0.5, 10.0), (0.3, 1.5), colour=(0.0, 0.6),
-                    source="detached eclipsing binaries (EA): P 0.5-10 d, primary depth 0.3-1.5 mag, eclipses "
-                           "4-12 % of the orbit (Prsa et al. 2011, Kepler EB catalogue)"),
-    LightCurveClass("W_UMa", 16, "wuma", (0.22, 0.6), (0.15, 0.75), colour=(0.3, 0.7),
-                    source="contact binaries (EW): P 0.22-0.6 d, amplitude 0.15-0.75 mag, nearly equal minima "
-                           "(Rucinski 1993; Paczynski et al. 2006)"),
-    LightCurveClass("Mira", 53, "pulsator", (100.0, 500.0), (2.5, 6.0), (0.4, 0.5), 1.2, (1.2, 2.0),
-                    "Mira and long-period variables: P 100-500 d, amplitude > 2.5 mag in V (GCVS definition; "
-                    "Soszynski et al. 2009)"),
-    LightCurveClass("QSO", 88, "drw", colour=(0.0, 0.4),
-                    source="quasars as a damped random walk: tau 50-500 d, SF_inf 0.1-0.35 mag (MacLeod et al. "
-                           "2010, SDSS Stripe 82)"),
-    LightCurveClass("SN_Ia", 90, "supernova", colour=(-0.1, 0.3),
-                    source="type Ia supernovae: Bazin rise time 1.5-4 d, fall time 15-35 d (Bazin et al. 2009; "
-                           "peak absolute magnitude -19.3, so 18-21 mag at z ~ 0.05-0.2)"),
-    LightCurveClass("SN_II", 42, "supernova", colour=(0.0, 0.5),
-                    source="core-collapse supernovae: Bazin rise time 1-8 d, fall time 40-120 d (II-P plateaus, "
-                           "Anderson et al. 2014), fainter than Ia at a given distance"),
+    LightCurveClass(
+        "constant",
+        65,
+        "constant",
+        colour=(0.2, 1.2),
+        source="non-variable stars (PLAsTiCC has M dwarfs, target 65, whose flares we do not model)",
+    ),
+    LightCurveClass(
+        "RRab",
+        92,
+        "pulsator",
+        (0.45, 0.9),
+        (0.5, 1.2),
+        (0.12, 0.2),
+        1.3,
+        (0.2, 0.45),
+        "RR Lyrae ab: P 0.45-0.9 d, V amplitude 0.5-1.3 mag, steep rise (Smith 1995; Catelan & Smith 2015)",
+    ),
+    LightCurveClass(
+        "RRc",
+        92,
+        "pulsator",
+        (0.2, 0.45),
+        (0.2, 0.55),
+        (0.4, 0.5),
+        1.25,
+        (0.15, 0.3),
+        "RR Lyrae c: P 0.2-0.45 d, amplitude 0.2-0.55 mag, near-sinusoidal (Smith 1995)",
+    ),
+    LightCurveClass(
+        "Cepheid",
+        92,
+        "pulsator",
+        (3.0, 50.0),
+        (0.3, 1.1),
+        (0.25, 0.35),
+        1.5,
+        (0.5, 1.0),
+        "classical Cepheids: P 3-50 d, V amplitude 0.3-1.1 mag (Soszynski et al. 2008, OGLE-III LMC)",
+    ),
+    LightCurveClass(
+        "delta_Scuti",
+        92,
+        "pulsator",
+        (0.03, 0.25),
+        (0.1, 0.6),
+        (0.4, 0.5),
+        1.3,
+        (0.1, 0.3),
+        "high-amplitude delta Scuti: P 0.03-0.25 d, amplitude 0.1-0.6 mag (Breger 2000)",
+    ),
+    LightCurveClass(
+        "Algol",
+        16,
+        "algol",
+        (0.5, 10.0),
+        (0.3, 1.5),
+        colour=(0.0, 0.6),
+        source="detached eclipsing binaries (EA): P 0.5-10 d, primary depth 0.3-1.5 mag, eclipses "
+        "4-12 % of the orbit (Prsa et al. 2011, Kepler EB catalogue)",
+    ),
+    LightCurveClass(
+        "W_UMa",
+        16,
+        "wuma",
+        (0.22, 0.6),
+        (0.15, 0.75),
+        colour=(0.3, 0.7),
+        source="contact binaries (EW): P 0.22-0.6 d, amplitude 0.15-0.75 mag, nearly equal minima "
+        "(Rucinski 1993; Paczynski et al. 2006)",
+    ),
+    LightCurveClass(
+        "Mira",
+        53,
+        "pulsator",
+        (100.0, 500.0),
+        (2.5, 6.0),
+        (0.4, 0.5),
+        1.2,
+        (1.2, 2.0),
+        "Mira and long-period variables: P 100-500 d, amplitude > 2.5 mag in V (GCVS definition; "
+        "Soszynski et al. 2009)",
+    ),
+    LightCurveClass(
+        "QSO",
+        88,
+        "drw",
+        colour=(0.0, 0.4),
+        source="quasars as a damped random walk: tau 50-500 d, SF_inf 0.1-0.35 mag (MacLeod et al. "
+        "2010, SDSS Stripe 82)",
+    ),
+    LightCurveClass(
+        "SN_Ia",
+        90,
+        "supernova",
+        colour=(-0.1, 0.3),
+        source="type Ia supernovae: Bazin rise time 1.5-4 d, fall time 15-35 d (Bazin et al. 2009; "
+        "peak absolute magnitude -19.3, so 18-21 mag at z ~ 0.05-0.2)",
+    ),
+    LightCurveClass(
+        "SN_II",
+        42,
+        "supernova",
+        colour=(0.0, 0.5),
+        source="core-collapse supernovae: Bazin rise time 1-8 d, fall time 40-120 d (II-P plateaus, "
+        "Anderson et al. 2014), fainter than Ia at a given distance",
+    ),
 )
 CLASS_NAMES = tuple(c.name for c in LIGHT_CURVE_CLASSES)
 
 
-def simulate_light_curves(n: int, *, seed: int = 0, classes=None, n_epochs: tuple[int, int] = (15, 400),
-                          years: float = 3.0, bands: tuple[int, ...] = (1, 2), outlier_rate: float = 0.01):
+def simulate_light_curves(
+    n: int,
+    *,
+    seed: int = 0,
+    classes=None,
+    n_epochs: tuple[int, int] = (15, 400),
+    years: float = 3.0,
+    bands: tuple[int, ...] = (1, 2),
+    outlier_rate: float = 0.01,
+):
     """Simulate ``n`` light curves, equal numbers of each class (``classes`` names, default all).
 
     n_epochs: (low, high) number of epochs, drawn log-uniform per light curve; L = high.
@@ -119,26 +207,43 @@ def simulate_light_curves(n: int, *, seed: int = 0, classes=None, n_epochs: tupl
         rows = np.flatnonzero(label == k)
         if rows.size:
             mag[rows], period[rows], amplitude[rows], mean_mag[rows] = _model(
-                cls, rng, time[rows], band[rows], mask[rows], mean_mag[rows])
+                cls, rng, time[rows], band[rows], mask[rows], mean_mag[rows]
+            )
     depth = m5[:, None] + 0.25 * rng.standard_normal(time.shape, dtype=np.float32)  # seeing, moon, airmass
     err = error_model(mag, depth)
     observed = mag + err * rng.standard_normal(time.shape, dtype=np.float32)
     rows, cols = np.nonzero(mask & (rng.random(time.shape, dtype=np.float32) < outlier_rate))
     observed[rows, cols] += rng.choice([-1, 1], rows.size) * rng.uniform(0.5, 2.0, rows.size)  # 0.5-2 mag off
     observed, err = np.where(mask, observed, 0), np.where(mask, err, 0)
-    catalog = Table({
-        "object_id": np.arange(n), "class": np.array([kinds[k].name for k in label]), "label": label,
-        "target": np.array([kinds[k].plasticc_target for k in label]), "period": period,
-        "amplitude": amplitude, "mean_mag": mean_mag, "n_epochs": count,
-        "n_bands": sum(np.any(mask & (band == b), axis=1) for b in set(bands)), "m5": m5,
-    })
+    catalog = Table(
+        {
+            "object_id": np.arange(n),
+            "class": np.array([kinds[k].name for k in label]),
+            "label": label,
+            "target": np.array([kinds[k].plasticc_target for k in label]),
+            "period": period,
+            "amplitude": amplitude,
+            "mean_mag": mean_mag,
+            "n_epochs": count,
+            "n_bands": sum(np.any(mask & (band == b), axis=1) for b in set(bands)),
+            "m5": m5,
+        }
+    )
     catalog.meta["source"] = f"course_utils.sims.simulate_light_curves, seed {seed}"
     used = f"{n:,} simulated light curves (course_utils.sims.simulate_light_curves, seed {seed})"
-    return Bunch(time=np.where(mask, time, 0.0), mag=observed.astype(np.float32), err=err.astype(np.float32),
-                 band=np.where(mask, band, -1).astype(np.int8), mask=mask, label=label,
-                 class_names=tuple(c.name for c in kinds),
-                 class_weights=np.array([PLASTICC_WEIGHTS.get(c.plasticc_target, 1.0) for c in kinds]),
-                 catalog=catalog, source=used, is_real=False)
+    return Bunch(
+        time=np.where(mask, time, 0.0),
+        mag=observed.astype(np.float32),
+        err=err.astype(np.float32),
+        band=np.where(mask, band, -1).astype(np.int8),
+        mask=mask,
+        label=label,
+        class_names=tuple(c.name for c in kinds),
+        class_weights=np.array([PLASTICC_WEIGHTS.get(c.plasticc_target, 1.0) for c in kinds]),
+        catalog=catalog,
+        source=used,
+        is_real=False,
+    )
 
 
 def keep_band(curves, band: int):
@@ -148,8 +253,9 @@ def keep_band(curves, band: int):
     order = np.argsort(~keep, axis=1, kind="stable")[:, : max(int(keep.sum(axis=1).max()), 1)]
     packed = {key: np.take_along_axis(curves[key], order, axis=1) for key in ("time", "mag", "err", "band")}
     mask = np.take_along_axis(keep, order, axis=1)
-    packed = {key: np.where(mask, value, -1 if key == "band" else 0).astype(value.dtype)
-              for key, value in packed.items()}
+    packed = {
+        key: np.where(mask, value, -1 if key == "band" else 0).astype(value.dtype) for key, value in packed.items()
+    }
     return type(curves)(**{**curves, **packed, "mask": mask})
 
 
@@ -203,6 +309,7 @@ def pulsation(phase, rise):
 def eclipses(phase, depth, width, secondary):
     """Algol light (mag, positive = fainter): flat out of eclipse, a primary eclipse of ``depth`` at phase 0
     and a secondary of ``secondary`` x depth at phase 0.5, each lasting ``width`` of the orbit."""
+
     def dip(offset):
         return np.clip(1.0 - np.abs(offset) / (width / 2), 0.0, None) ** 0.7
 
@@ -218,7 +325,7 @@ def contact_binary(phase, depth, asymmetry):
 
 def bazin_flux(t, t0, rise, fall):
     """Bazin et al. (2009) transient flux, peak-normalised: exp(-(t - t0)/fall) / (1 + exp(-(t - t0)/rise))."""
-    x = (t - t0)
+    x = t - t0
     flux = np.exp(-np.clip(x / fall, -50, 50)) / (1.0 + np.exp(-np.clip(x / rise, -50, 50)))
     peak = rise * np.log(fall / rise - 1.0)  # where the derivative vanishes
     return flux / (np.exp(-peak / fall) / (1.0 + np.exp(-peak / rise)))
@@ -257,8 +364,9 @@ def _model(cls: LightCurveClass, rng, time, band, mask, mean_mag):
         if cls.name == "Mira":  # bright: 6-14 mag at maximum, fainter than a survey's saturation only at r ~ 14
             mean_mag = rng.uniform(14.0, 18.5, m)
     elif cls.family == "algol":
-        delta = eclipses(phase, amplitude[:, None], rng.uniform(0.04, 0.12, m)[:, None],
-                         rng.uniform(0.0, 0.5, m)[:, None])
+        delta = eclipses(
+            phase, amplitude[:, None], rng.uniform(0.04, 0.12, m)[:, None], rng.uniform(0.0, 0.5, m)[:, None]
+        )
     elif cls.family == "wuma":
         delta = contact_binary(phase, amplitude[:, None], rng.uniform(0.0, 0.2, m)[:, None])
     elif cls.family == "drw":
@@ -266,8 +374,11 @@ def _model(cls: LightCurveClass, rng, time, band, mask, mean_mag):
         delta = damped_random_walk(rng, time, mask, tau, rng.uniform(0.1, 0.35, m)) * scale
         mean_mag = rng.uniform(17.5, 21.5, m)
         in_r = mask & (band == R)
-        amplitude = np.where(in_r.any(axis=1), np.max(np.where(in_r, delta, -np.inf), axis=1)
-                             - np.min(np.where(in_r, delta, np.inf), axis=1), 0.0)
+        amplitude = np.where(
+            in_r.any(axis=1),
+            np.max(np.where(in_r, delta, -np.inf), axis=1) - np.min(np.where(in_r, delta, np.inf), axis=1),
+            0.0,
+        )
     elif cls.family == "supernova":
         ia = cls.name == "SN_Ia"
         rise = rng.uniform(1.5, 4.0, m) if ia else rng.uniform(1.0, 8.0, m)

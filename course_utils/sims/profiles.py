@@ -13,6 +13,7 @@ the dtype of the inputs (float32 in, float32 out). Conventions, those of lenstro
   In :func:`sersic_ellipse` R is the circularised radius sqrt(q x'^2 + y'^2 / q);
 - PSF widths are full widths at half maximum (FWHM), in the units of the grid they are sampled on.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,8 +36,9 @@ def ellipticity_to_axis_ratio(e1, e2):
     """Axis ratio q (minor/major) and major-axis angle phi (radians from x) of eccentricities (e1, e2)."""
     e = np.hypot(e1, e2)
     if np.any(e >= 1):
-        raise ValueError(f"eccentricity sqrt(e1^2 + e2^2) must be below 1 (q = (1-e)/(1+e) > 0); "
-                         f"got up to {np.max(e):.4g}")
+        raise ValueError(
+            f"eccentricity sqrt(e1^2 + e2^2) must be below 1 (q = (1-e)/(1+e) > 0); got up to {np.max(e):.4g}"
+        )
     return (1 - e) / (1 + e), 0.5 * np.arctan2(e2, e1)
 
 

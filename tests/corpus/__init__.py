@@ -5,6 +5,7 @@ functions see (``MODULES``), and two lists: ``WRONG``, of (question, answer, wor
 message for that wrong answer must contain every one of ``words`` (they name the mistake); and ``VALID``,
 of (question, answer), other correct answers that must pass. tests/test_checks_corpus.py runs them all.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,5 +1,6 @@
 """Lab 01: typical wrong answers, written the way students write them, with the words their message must
 contain; and other valid answers, which must pass."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,6 +13,7 @@ SOLVED = solution_functions(SOLUTION, MODULES)
 
 # --- typical wrong answers, written the way students write them ------------------------------------
 
+
 def perceptron(*, sign=1.0, learn_bias=True, fires_at_zero=False, fixed_lr=None):
     def train(X, y, lr, epochs):
         lr = lr if fixed_lr is None else fixed_lr
@@ -23,6 +25,7 @@ def perceptron(*, sign=1.0, learn_bias=True, fires_at_zero=False, fixed_lr=None)
                 w = w + sign * lr * (target - output) * x
                 b = b + sign * lr * (target - output) * learn_bias
         return w, b
+
     return train
 
 
@@ -37,6 +40,7 @@ def gd_table(*, step_first=False, rows_extra=0, gradient_column=False, transpose
             if not step_first:
                 theta = theta - alpha * 2 * theta
         return np.array(rows).T if transposed else np.array(rows)
+
     return table
 
 
@@ -54,6 +58,7 @@ def forward(*, hidden_bias=True, hidden_sigmoid=True, half=0.5, wiring=((0, 1), 
         out_o2 = sigmoid(w[6] * out_h1 + w[7] * out_h2 + b[1])
         E_total = half * (target[0] - out_o1) ** 2 + half * (target[1] - out_o2) ** 2
         return dict(out_h1=out_h1, out_h2=out_h2, out_o1=out_o1, out_o2=out_o2, E_total=E_total)
+
     return run
 
 
@@ -71,6 +76,7 @@ def backward(*, sign=1.0, output_slope=True, only_o1=False, output_layer_first=F
         delta_h = to_hidden * out_h * (1 - out_h)
         hidden, output = np.outer(delta_h, i).ravel(), np.outer(delta_o, out_h).ravel()
         return np.concatenate([output, hidden] if output_layer_first else [hidden, output])
+
     return run
 
 
@@ -103,8 +109,9 @@ def conv2d(*, flip=False, use_padding=True, use_stride=True, integer_output=Fals
         out = out[:rows, :cols]
         for r in range(rows):
             for c in range(cols):
-                out[r, c] = np.sum(padded[r * step:r * step + k_rows, c * step:c * step + k_cols] * kernel)
+                out[r, c] = np.sum(padded[r * step : r * step + k_rows, c * step : c * step + k_cols] * kernel)
         return out
+
     return run
 
 
@@ -113,8 +120,12 @@ _WRONG_ANSWERS = [
     ("perceptron", perceptron(learn_bias=False), "b = 0;", "the bias learns too"),
     ("perceptron", perceptron(fires_at_zero=True), "your weights are", "strictly"),
     ("perceptron", perceptron(fixed_lr=0.25), "on fresh data", "0.5 × the expected ones"),
-    ("gd_step", lambda theta, alpha: theta + alpha * 2 * theta,
-     "θ after one step from θ = 3.0 with α = 0.1 is 3.6, expected 2.4", "the update subtracts α·dJ/dθ"),
+    (
+        "gd_step",
+        lambda theta, alpha: theta + alpha * 2 * theta,
+        "θ after one step from θ = 3.0 with α = 0.1 is 3.6, expected 2.4",
+        "the update subtracts α·dJ/dθ",
+    ),
     ("gd_step", lambda theta, alpha: theta - alpha * theta, "is 2.7, expected 2.4", "is 2θ, not θ"),
     ("gd_step", lambda theta, alpha: alpha * 2 * theta, "is 0.6", "not the step"),
     ("gd_table", gd_table(rows_extra=1), "has shape (11, 3), expected (10, 3)", "10 rows, not 11"),
@@ -131,26 +142,47 @@ _WRONG_ANSWERS = [
     ("backward", backward(output_slope=False), "∂E_total/∂w5 is", "out_o1·(1 − out_o1)"),
     ("backward", backward(only_o1=True), "∂E_total/∂w1 is", "E_o2 counts too"),
     ("backward", backward(output_layer_first=True), "∂E_total/∂w5 is", "order w1, …, w8"),
-    ("backward", backward(forward_pass=forward(hidden_bias=False)), "∂E_total/∂w5 is",
-     "fix forward first: is the bias added?"),
-    ("train_step", lambda w, b, i, target, eta: w + eta * SOLVED["backward"](w, b, i, target),
-     "the updated w5 is 0.44108352, expected 0.35891648", "against the gradient"),
+    (
+        "backward",
+        backward(forward_pass=forward(hidden_bias=False)),
+        "∂E_total/∂w5 is",
+        "fix forward first: is the bias added?",
+    ),
+    (
+        "train_step",
+        lambda w, b, i, target, eta: w + eta * SOLVED["backward"](w, b, i, target),
+        "the updated w5 is 0.44108352, expected 0.35891648",
+        "against the gradient",
+    ),
     ("train_step", train_step_output_layer_first, "the updated w1 is", "use the old w5 … w8"),
     ("train_step", train_step_in_place, "changed the array w passed to it", "new array"),
-    ("train_step", lambda w, b, i, target, eta: (w - eta * SOLVED["backward"](w, b, i, target), b),
-     "returned a tuple of 2 items", "biases stay fixed"),
+    (
+        "train_step",
+        lambda w, b, i, target, eta: (w - eta * SOLVED["backward"](w, b, i, target), b),
+        "returned a tuple of 2 items",
+        "biases stay fixed",
+    ),
     ("conv2d", conv2d(flip=True), "a 7×7 image and 3×3 kernel, stride 1", "true convolution"),
-    ("conv2d", conv2d(use_padding=False), "shape (5, 6); with stride 1 and padding 1 a 6×8 image and 2×3 kernel "
-     "give (7, 8)", "padding P adds P rows and columns of zeros on every side"),
+    (
+        "conv2d",
+        conv2d(use_padding=False),
+        "shape (5, 6); with stride 1 and padding 1 a 6×8 image and 2×3 kernel give (7, 8)",
+        "padding P adds P rows and columns of zeros on every side",
+    ),
     ("conv2d", conv2d(use_stride=False), "shape (5, 5); with stride 2", "the kernel moves S pixels at a time"),
     ("conv2d", conv2d(off_by_one=1), "shape (2, 2)", "off by one"),
     ("conv2d", conv2d(integer_output=True), "a 7×7 image", "whole numbers"),
-    ("conv2d", lambda image, kernel, stride=1, padding=0: np.array([[4, 3, 4], [2, 4, 3], [2, 3, 4]]),
-     "your feature map has shape (3, 3)", "(5, 5) = ⌊(W − K + 2P)/S⌋ + 1"),
+    (
+        "conv2d",
+        lambda image, kernel, stride=1, padding=0: np.array([[4, 3, 4], [2, 4, 3], [2, 3, 4]]),
+        "your feature map has shape (3, 3)",
+        "(5, 5) = ⌊(W − K + 2P)/S⌋ + 1",
+    ),
 ]
 
 
 # --- mistakes the checks used to misread (each names its own mistake now) ----------------------------
+
 
 def perceptron_batch(X, y, lr, epochs):
     """Sums the changes of a whole pass, computed with the weights from the start of the pass."""
@@ -196,15 +228,27 @@ def conv2d_padded_on_one_side(image, kernel, stride=1, padding=0):
     padded = np.pad(image, ((padding, 0), (padding, 0)))
     k_rows, k_cols = kernel.shape
     rows, cols = (padded.shape[0] - k_rows) // stride + 1, (padded.shape[1] - k_cols) // stride + 1
-    return np.array([[np.sum(padded[r * stride:r * stride + k_rows, c * stride:c * stride + k_cols] * kernel)
-                      for c in range(cols)] for r in range(rows)])
+    return np.array(
+        [
+            [
+                np.sum(padded[r * stride : r * stride + k_rows, c * stride : c * stride + k_cols] * kernel)
+                for c in range(cols)
+            ]
+            for r in range(rows)
+        ]
+    )
 
 
 def conv2d_square_kernels_only(image, kernel, stride=1, padding=0):
     padded, k = np.pad(image, padding), kernel.shape[0]
     size = ((padded.shape[0] - k) // stride + 1, (padded.shape[1] - kernel.shape[1]) // stride + 1)
-    return np.array([[np.sum(padded[r * stride:r * stride + k, c * stride:c * stride + k] * kernel)
-                      for c in range(size[1])] for r in range(size[0])], dtype=float)
+    return np.array(
+        [
+            [np.sum(padded[r * stride : r * stride + k, c * stride : c * stride + k] * kernel) for c in range(size[1])]
+            for r in range(size[0])
+        ],
+        dtype=float,
+    )
 
 
 _WRONG_ANSWERS += [
@@ -213,17 +257,26 @@ _WRONG_ANSWERS += [
     ("perceptron", perceptron_sign_step, "your weights are", "np.sign outputs −1, 0 or 1"),
     ("gd_step", gd_step_in_a_list, "gd_step(3.0, 0.1) should be one number", "not wrapped in a list"),
     ("gd_step", lambda theta, alpha: np.array([theta - alpha * 2 * theta]), "shape (1,)", "return the number itself"),
-    ("gd_table", gd_table_on_a_listed_step, "on θ0 = 3.0, α = 0.1, n = 10 raised TypeError",
-     "make gd_step pass its check first"),
+    (
+        "gd_table",
+        gd_table_on_a_listed_step,
+        "on θ0 = 3.0, α = 0.1, n = 10 raised TypeError",
+        "make gd_step pass its check first",
+    ),
     ("conv2d", conv2d_padded_on_one_side, "shape (6, 7)", "pad both sides"),
-    ("conv2d", conv2d_square_kernels_only, "calling conv2d_square_kernels_only on the 6×8 image with the 2×3 kernel",
-     "raised ValueError"),
+    (
+        "conv2d",
+        conv2d_square_kernels_only,
+        "calling conv2d_square_kernels_only on the 6×8 image with the 2×3 kernel",
+        "raised ValueError",
+    ),
     ("forward", lambda w, b, i, target: [0.5] * 5, "forward should return a dict", "returned list"),
     ("backward", lambda w, b, i, target: np.zeros((2, 4)), "shape (8,); yours has shape (2, 4)", "∂E_total/∂w1"),
 ]
 
 
 # --- valid alternatives ----------------------------------------------------------------------------
+
 
 def perceptron_vectorised_rows(X, y, lr, epochs):
     w, b = np.zeros(len(X[0])), 0
@@ -245,8 +298,13 @@ def gd_table_as_lists(theta0, alpha, n):
 def forward_with_arrays(w, b, i, target):
     out_h = 1 / (1 + np.exp(-(w[:4].reshape(2, 2) @ i + b[0])))
     out_o = 1 / (1 + np.exp(-(w[4:].reshape(2, 2) @ out_h + b[1])))
-    return {"out_h1": out_h[0], "out_h2": out_h[1], "out_o1": out_o[0], "out_o2": out_o[1],
-            "E_total": np.sum(0.5 * (target - out_o) ** 2)}
+    return {
+        "out_h1": out_h[0],
+        "out_h2": out_h[1],
+        "out_o1": out_o[0],
+        "out_o2": out_o[1],
+        "E_total": np.sum(0.5 * (target - out_o) ** 2),
+    }
 
 
 def conv2d_with_windows(image, kernel, stride=1, padding=0):

@@ -1,5 +1,6 @@
 """Lab 02: typical wrong answers, written the way students write them, with the words their message must
 contain; and other valid answers, which must pass."""
+
 from __future__ import annotations
 
 import keras
@@ -12,6 +13,7 @@ MODULES = {"np": np, "keras": keras, "layers": layers}
 
 
 # --- prepare ----------------------------------------------------------------------------------------
+
 
 def scaled(images):
     return images.astype("float32") / 255
@@ -43,6 +45,7 @@ PREPARE = [
 
 # --- the dense baseline -----------------------------------------------------------------------------
 
+
 def dense(*middle, inputs=(28, 28, 1)):
     return lambda: keras.Sequential([keras.Input(inputs), *middle])
 
@@ -56,28 +59,42 @@ DENSE = [
     (lambda: keras.Sequential([layers.Flatten(), layers.Dense(10, activation="softmax")]), ("keras.Input",)),
     (dense(relu16(), relu16(), layers.Dense(10, activation="softmax"), inputs=(784,)), ("(784,)", "(28, 28, 1)")),
     (dense(relu16(), relu16(), layers.Dense(10, activation="softmax")), ("layer 1 is Dense, expected Flatten",)),
-    (dense(layers.Flatten(), layers.Dense(16), layers.Dense(16), layers.Dense(10, activation="softmax")),
-     ("hidden layer 2", "non-linearity")),
-    (dense(layers.Flatten(), relu16(), relu16(), layers.Dense(10)),
-     ("activation 'linear', expected 'softmax'", "probabilities")),
-    (dense(layers.Flatten(), layers.Dense(32, activation="relu"), relu16(), layers.Dense(10, activation="softmax")),
-     ("layer 2 (Dense) has units=32, expected 16",)),
+    (
+        dense(layers.Flatten(), layers.Dense(16), layers.Dense(16), layers.Dense(10, activation="softmax")),
+        ("hidden layer 2", "non-linearity"),
+    ),
+    (
+        dense(layers.Flatten(), relu16(), relu16(), layers.Dense(10)),
+        ("activation 'linear', expected 'softmax'", "probabilities"),
+    ),
+    (
+        dense(layers.Flatten(), layers.Dense(32, activation="relu"), relu16(), layers.Dense(10, activation="softmax")),
+        ("layer 2 (Dense) has units=32, expected 16",),
+    ),
     (dense(layers.Flatten(), relu16(), layers.Dense(10, activation="softmax")), ("3 layers", "fewer than the 4")),
-    (dense(layers.Flatten(), relu16(), relu16(), layers.Dense(10, activation="sigmoid")),
-     ("activation 'sigmoid', expected 'softmax'",)),
+    (
+        dense(layers.Flatten(), relu16(), relu16(), layers.Dense(10, activation="sigmoid")),
+        ("activation 'sigmoid', expected 'softmax'",),
+    ),
 ]
 
 
 # --- the CNN ----------------------------------------------------------------------------------------
 
-def cnn_layers(*, kernel=5, padding="valid", filters2=64, pool_strides=None, last="softmax", bias=True,
-               extra=(), units=1000):
-    return [layers.Conv2D(32, kernel, padding=padding, activation="relu"),
-            layers.MaxPooling2D(2, strides=pool_strides),
-            layers.Conv2D(filters2, kernel, padding=padding, activation="relu"),
-            layers.MaxPooling2D(2, strides=pool_strides),
-            layers.Flatten(), layers.Dense(units, activation="relu", use_bias=bias), *extra,
-            layers.Dense(10, activation=last)]
+
+def cnn_layers(
+    *, kernel=5, padding="valid", filters2=64, pool_strides=None, last="softmax", bias=True, extra=(), units=1000
+):
+    return [
+        layers.Conv2D(32, kernel, padding=padding, activation="relu"),
+        layers.MaxPooling2D(2, strides=pool_strides),
+        layers.Conv2D(filters2, kernel, padding=padding, activation="relu"),
+        layers.MaxPooling2D(2, strides=pool_strides),
+        layers.Flatten(),
+        layers.Dense(units, activation="relu", use_bias=bias),
+        *extra,
+        layers.Dense(10, activation=last),
+    ]
 
 
 def sequential(**kwargs):
@@ -90,6 +107,7 @@ def functional(**kwargs):
         for layer in cnn_layers(**kwargs):
             x = layer(x)
         return keras.Model(inputs, x)
+
     return build
 
 
@@ -108,11 +126,15 @@ CNN_MISTAKES = [
     (dict(extra=[layers.Dense(10, activation="relu")]), ("8 layers", "more than the 7")),
     (dict(units=128), ("layer 6 (Dense) has units=128, expected 1000",)),
 ]
-CNN = [(question, build(**kwargs), words) for kwargs, words in CNN_MISTAKES
-       for question, build in (("cnn_sequential", sequential), ("cnn_functional", functional))]
+CNN = [
+    (question, build(**kwargs), words)
+    for kwargs, words in CNN_MISTAKES
+    for question, build in (("cnn_sequential", sequential), ("cnn_functional", functional))
+]
 
 
 # --- the confusion matrix ---------------------------------------------------------------------------
+
 
 def reference_counts(y_true, y_pred, n_classes=10):
     counts = np.zeros((n_classes, n_classes), dtype=int)
@@ -136,8 +158,10 @@ def counts_by_fancy_indexing(y_true, y_pred, n_classes=10):
 
 CONFUSION = [
     (lambda t, p, n=10: reference_counts(t, p, n).T, ("transposed",)),
-    (lambda t, p, n=10: reference_counts(t, p, n) / np.maximum(1, reference_counts(t, p, n).sum(1, keepdims=True)),
-     ("counts, not fractions",)),
+    (
+        lambda t, p, n=10: reference_counts(t, p, n) / np.maximum(1, reference_counts(t, p, n).sum(1, keepdims=True)),
+        ("counts, not fractions",),
+    ),
     (lambda t, p, n=10: reference_counts(t, p, int(max(t.max(), p.max())) + 1), ("shape (9, 9)", "never occurs")),
     (lambda t, p, n=10: reference_counts(t, p, 10), ("shape (10, 10)", "n_classes argument")),
     (counts_as_floats, ("dtype float64", "return integers", "dtype=int")),
@@ -147,6 +171,7 @@ CONFUSION = [
 
 
 # --- the most confident mistakes --------------------------------------------------------------------
+
 
 def wrong_indices(y_true, probabilities):
     return np.flatnonzero(probabilities.argmax(axis=1) != y_true)
@@ -158,11 +183,15 @@ def positions_within_the_mistakes(y_true, probabilities, k):
 
 
 MISTAKES = [
-    (lambda y, p, k: wrong_indices(y, p)[np.argsort(p[wrong_indices(y, p)].max(axis=1))][:k],
-     ("most confident first",)),
+    (
+        lambda y, p, k: wrong_indices(y, p)[np.argsort(p[wrong_indices(y, p)].max(axis=1))][:k],
+        ("most confident first",),
+    ),
     (lambda y, p, k: np.argsort(-p.max(axis=1))[:k], ("is classified correctly",)),
-    (lambda y, p, k: wrong_indices(y, p)[np.argsort(p[wrong_indices(y, p), y[wrong_indices(y, p)]])][:k],
-     ("not by the probability of the true class",)),
+    (
+        lambda y, p, k: wrong_indices(y, p)[np.argsort(p[wrong_indices(y, p), y[wrong_indices(y, p)]])][:k],
+        ("not by the probability of the true class",),
+    ),
     (lambda y, p, k: p.argmax(axis=1) != y, ("boolean mask",)),
     (lambda y, p, k: wrong_indices(y, p)[np.argsort(-p[wrong_indices(y, p)].max(axis=1))], ("at most k = 5",)),
     (lambda y, p, k: np.sort(p.max(axis=1))[::-1][:k], ("dtype float64", "integer indices")),
@@ -172,6 +201,7 @@ MISTAKES = [
 
 
 # --- FGSM -------------------------------------------------------------------------------------------
+
 
 def fgsm_in_place(x, gradient, epsilon):
     x += epsilon * np.sign(gradient)
@@ -191,35 +221,69 @@ FGSM = [
 ]
 
 
-WRONG = ([("prepare", answer, words) for answer, words in PREPARE]
-         + [("dense_model", answer, words) for answer, words in DENSE]
-         + CNN
-         + [("cnn_sequential", cnn_without_first_pooling,
-             ("layer 2 is Conv2D, expected MaxPooling2D", "Conv2D(32, 5×5, relu) → MaxPooling2D")),
-            ("cnn_sequential", functional(), ("returned a Functional model", "Sequential API")),
-            ("cnn_functional", sequential(), ("returned a Sequential model", "Functional API"))]
-         + [("confusion", answer, words) for answer, words in CONFUSION]
-         + [("mistakes", answer, words) for answer, words in MISTAKES]
-         + [("fgsm", answer, words) for answer, words in FGSM])
+WRONG = (
+    [("prepare", answer, words) for answer, words in PREPARE]
+    + [("dense_model", answer, words) for answer, words in DENSE]
+    + CNN
+    + [
+        (
+            "cnn_sequential",
+            cnn_without_first_pooling,
+            ("layer 2 is Conv2D, expected MaxPooling2D", "Conv2D(32, 5×5, relu) → MaxPooling2D"),
+        ),
+        ("cnn_sequential", functional(), ("returned a Functional model", "Sequential API")),
+        ("cnn_functional", sequential(), ("returned a Sequential model", "Functional API")),
+    ]
+    + [("confusion", answer, words) for answer, words in CONFUSION]
+    + [("mistakes", answer, words) for answer, words in MISTAKES]
+    + [("fgsm", answer, words) for answer, words in FGSM]
+)
 
 
 # --- valid alternatives -----------------------------------------------------------------------------
 
+
 def dense_with_sigmoid():
-    return keras.Sequential([keras.Input((28, 28, 1)), layers.Flatten(), layers.Dense(16, activation="sigmoid"),
-                             layers.Dense(16, activation="sigmoid"), layers.Dense(10, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Flatten(),
+            layers.Dense(16, activation="sigmoid"),
+            layers.Dense(16, activation="sigmoid"),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def dense_with_reshape():
-    return keras.Sequential([keras.Input((28, 28, 1)), layers.Reshape((784,)), layers.Dense(16, activation="relu"),
-                             layers.Dense(16, activation="relu"), layers.Dense(10, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Reshape((784,)),
+            layers.Dense(16, activation="relu"),
+            layers.Dense(16, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def cnn_with_activation_layers_and_aliases():
-    return keras.Sequential([
-        keras.Input((28, 28, 1)), layers.Conv2D(32, 5), layers.ReLU(), layers.MaxPool2D(),
-        layers.Conv2D(64, (5, 5)), layers.Activation("relu"), layers.MaxPool2D((2, 2), 2), layers.Flatten(),
-        layers.Dense(1000), layers.ReLU(), layers.Dense(10), layers.Softmax()])
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(32, 5),
+            layers.ReLU(),
+            layers.MaxPool2D(),
+            layers.Conv2D(64, (5, 5)),
+            layers.Activation("relu"),
+            layers.MaxPool2D((2, 2), 2),
+            layers.Flatten(),
+            layers.Dense(1000),
+            layers.ReLU(),
+            layers.Dense(10),
+            layers.Softmax(),
+        ]
+    )
 
 
 def functional_calling_a_sequential():

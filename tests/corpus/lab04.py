@@ -1,5 +1,6 @@
 """Lab 04: typical wrong answers, written the way students write them, with the words their message must
 contain; and other valid answers, which must pass."""
+
 from __future__ import annotations
 
 import keras
@@ -12,6 +13,7 @@ MODULES = {"np": np, "fits": fits, "keras": keras, "layers": layers}
 EXERCISES = ("read_stamp", "normalise_stamps", "residual_block", "tpr_at_fp", "completeness_in_bins")
 
 # --- other correct answers ------------------------------------------------------------------------
+
 
 def normalise_by_percentiles(images):
     """Clip each band of each stamp to its 1st..99.5th percentiles and scale to [0, 1]."""
@@ -45,9 +47,8 @@ def completeness_with_loops(values, found, edges):
     return np.array(result)
 
 
-
-
 # --- typical wrong answers, written the way students write them ------------------------------------
+
 
 def read_stamp(*, axis=-1, transpose=False, dtype=np.float32, reverse=False, squeeze=False, subtract_median=False):
     def read(paths):
@@ -57,11 +58,23 @@ def read_stamp(*, axis=-1, transpose=False, dtype=np.float32, reverse=False, squ
         stamp = stamp.astype(dtype) if dtype is not None else stamp
         stamp = stamp - np.median(stamp) if subtract_median else stamp
         return np.squeeze(stamp) if squeeze else stamp
+
     return read
 
 
-def normalise(*, axis=(1, 2), keepdims=True, centre=np.median, robust=True, stretch=True, guard=True,
-              dtype=np.float32, sign=1.0, subtract=True, divide=True):
+def normalise(
+    *,
+    axis=(1, 2),
+    keepdims=True,
+    centre=np.median,
+    robust=True,
+    stretch=True,
+    guard=True,
+    dtype=np.float32,
+    sign=1.0,
+    subtract=True,
+    divide=True,
+):
     def run(images):
         images = np.asarray(images, dtype=np.float32)
         sky = centre(images, axis=axis, keepdims=keepdims) if axis is not None else centre(images)
@@ -73,6 +86,7 @@ def normalise(*, axis=(1, 2), keepdims=True, centre=np.median, robust=True, stre
         with np.errstate(divide="ignore", invalid="ignore"):
             scaled = sign * (images - (sky if subtract else 0)) / (sigma if divide else 1.0) / 3
         return (np.arcsinh(scaled) if stretch else scaled).astype(dtype)
+
     return run
 
 
@@ -102,11 +116,21 @@ def residual_block(*, shortcut=True, project="when needed", stride_in="first", t
             skip = layers.Conv2D(filters, 1, strides=stride, use_bias=False)(x) if needed else x
             out = layers.Activation("relu")(layers.Add()([y, y if to_itself else skip]))
         return keras.Model(x, out) if returns_model else out
+
     return block
 
 
-def tpr(*, ties_found=False, offset=0, count=False, all_objects=False, from_all=False, ascending=False,
-        in_place=False, guard=True):
+def tpr(
+    *,
+    ties_found=False,
+    offset=0,
+    count=False,
+    all_objects=False,
+    from_all=False,
+    ascending=False,
+    in_place=False,
+    guard=True,
+):
     def run(y_true, scores, n_fp):
         if in_place:
             scores.sort()
@@ -118,6 +142,7 @@ def tpr(*, ties_found=False, offset=0, count=False, all_objects=False, from_all=
         lens_scores = scores[y_true == 1]
         found = np.sum(lens_scores >= threshold if ties_found else lens_scores > threshold)
         return found if count else found / (len(y_true) if all_objects else len(lens_scores))
+
     return run
 
 
@@ -138,6 +163,7 @@ def completeness(*, empty=np.nan, counts=False, over_all=False, missed=False, di
             result = np.where(in_bin > 0, found_in_bin / in_bin, empty)
         result = 1 - result if missed else result
         return np.append(result, 0.0) if n_out == "one more" else result
+
     return run
 
 
@@ -162,13 +188,25 @@ _WRONG_ANSWERS = [
     ("normalise_stamps", normalise(divide=False), "multiplying one band by 8", "spread"),
     ("normalise_stamps", normalise(sign=-1.0), "brighter pixel comes out fainter", "sign"),
     ("residual_block", residual_block(shortcut=False), "filters=8, stride=1", "has no addition"),
-    ("residual_block", residual_block(project="never"), "filters=16, stride=1 adding the shortcut failed",
-     "1×1 Conv2D(16, strides=1)"),
+    (
+        "residual_block",
+        residual_block(project="never"),
+        "filters=16, stride=1 adding the shortcut failed",
+        "1×1 Conv2D(16, strides=1)",
+    ),
     ("residual_block", residual_block(project="always"), "filters=8, stride=1", "should be x itself"),
-    ("residual_block", residual_block(stride_in="none"), "has shape 16×16×8, expected 8×8×8",
-     "the stride was not used"),
-    ("residual_block", residual_block(stride_in="both"), "stride=2 adding the shortcut failed",
-     "apply the stride only once"),
+    (
+        "residual_block",
+        residual_block(stride_in="none"),
+        "has shape 16×16×8, expected 8×8×8",
+        "the stride was not used",
+    ),
+    (
+        "residual_block",
+        residual_block(stride_in="both"),
+        "stride=2 adding the shortcut failed",
+        "apply the stride only once",
+    ),
     ("residual_block", residual_block(to_itself=True), "filters=8, stride=1", "no addition takes the block's input"),
     ("residual_block", residual_block(returns_model=True), "returned Functional", "output tensor"),
     ("tpr_at_fp", tpr(ties_found=True), "a lens tied with the highest non-lens", "strictly above"),
@@ -178,11 +216,20 @@ _WRONG_ANSWERS = [
     ("tpr_at_fp", tpr(all_objects=True), "your TPR is 0.4444, expected 0.6667", "divide by the number of lenses"),
     ("tpr_at_fp", tpr(from_all=True), "with n_fp = 1: your TPR is 0.1667", "non-lenses' scores only"),
     ("tpr_at_fp", tpr(ascending=True), "with n_fp = 0: your TPR is 0.8333, expected 0.5", "from high to low"),
-    ("tpr_at_fp", lambda y, s, n_fp: 1 - tpr(guard=True)(y, s, n_fp), "your TPR is 0.3333", "fraction of lenses missed"),
+    (
+        "tpr_at_fp",
+        lambda y, s, n_fp: 1 - tpr(guard=True)(y, s, n_fp),
+        "your TPR is 0.3333",
+        "fraction of lenses missed",
+    ),
     ("tpr_at_fp", tpr(in_place=True), "changed the array scores passed to it", "a.sort()"),
     ("tpr_at_fp", tpr(guard=False), "3 non-lenses with n_fp = 3", "IndexError"),
-    ("completeness_in_bins", completeness(empty=0.0), "your completeness per bin is [0.5, 1, 0.5, 0, 0.5]",
-     "return NaN there"),
+    (
+        "completeness_in_bins",
+        completeness(empty=0.0),
+        "your completeness per bin is [0.5, 1, 0.5, 0, 0.5]",
+        "return NaN there",
+    ),
     ("completeness_in_bins", completeness(counts=True), "expected [0.5, 1, 0.5, nan, 0.5]", "not the number found"),
     ("completeness_in_bins", completeness(over_all=True), "7 lenses", "not by all lenses"),
     ("completeness_in_bins", completeness(missed=True), "7 lenses", "fraction missed"),
@@ -201,6 +248,7 @@ VALID = [
 
 
 # --- more wrong answers, and more valid ones ---------------------------------------------------------
+
 
 def read_stamp_first_file_only(paths):
     first = fits.getdata(paths[0]).astype(np.float32)

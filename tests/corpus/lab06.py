@@ -1,5 +1,6 @@
 """Lab 06: typical wrong answers, written the way students write them, with the words their message must
 contain; and other valid answers, which must pass."""
+
 from __future__ import annotations
 
 import keras
@@ -14,8 +15,20 @@ EXERCISES = ("bias_and_scatter", "gaussian_nll", "interval_coverage", "conv_pair
 
 # --- bias and scatter -----------------------------------------------------------------------------
 
-def bias_scatter(*, by_predicted=False, flipped=False, rms=False, ddof=0, absolute=False, empty=np.nan,
-                 digitize=False, relative=False, swapped=False, stacked=False):
+
+def bias_scatter(
+    *,
+    by_predicted=False,
+    flipped=False,
+    rms=False,
+    ddof=0,
+    absolute=False,
+    empty=np.nan,
+    digitize=False,
+    relative=False,
+    swapped=False,
+    stacked=False,
+):
     def run(true, predicted, edges):
         true, predicted = np.asarray(true, float), np.asarray(predicted, float)
         error = true - predicted if flipped else predicted - true
@@ -38,6 +51,7 @@ def bias_scatter(*, by_predicted=False, flipped=False, rms=False, ddof=0, absolu
             scatter.append(np.sqrt(np.mean(chosen**2)) if rms else np.std(chosen, ddof=ddof))
         result = (np.array(scatter), np.array(bias)) if swapped else (np.array(bias), np.array(scatter))
         return np.stack(result, axis=1) if stacked else result
+
     return run
 
 
@@ -59,8 +73,20 @@ def bias_scatter_as_list(true, predicted, edges):
 
 # --- Gaussian NLL ---------------------------------------------------------------------------------
 
-def nll(*, variance=False, log_sigma=False, no_half=False, no_log_term=False, multiplied=False, swapped=False,
-        keep_axis=False, reduce=False, numpy=False, mse=False):
+
+def nll(
+    *,
+    variance=False,
+    log_sigma=False,
+    no_half=False,
+    no_log_term=False,
+    multiplied=False,
+    swapped=False,
+    keep_axis=False,
+    reduce=False,
+    numpy=False,
+    mse=False,
+):
     def loss(y_true, y_pred):
         mean, second = (y_pred[:, 1], y_pred[:, 0]) if swapped else (y_pred[:, 0], y_pred[:, 1])
         y = y_true if keep_axis else y_true[:, 0]
@@ -78,6 +104,7 @@ def nll(*, variance=False, log_sigma=False, no_half=False, no_log_term=False, mu
         total = (0 if no_log_term else log_var) + squared
         total = total if no_half else 0.5 * total
         return ops.mean(total) if reduce else total
+
     return loss
 
 
@@ -94,8 +121,10 @@ def nll_with_unstack(y_true, y_pred):
 
 # --- interval coverage ----------------------------------------------------------------------------
 
-def coverage(*, z_one=False, sigma_is_variance=False, one_sided=False, outside=False, count=False,
-             sigma_is_log_var=False):
+
+def coverage(
+    *, z_one=False, sigma_is_variance=False, one_sided=False, outside=False, count=False, sigma_is_log_var=False
+):
     def run(y_true, mean, log_var, level):
         z = 1.0 if z_one else norm.ppf(level if one_sided else 0.5 + level / 2)
         log_var = np.asarray(log_var)
@@ -103,6 +132,7 @@ def coverage(*, z_one=False, sigma_is_variance=False, one_sided=False, outside=F
         inside = np.abs(np.asarray(y_true) - np.asarray(mean)) <= z * sigma
         found = np.sum(~inside) if outside else np.sum(inside)
         return found if count else found / len(inside)
+
     return run
 
 
@@ -119,13 +149,26 @@ def coverage_with_interval(y_true, mean, log_var, level):
 
 # --- U-Net ----------------------------------------------------------------------------------------
 
+
 def conv_pair(x, filters):
     x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
     return layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
 
 
-def unet(*, skips=True, join="concatenate", skip_after_pool=False, output_activation=None, fixed_channels=None,
-         depth_used=None, width_used=None, returns_tensor=False, transpose=False, self_join=False, up=True):
+def unet(
+    *,
+    skips=True,
+    join="concatenate",
+    skip_after_pool=False,
+    output_activation=None,
+    fixed_channels=None,
+    depth_used=None,
+    width_used=None,
+    returns_tensor=False,
+    transpose=False,
+    self_join=False,
+    up=True,
+):
     def build(input_shape, width=16, depth=2):
         levels = depth if depth_used is None else depth_used
         first = width if width_used is None else width_used
@@ -141,15 +184,18 @@ def unet(*, skips=True, join="concatenate", skip_after_pool=False, output_activa
         x = conv_pair(x, first * 2**levels)
         for level in reversed(range(levels)):
             if up:
-                x = (layers.Conv2DTranspose(first * 2**level, 2, strides=2)(x) if transpose
-                     else layers.UpSampling2D()(x))
+                x = layers.Conv2DTranspose(first * 2**level, 2, strides=2)(x) if transpose else layers.UpSampling2D()(x)
             if skips:
                 other = x if self_join else saved[level]
-                x = (layers.Add()([x, layers.Conv2D(x.shape[-1], 1)(other)]) if join == "add"
-                     else layers.Concatenate()([x, other]))
+                x = (
+                    layers.Add()([x, layers.Conv2D(x.shape[-1], 1)(other)])
+                    if join == "add"
+                    else layers.Concatenate()([x, other])
+                )
             x = conv_pair(x, first * 2**level)
         outputs = layers.Conv2D(input_shape[-1], 1, activation=output_activation)(x)
         return outputs if returns_tensor else keras.Model(inputs, outputs)
+
     return build
 
 
@@ -166,8 +212,17 @@ def unet_with_transposed_convolutions(input_shape, width=16, depth=2):
 
 # --- KL divergence --------------------------------------------------------------------------------
 
-def kl(*, sign=1.0, mean_over_latent=False, no_half=False, log_sigma=False, no_exp=False, over_batch=False,
-       keep_latent=False):
+
+def kl(
+    *,
+    sign=1.0,
+    mean_over_latent=False,
+    no_half=False,
+    log_sigma=False,
+    no_exp=False,
+    over_batch=False,
+    keep_latent=False,
+):
     def run(z_mean, z_log_var):
         log_var = 2 * z_log_var if log_sigma else z_log_var
         variance = log_var if no_exp else ops.exp(log_var)
@@ -177,6 +232,7 @@ def kl(*, sign=1.0, mean_over_latent=False, no_half=False, log_sigma=False, no_e
         total = ops.mean(terms, axis=-1) if mean_over_latent else ops.sum(terms, axis=-1)
         total = sign * (-1.0 if no_half else -0.5) * total
         return ops.mean(total) if over_batch else total
+
     return run
 
 
@@ -196,7 +252,11 @@ WRONG = [
     ("bias_and_scatter", bias_scatter(rms=True), ("scatter per bin", "root-mean-square")),
     ("bias_and_scatter", bias_scatter(ddof=1), ("scatter per bin", "ddof=0")),
     ("bias_and_scatter", bias_scatter(absolute=True), ("bias per bin", "absolute")),
-    ("bias_and_scatter", bias_scatter(empty=0.0), ("your bias per bin is [0.25, -0.1, 0.075, 0, -0.5]", "return NaN there")),
+    (
+        "bias_and_scatter",
+        bias_scatter(empty=0.0),
+        ("your bias per bin is [0.25, -0.1, 0.075, 0, -0.5]", "return NaN there"),
+    ),
     ("bias_and_scatter", bias_scatter(digitize=True), ("one on the last edge", "np.digitize leaves it out")),
     ("bias_and_scatter", bias_scatter(relative=True), ("bias per bin", "not divided by the true value")),
     ("bias_and_scatter", bias_scatter(swapped=True), ("bias per bin", "(bias, scatter) in that order")),
@@ -217,8 +277,11 @@ WRONG = [
     ("interval_coverage", coverage(one_sided=True), ("your coverage", "one-sided")),
     ("interval_coverage", coverage(outside=True), ("your coverage", "share outside")),
     ("interval_coverage", coverage(count=True), ("your coverage", "not the number")),
-    ("interval_coverage", lambda y, m, lv, level: np.array([coverage()(y, m, lv, level)] * 2),
-     ("should be one number", "shape (2,)")),
+    (
+        "interval_coverage",
+        lambda y, m, lv, level: np.array([coverage()(y, m, lv, level)] * 2),
+        ("should be one number", "shape (2,)"),
+    ),
     ("build_unet", unet(skips=False), ("no Concatenate layer", "plain autoencoder")),
     ("build_unet", unet(join="add"), ("no Concatenate layer", "concatenates them")),
     ("build_unet", unet(skip_after_pool=True), ("different sizes", "before MaxPooling2D")),

@@ -6,6 +6,7 @@ CHECKS_ROOT: a checkout whose ``course_utils`` is measured (default: this one), 
 a change. Lab 03's most_confident_mistakes is left out: its argument order changed, so older checks call
 the corpus's answers with the arguments swapped.
 """
+
 from __future__ import annotations
 
 import importlib

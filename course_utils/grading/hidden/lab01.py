@@ -5,6 +5,7 @@ This file is public in the course repository: for a graded school, keep your own
 and pass it with ``course-grade lab01 ... --hidden FILE``. Each case stays inside what the lab asks:
 X of shape (n, d) for any d, gd_table for any n >= 1, kernels and strides of any size.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,13 +27,16 @@ def check_perceptron_shapes(perceptron_train) -> None:
         try:
             w, b = result
         except (TypeError, ValueError):
-            raise CheckFailed(f"perceptron_train on {label} should return a pair (w, b); it returned "
-                              f"{type(result).__name__}.") from None
+            raise CheckFailed(
+                f"perceptron_train on {label} should return a pair (w, b); it returned {type(result).__name__}."
+            ) from None
         got = np.append(array(w, "w").ravel(), array(b, "b").ravel())
         expected = _perceptron(X, y, lr, epochs)
         if not close(got, expected):
-            raise CheckFailed(f"on {label} (lr = {lr}, {epochs} epochs) your w, b are {vec(got)}; expected "
-                              f"{vec(expected)}: does the code assume two inputs, or stop early?")
+            raise CheckFailed(
+                f"on {label} (lr = {lr}, {epochs} epochs) your w, b are {vec(got)}; expected "
+                f"{vec(expected)}: does the code assume two inputs, or stop early?"
+            )
 
 
 @question(LAB, "gd_table_one_row", points=1, target="gd_table", hidden=True)
@@ -51,16 +55,21 @@ def check_conv2d_sizes(conv2d) -> None:
     """A kernel as large as the image, a 1×1 kernel with stride 2, a stride longer than the kernel."""
     rng = np.random.default_rng(11)
     image = rng.integers(-5, 6, size=(6, 8))
-    cases = [("a 6×8 kernel on the 6×8 image", rng.normal(size=(6, 8)).round(2), 1, 0),
-             ("a 1×1 kernel with stride 2", np.array([[1.5]]), 2, 0),
-             ("a 2×2 kernel with stride 3 and padding 1", rng.normal(size=(2, 2)).round(2), 3, 1)]
+    cases = [
+        ("a 6×8 kernel on the 6×8 image", rng.normal(size=(6, 8)).round(2), 1, 0),
+        ("a 1×1 kernel with stride 2", np.array([[1.5]]), 2, 0),
+        ("a 2×2 kernel with stride 3 and padding 1", rng.normal(size=(2, 2)).round(2), 3, 1),
+    ]
     for label, kernel, stride, padding in cases:
-        got = array(call(conv2d, f"the 6×8 image with {label}", image, kernel, stride=stride, padding=padding),
-                    f"conv2d with {label}")
+        got = array(
+            call(conv2d, f"the 6×8 image with {label}", image, kernel, stride=stride, padding=padding),
+            f"conv2d with {label}",
+        )
         expected = _correlate(image, kernel, stride, padding)
         if got.shape != expected.shape:
             raise CheckFailed(f"with {label} your feature map has shape {got.shape}, expected {expected.shape}.")
         if not close(got, expected):
             index = first_difference(got, expected)
-            raise CheckFailed(f"with {label} the feature map at {index} is {num(got[index])}, "
-                              f"expected {num(expected[index])}.")
+            raise CheckFailed(
+                f"with {label} the feature map at {index} is {num(got[index])}, expected {num(expected[index])}."
+            )
