@@ -722,6 +722,19 @@ check("lab06", "kl_divergence", kl_divergence)
 # none: it draws z and *adds the KL term to the model's loss* with `self.add_loss`, which Keras 3 collects on
 # every backend; `compile` gets the reconstruction loss as an ordinary loss. The same notebook trains on
 # TensorFlow and on JAX (the course's tests run both).
+#
+# **Where the decoder starts.** A sigmoid output with a bias of 0 draws every pixel at 0.5, a grey square,
+# while these images are mostly dark sky (their mean pixel is about 0.07). Started that way, the first steps
+# do nothing but darken the whole image, and they overshoot: the output is pushed deep into the sigmoid's flat
+# end, where for a few epochs the decoder draws the same black square whatever the code (the training loss
+# sits at the images' summed squared pixels over 2σ², about 33 000) and the gradients that would teach it to
+# use z are tiny. A decoder that ignores z gives the encoder no reason to put anything in it, and the KL term
+# meanwhile pulls every code to N(0, 1): the KL divergence falls towards 0 and stays there, the latent plane
+# is noise and every reconstruction is the average galaxy. This is *posterior collapse*, here caused by a bad
+# start. The cure is one argument: initialise the output layer's bias at the logit of the mean pixel,
+# log(p / (1 − p)), so that the decoder starts at the mean sky and its first steps already learn the galaxies
+# (the same advice as for any network's last layer: start it at the targets' mean). The KL divergence then
+# stays at tens of nats (15 to 35 in our runs), the information the two numbers carry.
 
 # %%
 class SampleWithKL(layers.Layer):
@@ -758,7 +771,10 @@ decoder_input = keras.Input((LATENT,))
 h = layers.Reshape((8, 8, 4 * width))(layers.Dense(8 * 8 * 4 * width, activation="relu")(decoder_input))
 h = layers.Conv2DTranspose(4 * width, 3, strides=2, padding="same", activation="relu")(h)
 h = layers.Conv2DTranspose(2 * width, 3, strides=2, padding="same", activation="relu")(h)
-decoder = keras.Model(decoder_input, layers.Conv2D(3, 3, padding="same", activation="sigmoid")(h), name="decoder")
+mean_pixel = float(x_vae_train.mean())  # the sigmoid's output is mean_pixel where its input is the logit below
+dark_start = keras.initializers.Constant(np.log(mean_pixel / (1 - mean_pixel)))
+decoder_output = layers.Conv2D(3, 3, padding="same", activation="sigmoid", bias_initializer=dark_start)(h)
+decoder = keras.Model(decoder_input, decoder_output, name="decoder")
 vae_input = keras.Input((32, 32, 3))
 vae = keras.Model(vae_input, decoder(SampleWithKL()(encoder(vae_input))), name="vae")
 
@@ -776,7 +792,7 @@ plt.show()
 # fails to rebuild from the codes' means, the KL divergence how far the codes stray from the round cloud.
 # `PIXEL_SIGMA` sets the balance. Assume a large pixel noise, and rebuilding detail earns little while every
 # nat of information in the code costs its KL: the encoder then gives up, every code is N(0, 1), the KL is 0 and
-# the decoder draws the average galaxy ("posterior collapse"; try σ = 0.5). A small σ weighs reconstruction more,
+# the decoder draws the average galaxy (posterior collapse again, this time by design; try σ = 0.5). A small σ weighs reconstruction more,
 # like weighting the KL term less in a β-VAE: sharper images, and a latent space with holes where samples
 # decode to nonsense.
 
@@ -812,7 +828,10 @@ plt.show()
 # arrange themselves in it: what the VAE found worth encoding in two numbers is the galaxy's size and
 # elongation, which is what tells these classes apart. Walking a straight line, or a grid, through the
 # plane and decoding each point shows what each direction means; decoding random draws from $\mathcal N(0, 1)$
-# makes galaxies that were never simulated.
+# makes galaxies that were never simulated. Look at the axes, though: with σ = 0.02 the KL term is cheap next
+# to the reconstruction term, so nothing forces the cloud of codes to sit on N(0, 1). Where it lies off-centre,
+# the grid from −2 to 2 and the random draws land at its edge and decode to faint, small galaxies: the holes of
+# the previous section (weighting the KL term by β = 4, below, pulls the cloud in).
 
 # %%
 z_odd, _, rebuilt_odd = encode_decode(x_odd)
@@ -897,6 +916,8 @@ print(f"Lab 06 self-checks: {earned:g} / {sum(q.points for q in questions('lab06
 #   does its bias grow, and do its error bars grow with it, or stay overconfident?
 # - Rescale the NLL network's σ by one factor fitted on the validation set so that 68 % of its lenses fall in
 #   the 68 % interval, and look at the calibration curve of the test set again.
+# - Build the VAE's decoder with the default output bias of 0 and watch the loss and the KL divergence epoch by
+#   epoch: the black-square plateau, then the collapse.
 # - Train the VAE with the KL term weighted by β = 4 and by β = 0.25 and compare the latent plots and samples.
 # - Give the VAE 16 latent dimensions: reconstructions and the anomaly AUROC improve, but the latent plane
 #   can no longer be drawn directly.
