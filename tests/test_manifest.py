@@ -11,7 +11,7 @@ from course_utils.manifest import ManifestError
 
 REPO = Path(__file__).resolve().parents[1]
 TEXT = manifest.PATH.read_text(encoding="utf-8")
-LAB05 = TEXT[TEXT.index('[[labs]]\nid = "lab05"') :]
+LAB05 = "[[labs]]" + TEXT[TEXT.index('[[labs]]\nid = "lab05"') :].split("[[labs]]")[1]  # lab 05's entry alone
 
 
 def test_every_notebook_and_checks_module_the_manifest_names_exists():
@@ -52,7 +52,7 @@ def test_an_unknown_lab_names_the_labs_there_are():
     "edit, message",
     [
         (lambda t: t + LAB05, r"\[\[labs\]\] id lab05 appears more than once"),
-        (lambda t: t + LAB05.replace('"lab05"', '"lab06"'), "notebook '05_light_curves' and id 'lab06' must carry"),
+        (lambda t: t + LAB05.replace('"lab05"', '"lab09"'), "notebook '05_light_curves' and id 'lab09' must carry"),
         (
             lambda t: t.replace('profile = "smoke"', 'profile = "quick"'),
             r"\[grading\] profile 'quick' is not a profile; use one of smoke, cpu, full",
@@ -82,8 +82,8 @@ def test_an_unknown_lab_names_the_labs_there_are():
             "must be NN_lower_case_words, without folder or extension",
         ),
         (
-            lambda t: t.replace('id = "lab01"', 'id = "lab06"').replace(
-                'notebook = "01_foundations"', 'notebook = "06_foundations"'
+            lambda t: t.replace('id = "lab01"', 'id = "lab09"').replace(
+                'notebook = "01_foundations"', 'notebook = "09_foundations"'
             ),
             r"\[\[labs\]\] are not in course order",
         ),

@@ -427,6 +427,14 @@ def _unet_model(build_unet, input_shape, width, depth, keras):
     return model, label
 
 
+def _graph_holding(layer, model, keras):
+    """``model``, or the model nested in it (a U-Net wrapped as one layer) whose graph holds ``layer``."""
+    nested = [inner for inner in keras_compat.all_layers(model) if isinstance(inner, keras.Model)]
+    return next(
+        (graph for graph in (model, *nested) if any(op is layer for op in keras_compat.operations(graph))), model
+    )
+
+
 def check_unet_structure(build_unet, input_shape, width, depth) -> None:
     """The checks of one U-Net: shapes, skips by Concatenate at every level, down-sampling depth, linear output."""
     import keras
@@ -477,12 +485,13 @@ def check_unet_structure(build_unet, input_shape, width, depth) -> None:
         )
     for join in joins:
         parts = keras_compat.inputs_of(join)
-        if len(parts) != 2 or any(keras_compat.producer(part, model) is None for part in parts):
+        graph = _graph_holding(join, model, keras)
+        if len(parts) != 2 or any(keras_compat.producer(part, graph) is None for part in parts):
             raise CheckFailed(
                 f"{label}: a Concatenate should join two tensors, the up-sampled one and the "
                 "encoder's skip of the same size."
             )
-        if len({id(keras_compat.producer(part, model)) for part in parts}) == 1:
+        if len({id(keras_compat.producer(part, graph)) for part in parts}) == 1:
             raise CheckFailed(
                 f"{label}: a Concatenate joins a tensor with itself; join the up-sampled tensor with "
                 "the encoder's output of the same size (saved before down-sampling)."
