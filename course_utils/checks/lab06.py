@@ -239,22 +239,25 @@ def _nll_cases():
     return [(label, *(a.astype(np.float32).astype(float) for a in (y, p)), fresh) for label, y, p, fresh in cases]
 
 
-def _nll_answer(gaussian_nll, label, y_true, y_pred) -> np.ndarray:
-    n = len(y_true)
+def _call_on_tensors(fn, case: str, write: str, *arrays: np.ndarray):
+    """``fn(*arrays)`` on float32 arrays; a crash of NumPy on a backend's tensors says to ``write`` with keras.ops."""
     try:
-        result = call(
-            gaussian_nll,
-            f"{label}, y_true of shape {y_true.shape} and y_pred of shape {y_pred.shape}",
-            y_true.astype(np.float32),
-            y_pred.astype(np.float32),
-        )
+        return call(fn, case, *(a.astype(np.float32) for a in arrays))
     except Crashed as crash:
         if "dtype" in crash.error or "ufunc" in crash.error:
-            raise CheckFailed(
-                f"{crash} — write the loss with keras.ops (ops.exp, ops.square), not NumPy, so it "
-                "runs on every backend's tensors."
-            ) from None
+            raise CheckFailed(f"{crash} — write {write}, not NumPy, so it runs on every backend's tensors.") from None
         raise
+
+
+def _nll_answer(gaussian_nll, label, y_true, y_pred) -> np.ndarray:
+    n = len(y_true)
+    result = _call_on_tensors(
+        gaussian_nll,
+        f"{label}, y_true of shape {y_true.shape} and y_pred of shape {y_pred.shape}",
+        "the loss with keras.ops (ops.exp, ops.square)",
+        y_true,
+        y_pred,
+    )
     got = array(result, f"gaussian_nll on {label}").astype(float)
     if got.shape == (n, n):
         raise CheckFailed(
@@ -573,20 +576,13 @@ def _kl_cases():
 
 def _kl_answer(kl_divergence, label, z_mean, z_log_var) -> np.ndarray:
     n = len(z_mean)
-    try:
-        result = call(
-            kl_divergence,
-            f"{label} (z_mean and z_log_var of shape {z_mean.shape})",
-            z_mean.astype(np.float32),
-            z_log_var.astype(np.float32),
-        )
-    except Crashed as crash:
-        if "dtype" in crash.error or "ufunc" in crash.error:
-            raise CheckFailed(
-                f"{crash} — write it with keras.ops (ops.sum, ops.exp, ops.square), not NumPy, so it "
-                "runs on every backend's tensors."
-            ) from None
-        raise
+    result = _call_on_tensors(
+        kl_divergence,
+        f"{label} (z_mean and z_log_var of shape {z_mean.shape})",
+        "it with keras.ops (ops.sum, ops.exp, ops.square)",
+        z_mean,
+        z_log_var,
+    )
     got = array(result, f"kl_divergence on {label}").astype(float)
     if got.shape in ((), (1,)):
         raise CheckFailed(
