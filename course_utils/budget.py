@@ -11,12 +11,21 @@ as many images and epochs as fit in its budget; the smoke and full profiles keep
     if budget.applies(runtime, SIZES, "n_train", "epochs"):          # cpu profile, sizes not given explicitly
         probe = build_model()                                        # a fresh model, compiled as the lab does
         probe.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-        plan = budget.plan(probe, x_train, y_train, batch_size=128, lab_seconds=240, max_epochs=SIZES["epochs"])
+        plan = budget.plan(probe, x_train, y_train, batch_size=128, budget_seconds=budget.budget_seconds("lab02"),
+                           max_epochs=SIZES["epochs"])
         # prints: "cnn: this machine trains 900 images/s; 60,000 images x 3 epochs fit in 3.3 minutes of ..."
         SIZES |= {"n_train": plan.images, "epochs": plan.epochs}
+    with budget.timed(plan, "cnn"):                                  # prints: "cnn: trained in 3.4 minutes, ..."
+        model.fit(...)
 
-``plan`` = ``training_rate`` (measure) + ``choose`` (decide) + print; a lab that simulates its images passes
+``plan`` = ``measure`` + ``choose`` (decide) + print; a lab that simulates its images passes
 ``prepare_images_per_second=budget.preparation_rate(simulate, 200)`` so that making them counts too.
+``timed`` prints the seconds a fit took against the plan's, so that the plan can be checked on every machine.
+
+**The course's budget.** ``TRAINING_SECONDS`` is the one place that says how many seconds of training each lab
+of the cpu profile gets; with the set-up and every notebook's fixed costs (simulating, baselines, evaluating)
+they add up to ``COURSE_MINUTES``, ``make course`` on a 2-core laptop without AVX-512. A lab splits its
+seconds between its trainings with ``budget_seconds(lab, share)``.
 
 ``choose`` is a pure function of the measured rates (the same rates give the same sizes); the
 ``*_rate`` functions are the thin measuring wrappers. Sizes given explicitly, with
@@ -30,10 +39,19 @@ import math
 import os
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 BUDGET_VARIABLE = "COURSE_BUDGET_MINUTES"
-DEFAULT_LAB_MINUTES = 8.0  # what each lab's budget_seconds are a share of; COURSE_BUDGET_MINUTES rescales
+COURSE_MINUTES = 30.0  # `make course`, cpu profile, 2 cores with AVX2 only, set-up (pip install) included
+# Seconds of budgeted training per lab in the cpu profile. The arithmetic, from a `make course` of main with
+# oneDNN restricted to AVX2 (2 cores): set-up ~180 s, lectures and lab 01 ~95 s; each lab's fixed costs
+# (its wall time less its budgeted training) lab02 ~25 s, lab03 ~150 s, lab04 ~60 s, lab05 ~200 s, lab06 ~90 s
+# (~525 s); 1,800 - 180 - 95 - 525 = 1,000 s of training, split by what each lab's training teaches.
+# A fit traces its training step and, for the validation pass, its test step: measured, its fixed seconds
+# (the first epoch's excess over the others) were 1.6-2x the first train_on_batch's.
+FIT_TRACING_STEPS = 2
+TRAINING_SECONDS = {"lab02": 120, "lab03": 240, "lab04": 270, "lab05": 170, "lab06": 200}
 
 
 @dataclass(frozen=True)
@@ -43,12 +61,16 @@ class Plan:
     images: int
     epochs: int
     images_per_second: float  # training, measured
-    seconds: float  # predicted: preparing the images plus training on them
+    seconds: float  # predicted: preparing the images, then every fit's fixed seconds and its training
     budget_seconds: float
     reason: str  # "fits" (the lab's largest sizes fit), "budget" (cut to fit) or "minimum" (over budget)
+    fits: int = 1  # networks trained on the same images, each for ``epochs``
+    fit_seconds: float = 0.0  # predicted seconds of one fit, its fixed seconds (tracing) included
 
     def __str__(self) -> str:
         sizes = f"{self.images:,} images x {self.epochs} epoch{'s' if self.epochs != 1 else ''}"
+        if self.fits > 1:
+            sizes += f" for each of {self.fits} networks"
         took = f"take {_minutes(self.seconds)}"
         budget = f"{_minutes(self.budget_seconds)} budget"
         rate = f"this machine trains {self.images_per_second:,.0f} images/s"
@@ -73,11 +95,14 @@ def choose(
     min_epochs: int = 1,
     prepare_images_per_second: float = math.inf,
     multiple: int = 1,
+    fits: int = 1,
+    fixed_seconds: float = 0.0,
 ) -> Plan:
     """The images and epochs that fit ``budget_seconds`` at the measured rates: more distinct images first.
 
     Time taken = images / prepare_images_per_second (simulating or loading each image once)
-    + images * epochs / images_per_second (training). The lab's largest sizes (``max_images`` x
+    + ``fits`` x (fixed_seconds + images * epochs / images_per_second): ``fits`` networks train on the same
+    images, each paying ``fixed_seconds`` whatever its size (tracing its steps). The lab's largest sizes (``max_images`` x
     ``max_epochs``) are used when they fit; otherwise the number of images grows at ``min_epochs`` up to
     ``max_images`` (fresh images teach more than repeated ones), then the epochs grow to fill the budget.
     Images are rounded down to a ``multiple`` (e.g. the batch size); never below ``min_images`` x ``min_epochs``,
@@ -90,36 +115,51 @@ def choose(
     ):
         if not value > 0:
             raise ValueError(f"{name} must be positive, got {value!r}: measure it with budget.training_rate")
-    if not 1 <= min_images <= max_images or not 1 <= min_epochs <= max_epochs or multiple < 1:
+    if not 1 <= min_images <= max_images or not 1 <= min_epochs <= max_epochs or multiple < 1 or fits < 1:
         raise ValueError(
             f"need 1 <= min_images ({min_images}) <= max_images ({max_images}), "
-            f"1 <= min_epochs ({min_epochs}) <= max_epochs ({max_epochs}) and multiple >= 1"
+            f"1 <= min_epochs ({min_epochs}) <= max_epochs ({max_epochs}), multiple >= 1 and fits >= 1"
         )
+    if fixed_seconds < 0:
+        raise ValueError(f"fixed_seconds must not be negative, got {fixed_seconds!r}")
 
-    def seconds(images: int, epochs: int) -> float:
-        return images / prepare_images_per_second + images * epochs / images_per_second
+    def fit_seconds(images: int, epochs: int) -> float:
+        return fixed_seconds + images * epochs / images_per_second
 
     def plan(images: int, epochs: int, reason: str) -> Plan:
-        return Plan(images, epochs, images_per_second, seconds(images, epochs), budget_seconds, reason)
+        seconds = images / prepare_images_per_second + fits * fit_seconds(images, epochs)
+        return Plan(
+            images, epochs, images_per_second, seconds, budget_seconds, reason, fits, fit_seconds(images, epochs)
+        )
 
-    if seconds(max_images, max_epochs) <= budget_seconds:
+    if plan(max_images, max_epochs, "fits").seconds <= budget_seconds:
         return plan(max_images, max_epochs, "fits")
-    per_image = 1 / prepare_images_per_second + min_epochs / images_per_second
-    images = min(max_images, int(budget_seconds / per_image + 1e-9) // multiple * multiple)  # 1e-9: float division
+    training = budget_seconds - fits * fixed_seconds  # what is left for the images and their epochs
+    per_image = 1 / prepare_images_per_second + fits * min_epochs / images_per_second
+    images = min(max_images, int(max(training, 0) / per_image + 1e-9) // multiple * multiple)  # 1e-9: division
     if images < min_images:
         return plan(min_images, min_epochs, "minimum")
     epochs = min_epochs
     if images == max_images:  # all images fit: spend the rest on epochs
-        epochs = int((budget_seconds - images / prepare_images_per_second) * images_per_second / images + 1e-9)
+        epochs = int((training - images / prepare_images_per_second) * images_per_second / (fits * images) + 1e-9)
         epochs = max(min_epochs, min(max_epochs, epochs))
     return plan(images, epochs, "budget")
 
 
-def budget_seconds(lab_seconds: float) -> float:
-    """A lab's training budget, ``lab_seconds`` of the default 8-minute lab, rescaled by COURSE_BUDGET_MINUTES."""
+def budget_seconds(lab: str, share: float = 1.0) -> float:
+    """Seconds of training for ``share`` (0-1) of ``lab``'s budget (TRAINING_SECONDS), e.g. ("lab05", 0.5).
+
+    COURSE_BUDGET_MINUTES gives the course other minutes than COURSE_MINUTES (30): every lab's training
+    seconds scale with it (=60 doubles them); the fixed costs do not, so the course takes a little less.
+    """
+    if lab not in TRAINING_SECONDS:
+        raise ValueError(f"{lab!r} has no training budget; the labs that have one: {', '.join(TRAINING_SECONDS)}")
+    if not 0 < share <= 1:
+        raise ValueError(f"share must be in (0, 1], got {share!r}: the part of {lab}'s budget this training gets")
+    seconds = TRAINING_SECONDS[lab] * share
     value = os.environ.get(BUDGET_VARIABLE)
     if not value:
-        return lab_seconds
+        return seconds
     try:
         minutes = float(value)
     except ValueError:
@@ -127,9 +167,9 @@ def budget_seconds(lab_seconds: float) -> float:
     if not minutes > 0:
         raise ValueError(
             f"{BUDGET_VARIABLE}={value!r} is not a positive number of minutes; e.g. "
-            f"{BUDGET_VARIABLE}=15 gives every lab 15 minutes instead of {DEFAULT_LAB_MINUTES:g}"
+            f"{BUDGET_VARIABLE}=60 gives the course 60 minutes instead of {COURSE_MINUTES:g}, each lab twice the training"
         )
-    return lab_seconds * minutes / DEFAULT_LAB_MINUTES
+    return seconds * minutes / COURSE_MINUTES
 
 
 def applies(runtime, sizes: dict, *keys: str) -> bool:
@@ -142,11 +182,20 @@ def applies(runtime, sizes: dict, *keys: str) -> bool:
     return runtime.profile == "cpu" and not set(keys) & set(explicit_sizes())
 
 
-def training_rate(model, x, y, *, batch_size: int, seconds: float = 3.0, warmup_batches: int = 2) -> float:
-    """Training images per second of a compiled Keras ``model`` on batches of ``x``, ``y`` (>= one batch).
+@dataclass(frozen=True)
+class Speed:
+    """What ``measure`` found: training images per second, and the seconds of the first step (tracing and
+    compiling the step, which every ``fit`` of a new model pays again)."""
 
-    Runs ``warmup_batches`` first (tracing, compiling), then ``train_on_batch`` until ``seconds`` have
-    passed. The model's weights change: measure a fresh model built for this and thrown away.
+    images_per_second: float
+    first_step_seconds: float
+
+
+def measure(model, x, y, *, batch_size: int, seconds: float = 3.0, warmup_batches: int = 2) -> Speed:
+    """The training speed of a compiled Keras ``model`` on batches of ``x``, ``y`` (>= one batch).
+
+    Runs ``warmup_batches`` first (the first one timed alone: tracing), then ``train_on_batch`` until
+    ``seconds`` have passed. The model's weights change: measure a fresh model built for this and thrown away.
     """
     if len(x) < batch_size:
         raise ValueError(f"training_rate needs at least one batch ({batch_size}) of examples, got {len(x)}")
@@ -154,13 +203,21 @@ def training_rate(model, x, y, *, batch_size: int, seconds: float = 3.0, warmup_
     batches = [
         (x[i * batch_size : (i + 1) * batch_size], y[i * batch_size : (i + 1) * batch_size]) for i in range(n_batches)
     ]
-    for k in range(warmup_batches):
+    start = time.perf_counter()
+    for k in range(max(warmup_batches, 1)):
         model.train_on_batch(*batches[k % n_batches])
+        if k == 0:
+            first_step = time.perf_counter() - start
     done, start = 0, time.perf_counter()
     while (elapsed := time.perf_counter() - start) < seconds or done == 0:
         model.train_on_batch(*batches[done % n_batches])
         done += 1
-    return done * batch_size / elapsed
+    return Speed(done * batch_size / elapsed, first_step)
+
+
+def training_rate(model, x, y, *, batch_size: int, seconds: float = 3.0, warmup_batches: int = 2) -> float:
+    """Training images per second of a compiled Keras ``model``: ``measure(...).images_per_second``."""
+    return measure(model, x, y, batch_size=batch_size, seconds=seconds, warmup_batches=warmup_batches).images_per_second
 
 
 def plan(
@@ -169,34 +226,55 @@ def plan(
     y,
     *,
     batch_size: int,
-    lab_seconds: float,
+    budget_seconds: float,
     max_epochs: int,
     max_images: int | None = None,
     min_images: int = 1,
     min_epochs: int = 1,
     prepare_images_per_second: float = math.inf,
+    fits: int = 1,
     seconds: float = 3.0,
     what: str | None = None,
 ) -> Plan:
     """Measure ``model`` (compiled, thrown away afterwards) on ``x``, ``y`` and ``choose`` its sizes; print the plan.
 
-    ``lab_seconds``: this training's share of the default 8-minute lab (rescaled by COURSE_BUDGET_MINUTES);
-    ``max_images`` defaults to ``len(x)``; images are rounded down to whole batches. The printed line starts
-    with ``what`` is trained (default: the model's name).
+    ``budget_seconds``: e.g. ``budget.budget_seconds("lab06", 0.4)``; ``max_images`` defaults to ``len(x)``;
+    images are rounded down to whole batches; every fit pays FIT_TRACING_STEPS first steps (tracing) again.
+    The printed line starts with ``what`` is trained (default: the model's name).
     """
-    rate = training_rate(model, x[: 8 * batch_size], y[: 8 * batch_size], batch_size=batch_size, seconds=seconds)
+    speed = measure(model, x[: 8 * batch_size], y[: 8 * batch_size], batch_size=batch_size, seconds=seconds)
     chosen = choose(
-        rate,
-        budget_seconds=budget_seconds(lab_seconds),
+        speed.images_per_second,
+        budget_seconds=budget_seconds,
         max_images=len(x) if max_images is None else max_images,
         max_epochs=max_epochs,
         min_images=min_images,
         min_epochs=min_epochs,
         prepare_images_per_second=prepare_images_per_second,
         multiple=batch_size,
+        fits=fits,
+        fixed_seconds=FIT_TRACING_STEPS * speed.first_step_seconds,
     )
     print(f"{what or getattr(model, 'name', 'model')}: {chosen}")
     return chosen
+
+
+@contextmanager
+def timed(plan: Plan | None, what: str):
+    """Time the fit inside the ``with`` block and print it against ``plan.fit_seconds`` (nothing without a plan).
+
+    ``with budget.timed(plan, "your CNN"): model.fit(...)`` prints "your CNN: trained in 3.4 minutes,
+    planned 3.3 minutes (1.03x)": a ratio far from 1 means the measured speed did not hold (another program
+    took the processor, or the fit does work the measurement did not see).
+    """
+    start = time.perf_counter()
+    yield
+    if plan is not None:
+        took = time.perf_counter() - start
+        print(
+            f"{what}: trained in {_minutes(took)}, planned {_minutes(plan.fit_seconds)} "
+            f"({took / plan.fit_seconds:.2f}x)"
+        )
 
 
 def preparation_rate(make: Callable[[int], object], n: int) -> float:

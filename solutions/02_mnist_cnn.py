@@ -304,13 +304,15 @@ print(f"Sequential: {cnn.count_params():,} parameters; Functional: {functional_p
 # started to memorise (over-fit) rather than learn.
 
 # %%
+plan = None
 if budget.applies(runtime, SIZES, "n_train", "epochs", "stand_in_epochs"):
     probe = build_cnn_sequential()  # measured, then thrown away
     probe.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    plan = budget.plan(probe, x_train, y_train, batch_size=SIZES["batch_size"], lab_seconds=240, max_epochs=epochs,
-                       what="your CNN")
+    plan = budget.plan(probe, x_train, y_train, batch_size=SIZES["batch_size"],
+                       budget_seconds=budget.budget_seconds("lab02"), max_epochs=epochs, what="your CNN")
     x_train, y_train, epochs = x_train[:plan.images], y_train[:plan.images], plan.epochs
-history = train(cnn, epochs)
+with budget.timed(plan, "your CNN"):
+    history = train(cnn, epochs)
 
 # %%
 training_curves(history)

@@ -379,14 +379,15 @@ def scores_of(model):
 
 # %%
 cnn_epochs = resnet_epochs = SIZES["epochs"]
+cnn_plan = resnet_plan = None
 if budget.applies(runtime, SIZES, "n_train", "epochs"):
     rate = budget.training_rate(compiled(small_cnn(x_test.shape[1:]), cnn_epochs), x_sample, y_sample,
                                 batch_size=SIZES["batch"])
-    plan = budget.choose(rate, budget_seconds=budget.budget_seconds(150), max_images=SIZES["n_train"],
-                         max_epochs=SIZES["epochs"], min_epochs=2, multiple=SIZES["batch"],
-                         prepare_images_per_second=SIZES["n_fits"] / simulate_seconds)
-    print("small CNN:", plan)
-    SIZES["n_train"], cnn_epochs = plan.images, plan.epochs
+    cnn_plan = budget.choose(rate, budget_seconds=budget.budget_seconds("lab04", 0.4), max_images=SIZES["n_train"],
+                             max_epochs=SIZES["epochs"], min_epochs=2, multiple=SIZES["batch"],
+                             prepare_images_per_second=SIZES["n_fits"] / simulate_seconds)
+    print("small CNN:", cnn_plan)
+    SIZES["n_train"], cnn_epochs = cnn_plan.images, cnn_plan.epochs
 
 if SIZES["fresh"]:
     val_images, val_catalog = simulate_lenses(SIZES["n_val"], seed=runtime.seed + 3)
@@ -402,7 +403,8 @@ else:
 # %%
 keras.utils.set_random_seed(runtime.seed)
 cnn = small_cnn(x_test.shape[1:])
-cnn_history = train(cnn, cnn_epochs)
+with budget.timed(cnn_plan, "small CNN"):
+    cnn_history = train(cnn, cnn_epochs)
 cnn_scores = scores_of(cnn)
 course_utils.record("cnn_auroc", roc_auc_score(y_test, cnn_scores))
 
@@ -479,15 +481,16 @@ if budget.applies(runtime, SIZES, "n_train", "epochs"):
     resnet_shape = (x_test.shape[1:], SIZES["width"], SIZES["blocks"])
     rate = budget.training_rate(compiled(deeplens_resnet(*resnet_shape), resnet_epochs), x_sample, y_sample,
                                 batch_size=SIZES["batch"])
-    plan = budget.choose(rate, budget_seconds=budget.budget_seconds(240), max_images=SIZES["n_train"],
-                         min_images=SIZES["n_train"], max_epochs=SIZES["epochs"], multiple=SIZES["batch"])
-    print("ResNet:", plan)
-    resnet_epochs = plan.epochs
+    resnet_plan = budget.choose(rate, budget_seconds=budget.budget_seconds("lab04", 0.6), max_images=SIZES["n_train"],
+                                min_images=SIZES["n_train"], max_epochs=SIZES["epochs"], multiple=SIZES["batch"])
+    print("ResNet:", resnet_plan)
+    resnet_epochs = resnet_plan.epochs
 
 keras.utils.set_random_seed(runtime.seed)
 resnet = deeplens_resnet(x_test.shape[1:], SIZES["width"], SIZES["blocks"])
 print(f"{resnet.name}: {resnet.count_params():,} parameters; {cnn.name}: {cnn.count_params():,}")
-resnet_history = train(resnet, resnet_epochs)
+with budget.timed(resnet_plan, "ResNet"):
+    resnet_history = train(resnet, resnet_epochs)
 plotting.training_curves(resnet_history)
 plt.show()
 

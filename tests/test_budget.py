@@ -88,14 +88,42 @@ def test_bad_arguments_say_what_is_wrong(kwargs, message):
         budget.choose(arguments.pop("images_per_second"), **arguments)
 
 
+def test_networks_on_the_same_images_share_the_budget_and_each_pays_its_tracing():
+    one = budget.choose(1_000, budget_seconds=100, max_images=100_000, max_epochs=5, min_epochs=2)
+    two = budget.choose(
+        1_000, budget_seconds=100, max_images=100_000, max_epochs=5, min_epochs=2, fits=2, fixed_seconds=5
+    )
+    assert (one.images, two.images) == (50_000, 22_500)  # (100 s - 2 x 5 s) / (2 networks x 2 epochs / 1,000 per s)
+    assert two.fit_seconds == pytest.approx(50) and two.seconds == pytest.approx(100)
+    assert "22,500 images x 2 epochs for each of 2 networks" in str(two)
+    assert budget.choose(1_000, budget_seconds=10, max_images=100, max_epochs=5, fixed_seconds=2).fit_seconds == (
+        pytest.approx(2.5)  # all 100 images x 5 epochs fit: 0.5 s of training after 2 s of tracing
+    )
+
+
+def test_the_course_budget_is_stated_once_and_fits_the_course():
+    assert set(budget.TRAINING_SECONDS) == {"lab02", "lab03", "lab04", "lab05", "lab06"}
+    # the training alone leaves the course's set-up and the notebooks' fixed costs more than a third of it
+    assert sum(budget.TRAINING_SECONDS.values()) <= 0.6 * budget.COURSE_MINUTES * 60
+
+
 def test_budget_minutes_rescale_every_lab(monkeypatch):
     monkeypatch.delenv(budget.BUDGET_VARIABLE, raising=False)
-    assert budget.budget_seconds(240) == 240
-    monkeypatch.setenv(budget.BUDGET_VARIABLE, "16")
-    assert budget.budget_seconds(240) == 480
+    lab06 = budget.TRAINING_SECONDS["lab06"]
+    assert budget.budget_seconds("lab06") == lab06
+    assert budget.budget_seconds("lab06", 0.25) == pytest.approx(lab06 / 4)
+    monkeypatch.setenv(budget.BUDGET_VARIABLE, str(2 * budget.COURSE_MINUTES))
+    assert budget.budget_seconds("lab06", 0.25) == pytest.approx(lab06 / 2)
     monkeypatch.setenv(budget.BUDGET_VARIABLE, "eight")
     with pytest.raises(ValueError, match="positive number of minutes"):
-        budget.budget_seconds(240)
+        budget.budget_seconds("lab06")
+
+
+@pytest.mark.parametrize("lab, share, message", [("lab01", 1.0, "has no training budget"), ("lab06", 1.5, "share")])
+def test_budget_seconds_name_a_lab_and_a_share(monkeypatch, lab, share, message):
+    monkeypatch.delenv(budget.BUDGET_VARIABLE, raising=False)
+    with pytest.raises(ValueError, match=message):
+        budget.budget_seconds(lab, share)
 
 
 def cpu_runtime(profile="cpu"):
@@ -146,13 +174,13 @@ class FakeClock:
 class SteppingModel:
     """Stands in for a compiled Keras model: each training step takes 10 ms of the fake clock."""
 
-    def __init__(self, clock):
-        self.clock, self.steps = clock, 0
+    def __init__(self, clock, first_step=0.01):
+        self.clock, self.steps, self.first_step = clock, 0, first_step
 
     def train_on_batch(self, x, y):
         assert len(x) == len(y) == 32
         self.steps += 1
-        self.clock.now += 0.01
+        self.clock.now += self.first_step if self.steps == 1 else 0.01
 
 
 @pytest.fixture
@@ -167,16 +195,35 @@ def test_training_rate_times_steps_after_the_warm_up(clock):
     rate = budget.training_rate(model, np.zeros((100, 4)), np.zeros(100), batch_size=32, seconds=0.3)
     assert rate == pytest.approx(3_200)  # 32 images per 10 ms step
     assert model.steps == 2 + 30  # the warm-up steps are not timed
+
+
+def test_measure_keeps_the_first_step_apart(clock):
+    model = SteppingModel(clock, first_step=1.5)  # tracing: 1.5 s, then 10 ms a step
+    speed = budget.measure(model, np.zeros((100, 4)), np.zeros(100), batch_size=32, seconds=0.3)
+    assert speed.first_step_seconds == pytest.approx(1.5)
+    assert speed.images_per_second == pytest.approx(3_200)  # the traced step is not in the rate
     with pytest.raises(ValueError, match="at least one batch"):
         budget.training_rate(model, np.zeros((8, 4)), np.zeros(8), batch_size=32)
 
 
-def test_plan_measures_chooses_and_says_why(monkeypatch, capsys, clock):
-    monkeypatch.setenv(budget.BUDGET_VARIABLE, "4")  # half the default lab: 2 s become 1 s
+def test_plan_measures_chooses_and_says_why(capsys, clock):
     x, y = np.zeros((6_400, 4)), np.zeros(6_400)
-    plan = budget.plan(SteppingModel(clock), x, y, batch_size=32, lab_seconds=2.0, max_epochs=5, seconds=0.2)
-    assert (plan.images, plan.epochs, plan.budget_seconds) == (3_200, 1, 1.0)  # 3,200 images/s for 1 s
+    plan = budget.plan(
+        SteppingModel(clock, first_step=0.25), x, y, batch_size=32, budget_seconds=1.5, max_epochs=5, seconds=0.2
+    )
+    assert (plan.images, plan.epochs) == (3_200, 1)  # 2 x 0.25 s to trace (training and test steps), 1 s to train
+    assert plan.fit_seconds == pytest.approx(1.5)
     assert capsys.readouterr().out == f"model: {plan}\n"
+
+
+def test_timed_prints_the_fit_against_the_plan(capsys, clock):
+    plan = budget.choose(100, budget_seconds=120, max_images=1_000, max_epochs=10)
+    with budget.timed(plan, "your CNN"):
+        clock.now += 150  # the fit took 150 s of the planned 100
+    assert capsys.readouterr().out == "your CNN: trained in 2.5 minutes, planned 1.7 minutes (1.50x)\n"
+    with budget.timed(None, "your CNN"):  # no plan (smoke and full profiles): nothing to compare
+        clock.now += 1
+    assert capsys.readouterr().out == ""
 
 
 def test_preparation_rate_times_one_call(clock):
