@@ -22,15 +22,16 @@ as many images and epochs as fit in its budget; the smoke and full profiles keep
 ``prepare_images_per_second=budget.preparation_rate(simulate, 200)`` so that making them counts too.
 ``timed`` prints the seconds a fit took against the plan's, so that the plan can be checked on every machine.
 
-**The course's budget.** ``TRAINING_SECONDS`` is the one place that says how many seconds of training each lab
-of the cpu profile gets; with the set-up and every notebook's fixed costs (simulating, baselines, evaluating)
-they add up to ``COURSE_MINUTES``, ``make course`` on a 2-core laptop without AVX-512. A lab splits its
-seconds between its trainings with ``budget_seconds(lab, share)``.
+**The course's budget** is stated here, once: ``make course`` takes ``COURSE_MINUTES`` on a 2-core laptop
+without AVX-512; of them the set-up (``SETUP_SECONDS``) and every notebook's fixed costs (``FIXED_SECONDS``:
+kernel start, simulating, baselines, evaluating) are measured, and what is left is the training, shared
+between the labs by ``TRAINING_SHARES``. A lab splits its seconds between its trainings with
+``budget_seconds(lab, share)``; ``COURSE_BUDGET_MINUTES=60`` gives the course 60 minutes instead, all the
+extra time going to training.
 
 ``choose`` is a pure function of the measured rates (the same rates give the same sizes); the
 ``*_rate`` functions are the thin measuring wrappers. Sizes given explicitly, with
-``COURSE_SIZES="n_train=20000,epochs=4"`` (read by ``Runtime.pick``), are never re-sized, and
-``COURSE_BUDGET_MINUTES`` scales every lab's budget (``budget_seconds`` below) to the minutes given.
+``COURSE_SIZES="n_train=20000,epochs=4"`` (read by ``Runtime.pick``), are never re-sized.
 """
 
 from __future__ import annotations
@@ -44,14 +45,44 @@ from dataclasses import dataclass
 
 BUDGET_VARIABLE = "COURSE_BUDGET_MINUTES"
 COURSE_MINUTES = 30.0  # `make course`, cpu profile, 2 cores with AVX2 only, set-up (pip install) included
-# Seconds of budgeted training per lab in the cpu profile. The arithmetic, from a `make course` of main with
-# oneDNN restricted to AVX2 (2 cores): set-up ~180 s, lectures and lab 01 ~95 s; each lab's fixed costs
-# (its wall time less its budgeted training) lab02 ~25 s, lab03 ~150 s, lab04 ~60 s, lab05 ~200 s, lab06 ~90 s
-# (~525 s); 1,800 - 180 - 95 - 525 = 1,000 s of training, split by what each lab's training teaches.
+# Measured in a `make course` of main with oneDNN restricted to AVX2 (ONEDNN_MAX_CPU_ISA=AVX2, 2 cores,
+# 2026-12-01): the set-up (pip install into a new .venv) and each notebook's fixed seconds, its wall time less
+# its budgeted training (lectures and lab 01 have none).
+SETUP_SECONDS = 180
+FIXED_SECONDS = {"lectures": 80, "lab01": 15, "lab02": 40, "lab03": 35, "lab04": 90, "lab05": 200, "lab06": 120}
+# What is left of COURSE_MINUTES trains, shared by what each lab's training teaches and needs.
+TRAINING_SHARES = {"lab02": 0.12, "lab03": 0.24, "lab04": 0.27, "lab05": 0.17, "lab06": 0.20}
 # A fit traces its training step and, for the validation pass, its test step: measured, its fixed seconds
 # (the first epoch's excess over the others) were 1.6-2x the first train_on_batch's.
 FIT_TRACING_STEPS = 2
-TRAINING_SECONDS = {"lab02": 120, "lab03": 240, "lab04": 270, "lab05": 170, "lab06": 200}
+
+
+def course_minutes() -> float:
+    """The minutes ``make course`` may take: COURSE_BUDGET_MINUTES if set, else COURSE_MINUTES."""
+    value = os.environ.get(BUDGET_VARIABLE)
+    if not value:
+        return COURSE_MINUTES
+    try:
+        minutes = float(value)
+    except ValueError:
+        minutes = -1.0
+    if not minutes > 0:
+        raise ValueError(
+            f"{BUDGET_VARIABLE}={value!r} is not a positive number of minutes; e.g. {BUDGET_VARIABLE}=60 gives "
+            f"the course 60 minutes instead of {COURSE_MINUTES:g}"
+        )
+    return minutes
+
+
+def training_seconds(minutes: float) -> dict[str, float]:
+    """Each lab's seconds of training when the course takes ``minutes``: what the set-up and fixed costs leave."""
+    left = minutes * 60 - SETUP_SECONDS - sum(FIXED_SECONDS.values())
+    if left <= 0:
+        raise ValueError(
+            f"{minutes:g} minutes leave no time to train: the set-up and the notebooks' fixed costs alone take "
+            f"{(minutes * 60 - left) / 60:.0f} minutes (set {BUDGET_VARIABLE} higher)"
+        )
+    return {lab: share * left for lab, share in TRAINING_SHARES.items()}
 
 
 @dataclass(frozen=True)
@@ -147,29 +178,13 @@ def choose(
 
 
 def budget_seconds(lab: str, share: float = 1.0) -> float:
-    """Seconds of training for ``share`` (0-1) of ``lab``'s budget (TRAINING_SECONDS), e.g. ("lab05", 0.5).
-
-    COURSE_BUDGET_MINUTES gives the course other minutes than COURSE_MINUTES (30): every lab's training
-    seconds scale with it (=60 doubles them); the fixed costs do not, so the course takes a little less.
-    """
-    if lab not in TRAINING_SECONDS:
-        raise ValueError(f"{lab!r} has no training budget; the labs that have one: {', '.join(TRAINING_SECONDS)}")
+    """Seconds of training for ``share`` (0-1) of ``lab``'s part of the course (``training_seconds``), e.g.
+    ("lab06", 0.3), in a course of ``course_minutes()``."""
+    if lab not in TRAINING_SHARES:
+        raise ValueError(f"{lab!r} has no training budget; the labs that have one: {', '.join(TRAINING_SHARES)}")
     if not 0 < share <= 1:
         raise ValueError(f"share must be in (0, 1], got {share!r}: the part of {lab}'s budget this training gets")
-    seconds = TRAINING_SECONDS[lab] * share
-    value = os.environ.get(BUDGET_VARIABLE)
-    if not value:
-        return seconds
-    try:
-        minutes = float(value)
-    except ValueError:
-        minutes = -1.0
-    if not minutes > 0:
-        raise ValueError(
-            f"{BUDGET_VARIABLE}={value!r} is not a positive number of minutes; e.g. "
-            f"{BUDGET_VARIABLE}=60 gives the course 60 minutes instead of {COURSE_MINUTES:g}, each lab twice the training"
-        )
-    return seconds * minutes / COURSE_MINUTES
+    return training_seconds(course_minutes())[lab] * share
 
 
 def applies(runtime, sizes: dict, *keys: str) -> bool:

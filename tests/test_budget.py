@@ -101,21 +101,27 @@ def test_networks_on_the_same_images_share_the_budget_and_each_pays_its_tracing(
     )
 
 
-def test_the_course_budget_is_stated_once_and_fits_the_course():
-    assert set(budget.TRAINING_SECONDS) == {"lab02", "lab03", "lab04", "lab05", "lab06"}
-    # the training alone leaves the course's set-up and the notebooks' fixed costs more than a third of it
-    assert sum(budget.TRAINING_SECONDS.values()) <= 0.6 * budget.COURSE_MINUTES * 60
-
-
-def test_budget_minutes_rescale_every_lab(monkeypatch):
+def test_the_labs_train_in_what_the_set_up_and_fixed_costs_leave_of_the_course(monkeypatch):
     monkeypatch.delenv(budget.BUDGET_VARIABLE, raising=False)
-    lab06 = budget.TRAINING_SECONDS["lab06"]
-    assert budget.budget_seconds("lab06") == lab06
+    training = budget.training_seconds(budget.COURSE_MINUTES)
+    assert set(training) == {"lab02", "lab03", "lab04", "lab05", "lab06"}
+    course = budget.SETUP_SECONDS + sum(budget.FIXED_SECONDS.values()) + sum(training.values())
+    assert course == pytest.approx(budget.COURSE_MINUTES * 60)  # the whole course, set-up included
+    assert all(budget.FIXED_SECONDS[lab] + seconds <= 600 for lab, seconds in training.items())  # <= 10 min a lab
+    assert budget.budget_seconds("lab06") == pytest.approx(training["lab06"])
+
+
+def test_budget_minutes_give_the_course_more_time_all_of_it_to_training(monkeypatch):
+    monkeypatch.delenv(budget.BUDGET_VARIABLE, raising=False)
+    lab06 = budget.budget_seconds("lab06")
     assert budget.budget_seconds("lab06", 0.25) == pytest.approx(lab06 / 4)
-    monkeypatch.setenv(budget.BUDGET_VARIABLE, str(2 * budget.COURSE_MINUTES))
-    assert budget.budget_seconds("lab06", 0.25) == pytest.approx(lab06 / 2)
+    monkeypatch.setenv(budget.BUDGET_VARIABLE, str(budget.COURSE_MINUTES + 10))
+    assert budget.budget_seconds("lab06") == pytest.approx(lab06 + 600 * budget.TRAINING_SHARES["lab06"])
     monkeypatch.setenv(budget.BUDGET_VARIABLE, "eight")
     with pytest.raises(ValueError, match="positive number of minutes"):
+        budget.budget_seconds("lab06")
+    monkeypatch.setenv(budget.BUDGET_VARIABLE, "5")
+    with pytest.raises(ValueError, match="leave no time to train"):
         budget.budget_seconds("lab06")
 
 
