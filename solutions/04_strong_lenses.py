@@ -58,7 +58,7 @@ runtime = course_utils.setup()
 # ## Set-up
 #
 # All sizes are in the next cell. The **smoke** profile (the course's automatic tests) runs in seconds
-# and learns nothing. **cpu** fits a time budget of 5.5 minutes of simulating and training: the lab measures
+# and learns nothing. **cpu** fits a time budget of about 6 minutes of simulating and training: the lab measures
 # how fast this machine trains each network, then trains on as many stamps and epochs as fit (the values
 # below are the most it may use), and prints what it chose and, after each training, how long it took
 # against the plan. **full** is the real result, on a Colab GPU: 40,000 new training stamps every epoch,
