@@ -374,8 +374,9 @@ def scores_of(model):
 # Then the training set is simulated in one call, straight into memory, and normalised. In the full
 # profile there is no fixed training set: `LensStream` (in `course_utils.streams`) is a
 # `keras.utils.PyDataset` that simulates the next batches of stamps in two background threads while the
-# network trains (on Colab the GPU trains while the CPU simulates), so every epoch sees new lenses, and `early_stopping_on_auroc` stops the training when the
-# AUROC on a fixed validation set has not risen for 4 epochs (and keeps the best weights).
+# network trains (on Colab the GPU trains while the CPU simulates), so every epoch sees new lenses, and
+# `early_stopping_on_auroc` stops the training when the AUROC on a fixed validation set has not risen for
+# 4 epochs (and keeps the best weights).
 
 # %%
 cnn_epochs = resnet_epochs = SIZES["epochs"]
