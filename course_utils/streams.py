@@ -1,12 +1,11 @@
 """Training data that never repeats: freshly simulated lens stamps for every batch of every epoch, made in
-worker processes while the model trains, and early stopping on the validation AUROC.
+background threads while the model trains, and early stopping on the validation AUROC.
 
 A fixed training set of tens of thousands of stamps is learnt by heart after a few epochs (training AUROC
 climbs while the test AUROC stalls); a simulator can instead make a new set every epoch, so the network
 never sees a stamp twice. Import this module after ``course_utils.setup()``: it imports Keras.
 
-    stream = LensStream(batches_per_epoch=300, batch_size=128, seed=42, transform=normalise_stamps,
-                        workers=2, use_multiprocessing=True)
+    stream = LensStream(batches_per_epoch=300, batch_size=128, seed=42, transform=normalise_stamps)
     model.fit(stream, epochs=30, steps_per_epoch=stream.batches_per_epoch, callbacks=early_stopping_on_auroc(x_val, y_val, patience=4))
 """
 
@@ -37,9 +36,15 @@ class LensStream(keras.utils.PyDataset):
     end-of-epoch call, numbers the epochs: Keras also makes that call once before training starts).
     Each item is (x, y): x float32 (batch_size, size, size, n_bands), ``transform`` of the counts (e.g. a
     normalisation; the counts themselves when None); y float32 (batch_size,), 1 for a lens.
-    ``workers`` and ``use_multiprocessing`` are Keras' (``keras.utils.PyDataset``): with processes, the
-    transform must be a function the workers can reach: any function where Python forks them (Linux, Python
-    3.13 and earlier, as on Colab); elsewhere one importable from a module, not defined in the notebook.
+    ``workers``, ``use_multiprocessing`` and ``max_queue_size`` (batches made ahead) are Keras'
+    (``keras.utils.PyDataset``). The default, two threads of the training process, keeps a CPU or GPU fed
+    from two cores (benchmarks/bench_lens_stream.py): they simulate while the training step computes
+    (Keras' backends release Python's lock then), the batches need no pickling, and the transform may be
+    any function. The simulator holds that lock for much of its work, so threads make about one core's
+    worth of stamps (~1,600 normalised 64x64 stamps/s on an AVX-512 core); for an accelerator that trains
+    faster, ``use_multiprocessing=True`` uses both cores, at a cost: Keras starts a new pool every epoch
+    and pickles every 6 MB batch back, and the transform must be a function the workers can reach (any
+    function where Python forks them: Linux, Python 3.13 and earlier; elsewhere one importable from a module).
     ``simulator_options`` go to ``simulate_lenses`` (size, bands, seeing, snr_range, ...).
     """
 
@@ -50,12 +55,16 @@ class LensStream(keras.utils.PyDataset):
         *,
         seed: int = 0,
         transform: Callable[[np.ndarray], np.ndarray] | None = None,
-        workers: int = 1,
+        workers: int = 2,
         use_multiprocessing: bool = False,
         max_queue_size: int = 10,
         **simulator_options,
     ):
-        super().__init__(workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
+        super().__init__(
+            workers=_positive_int("workers", workers),
+            use_multiprocessing=bool(use_multiprocessing),
+            max_queue_size=_positive_int("max_queue_size", max_queue_size),
+        )
         self.batches_per_epoch = _positive_int("batches_per_epoch", batches_per_epoch)
         self.batch_size = _positive_int("batch_size", batch_size)
         if transform is not None and not callable(transform):

@@ -351,7 +351,7 @@ def train(model, epochs):
         return model.fit(x_train, y_train, batch_size=SIZES["batch"], epochs=epochs, validation_split=0.1,
                          verbose=2)
     stream = LensStream(SIZES["n_train"] // SIZES["batch"], SIZES["batch"], seed=runtime.seed,
-                        transform=normalise_stamps, workers=2, use_multiprocessing=True)
+                        transform=normalise_stamps)  # two threads simulate the next batches meanwhile
     return model.fit(stream, epochs=epochs, steps_per_epoch=stream.batches_per_epoch, shuffle=False, verbose=2,
                      callbacks=early_stopping_on_auroc(x_val, y_val, patience=4))
 
@@ -374,9 +374,10 @@ def scores_of(model):
 #
 # Then the training set is simulated in one call, straight into memory, and normalised. In the full
 # profile there is no fixed training set: `LensStream` (in `course_utils.streams`) is a
-# `keras.utils.PyDataset` that simulates a new batch of stamps in worker processes while the network
-# trains, so every epoch sees new lenses, and `early_stopping_on_auroc` stops the training when the
-# AUROC on a fixed validation set has not risen for 4 epochs (and keeps the best weights).
+# `keras.utils.PyDataset` that simulates the next batches of stamps in two background threads while the
+# network trains (on Colab the GPU trains while the CPU simulates), so every epoch sees new lenses, and
+# `early_stopping_on_auroc` stops the training when the AUROC on a fixed validation set has not risen for
+# 4 epochs (and keeps the best weights).
 
 # %%
 cnn_epochs = resnet_epochs = SIZES["epochs"]
