@@ -191,7 +191,8 @@ def test_readme_course_map_is_written_from_the_manifest_and_drift_is_reported(co
         in text
     )
     assert f"(https://colab.research.google.com/github/{UPSTREAM}/blob/main/lectures/99_talk.ipynb)" in text
-    assert "| `cpu` | a laptop, a Colab CPU runtime | minutes per lab |" in text
+    cpu = manifest.course().profiles["cpu"]
+    assert f"| `cpu` | {cpu.where} | {cpu.meaning} |" in text
     (course / "README.md").write_text(text.replace("what 99_tiny teaches", "edited by hand"))
     [problem] = cli.problems(course)
     assert "course map or profile table differs from course.toml" in problem
