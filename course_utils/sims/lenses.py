@@ -41,6 +41,7 @@ from course_utils.sims.profiles import (
     psf_on_grid,
     rotate,
     sersic_ellipse,
+    sersic_of_squared_ratio,
     sersic_total_flux,
     standard_normal,
 )
@@ -90,35 +91,47 @@ def sie_deflection(x, y, theta_E, e1, e2, center_x=0.0, center_y=0.0):
     x and y (e.g. x of shape (1, H, W) and parameters of shape (n, 1, 1) give (n, H, W)); the arithmetic
     is done in the dtype of the inputs, so float32 inputs give a fast float32 result.
     """
+    dtype = np.result_type(x, y, theta_E, e1, e2, center_x, center_y, np.float32)
+    q, phi, s, scale = _sie_axes(theta_E, e1, e2, dtype)
+    xr, yr = rotate(x - center_x, y - center_y, np.asarray(phi, dtype))
+    ax, ay = _sie_deflection_along_axes(np.array(xr, dtype), np.array(yr, dtype), q, s)
+    ax *= scale
+    ay *= scale
+    cos, sin = np.cos(phi).astype(dtype), np.sin(phi).astype(dtype)
+    alpha_x = np.asarray(cos * ax)  # back to the sky's axes: (cos ax - sin ay, sin ax + cos ay)
+    alpha_x -= sin * ay
+    np.multiply(sin, ax, out=ax)
+    ax += np.multiply(cos, ay, out=ay)
+    return alpha_x, ax
+
+
+def _sie_axes(theta_E, e1, e2, dtype):
+    """(q, phi, s, b / s) of an SIE: axis ratio, major-axis angle (radians), s = sqrt(1 - q^2) and the
+    deflection scale (b = theta_E sqrt(q), the critical radius of the major-axis form), in ``dtype``."""
     e = np.hypot(e1, e2)
     if np.any(e >= 1):
         raise ValueError(f"SIE eccentricity sqrt(e1^2 + e2^2) must be below 1; got up to {np.max(e):.4g}")
-    dtype = np.result_type(x, y, theta_E, e1, e2, center_x, center_y, np.float32)
     q = (1 - e) / (1 + e)
     phi = 0.5 * np.arctan2(e2, e1)
     # sqrt(1 - q^2) written without cancellation; at q = 1 the limit arctan(u*s)/s -> u is reached with a
     # floor at which the neglected term (s^2 u^2 / 3) is below the rounding error of the dtype.
-    s = np.maximum(2 * np.sqrt(e) / (1 + e), np.sqrt(np.finfo(dtype).eps)).astype(dtype)
-    b = (theta_E * np.sqrt(q)).astype(dtype)  # lenstronomy's theta_E -> critical radius of the major-axis form
-    xr, yr = rotate(x - center_x, y - center_y, np.asarray(phi, dtype))
+    s = np.maximum(2 * np.sqrt(e) / (1 + e), np.sqrt(np.finfo(dtype).eps))
+    return tuple(np.asarray(a, dtype) for a in (q, phi, s, theta_E * np.sqrt(q) / s))
+
+
+def _sie_deflection_along_axes(xr, yr, q, s):
+    """SIE deflection along its axes in units of b / s, (arctan(s x' / psi), arctanh(s y' / psi)) with
+    psi = sqrt(q^2 x'^2 + y'^2), at offsets (xr, yr) along the major and minor axes (arrays, overwritten)."""
     # In place, on as few temporaries as the formula allows: this runs on every supersampled pixel.
-    psi = np.asarray(q.astype(dtype) ** 2 * xr)  # an array even for scalar x, y: written in place below
-    psi *= xr
-    work = np.asarray(yr * yr)
-    psi += work
-    np.sqrt(psi, out=psi)  # sqrt(q^2 x'^2 + y'^2)
-    psi += np.finfo(dtype).tiny  # the centre: 0 / tiny = 0 instead of 0 / 0
-    ax, ay = np.asarray(s * xr), np.asarray(s * yr)
-    ax /= psi
-    ay /= psi
-    scale = b / s
-    ax, ay = np.multiply(scale, np.arctan(ax, out=ax), out=ax), np.multiply(scale, np.arctanh(ay, out=ay), out=ay)
-    cos, sin = np.cos(phi).astype(dtype), np.sin(phi).astype(dtype)
-    alpha_x = np.asarray(cos * ax)  # back to the sky's axes: (cos ax - sin ay, sin ax + cos ay)
-    alpha_x -= np.multiply(sin, ay, out=work)
-    np.multiply(sin, ax, out=ax)
-    ax += np.multiply(cos, ay, out=ay)
-    return alpha_x, ax
+    psi = np.multiply(q, xr)
+    psi *= psi
+    psi += yr * yr
+    np.sqrt(psi, out=psi)
+    psi += np.finfo(psi.dtype).tiny  # the centre: 0 / tiny = 0 instead of 0 / 0
+    for offset in (xr, yr):
+        offset *= s
+        offset /= psi
+    return np.arctan(xr, out=xr), np.arctanh(yr, out=yr)
 
 
 def shear_deflection(x, y, gamma1, gamma2):
@@ -153,14 +166,13 @@ def einstein_area(theta_E, e1, e2, gamma1=0.0, gamma2=0.0, n_angles=256):
     if np.any(gamma1**2 + gamma2**2 >= 1):
         raise ValueError("external shear |gamma| must be below 1")
     phi = np.linspace(0, 2 * np.pi, n_angles, endpoint=False)
-    psi = np.sqrt(q**2 * np.cos(phi - phi_lens) ** 2 + np.sin(phi - phi_lens) ** 2)
-    radius = (
-        theta_E
-        * np.sqrt(q)
-        * (1 - gamma1 * np.cos(2 * phi) - gamma2 * np.sin(2 * phi))
-        / (psi * (1 - gamma1**2 - gamma2**2))
-    )
-    return np.pi * np.mean(radius**2, axis=-1)
+    cos, sin, cos_lens, sin_lens = np.cos(phi), np.sin(phi), np.cos(phi_lens), np.sin(phi_lens)
+    # psi^2 = q^2 cos^2(phi - phi_lens) + sin^2(phi - phi_lens), by the angle-difference formulas: no
+    # trigonometry on the (n, n_angles) grid, and r^2 needs no square root.
+    psi2 = np.square(q * (cos * cos_lens + sin * sin_lens)) + np.square(sin * cos_lens - cos * sin_lens)
+    tangential = np.square(1 - gamma1 * np.cos(2 * phi) - gamma2 * np.sin(2 * phi))
+    mean_r2_over_b2 = np.mean(tangential / psi2, axis=-1) / np.square(1 - gamma1**2 - gamma2**2)[..., 0]
+    return np.pi * (theta_E**2 * q)[..., 0] * mean_r2_over_b2
 
 
 def ring_arc_profile(x, y, radius, width, e1, e2, center_x, center_y, arms, pitch_cot, azimuth, sharpness):
@@ -371,6 +383,56 @@ def _unit_sersic(x, y, rows, prefix, index, center=None):
     )
 
 
+def _lensed_sources(x, y, rows, index):
+    """Unit-flux Sérsic sources of the catalog ``rows[index]`` seen through their lenses, on the grid x
+    (1, 1, W), y (1, H, 1): ``sersic_ellipse`` at the positions ``ray_shoot`` gives, in fewer passes.
+
+    The lens equation is solved along the SIE's own axes, and the source's elliptical coordinates
+    (u, v) = S R_s (beta - c_s), an affine map of beta = x - alpha(x) - Gamma (x - c), become
+    (u, v) = A (x - c) + o - B alpha', with alpha' the deflection along the SIE's axes: the terms in x and y
+    are sums of a row and a column, and only the deflection is computed pixel by pixel.
+    """
+    column = {name: rows[name][index] for name in rows if name.startswith(("lens_", "source_", "gamma", "theta_E"))}
+    q, phi, s, scale = _sie_axes(column["theta_E"], column["lens_e1"], column["lens_e2"], np.float64)
+    source_q, source_phi = ellipticity_to_axis_ratio(column["source_e1"], column["source_e2"])
+    r_eff = column["source_r_eff"]
+
+    def turn(angle):  # (m, 2, 2): offsets along the sky's axes -> along axes turned by angle
+        cos, sin = np.cos(angle), np.sin(angle)
+        return np.stack([np.stack([cos, sin], -1), np.stack([-sin, cos], -1)], -2)
+
+    g1, g2 = column["gamma1"], column["gamma2"]
+    one_minus_shear = np.stack([np.stack([1 - g1, -g2], -1), np.stack([-g2, 1 + g1], -1)], -2)
+    to_source = np.stack([np.sqrt(source_q) / r_eff, 1 / (np.sqrt(source_q) * r_eff)], -1)[..., None] * turn(source_phi)
+    a = to_source @ one_minus_shear  # (u, v) per unit offset from the lens centre
+    b = (to_source @ turn(phi).transpose(0, 2, 1)) * scale[:, None, None]  # per unit of alpha'
+    lens_centre = np.stack([column["lens_x"], column["lens_y"]], -1)
+    o = (to_source @ (lens_centre - np.stack([column["source_x"], column["source_y"]], -1))[..., None])[..., 0]
+
+    def grid_terms(matrix):  # (m, 1, W) and (m, H, 1) terms of matrix (x - c): row plus column
+        m = matrix.astype(np.float32)[:, :, None, None]
+        return m[:, 0] * dx, m[:, 1] * dy
+
+    dx = x - lens_centre[:, 0].astype(np.float32)[:, None, None]
+    dy = y - lens_centre[:, 1].astype(np.float32)[:, None, None]
+    xr_x, xr_y = grid_terms(turn(phi)[:, 0])
+    yr_x, yr_y = grid_terms(turn(phi)[:, 1])
+    q, s = (value.astype(np.float32)[:, None, None] for value in (q, s))
+    ax, ay = _sie_deflection_along_axes(xr_x + xr_y, yr_x + yr_y, q, s)
+    r2 = None
+    for row in range(2):  # u, then v: A (x - c) + o - B alpha'
+        along_x, along_y = grid_terms(a[:, row])
+        coordinate = along_x + (along_y + o[:, row].astype(np.float32)[:, None, None])
+        coordinate -= b[:, row, 0].astype(np.float32)[:, None, None] * ax
+        coordinate -= b[:, row, 1].astype(np.float32)[:, None, None] * ay
+        coordinate *= coordinate
+        r2 = coordinate if r2 is None else np.add(r2, coordinate, out=r2)
+    amp = 1 / sersic_total_flux(1.0, r_eff, column["source_n"])
+    return sersic_of_squared_ratio(
+        r2, column["source_n"][:, None, None], amp.astype(np.float32)[:, None, None], np.float32
+    )
+
+
 def _means_of_2x2_blocks(fine):
     """Means (k, H, W) of the 2 x 2 blocks of ``fine`` (k, 2H, 2W): (a + b) + (c + d) over the block's rows,
     the same bits as numpy's ``mean(axis=(2, 4))``, in strided slices and 15 times faster."""
@@ -398,15 +460,7 @@ def _templates(rows, grid, pixel_scale):
     magnification = np.full(k, np.nan)
     if len(lens):
         # Arcs can be thinner than a pixel: the source is sampled on a finer grid, then averaged per pixel.
-        beta_x, beta_y = ray_shoot(
-            fine_x,
-            fine_y,
-            *(
-                _column(rows, c, lens)
-                for c in ("theta_E", "lens_e1", "lens_e2", "gamma1", "gamma2", "lens_x", "lens_y")
-            ),
-        )
-        lensed = _means_of_2x2_blocks(_unit_sersic(beta_x, beta_y, rows, "source", lens))
+        lensed = _means_of_2x2_blocks(_lensed_sources(fine_x, fine_y, rows, lens))
         magnification[lens] = lensed.sum(axis=(1, 2)) * pixel_scale**2
         templates.append((lens, lensed))
     if len(compact):
@@ -463,8 +517,10 @@ def _blur(templates, owners, fwhm, r2, psf, pixel_scale):
     """Templates (m, H, W) blurred with the PSF of their objects (``owners``, (m,)) in one batch of FFTs
     (periodic edges), in counts per pixel of unit flux."""
     size = templates.shape[-1]
-    kernel_ft = scipy.fft.rfft2(psf_on_grid(r2, fwhm, psf))
-    blurred = scipy.fft.irfft2(scipy.fft.rfft2(templates) * kernel_ft[owners], s=(size, size))
+    kernel_ft = scipy.fft.rfft2(psf_on_grid(r2, fwhm, psf)).real  # an even kernel's transform is real
+    transform = scipy.fft.rfft2(templates)
+    transform *= kernel_ft[owners]
+    blurred = scipy.fft.irfft2(transform, s=(size, size), overwrite_x=True)
     blurred *= np.float32(pixel_scale**2)
     return blurred
 

@@ -68,7 +68,7 @@ def sersic(radius, r_eff, n, amp=1.0):
     caller chooses circular, elliptical or boxy), ``amp`` at the half-light radius ``r_eff``."""
     dtype = np.result_type(radius, r_eff, n, np.float32)
     ratio = np.asarray(radius, dtype) / np.asarray(r_eff, dtype)
-    return _sersic_of_squared_ratio(ratio * ratio, n, amp, dtype)
+    return sersic_of_squared_ratio(ratio * ratio, n, amp, dtype)
 
 
 def sersic_ellipse(x, y, amp, r_eff, n, e1, e2, center_x=0.0, center_y=0.0):
@@ -87,10 +87,10 @@ def sersic_ellipse(x, y, amp, r_eff, n, e1, e2, center_x=0.0, center_y=0.0):
     v = np.asarray(scale_v * cos, dtype) * dy - np.asarray(scale_v * sin, dtype) * dx
     np.multiply(u, u, out=u)
     u += np.multiply(v, v, out=v)
-    return _sersic_of_squared_ratio(u, n, amp, dtype)
+    return sersic_of_squared_ratio(u, n, amp, dtype)
 
 
-def _sersic_of_squared_ratio(ratio2, n, amp, dtype):
+def sersic_of_squared_ratio(ratio2, n, amp, dtype):
     """Sérsic profile of (R / r_eff)^2, computed as exp(log(.) / 2n) (no square root, no power) in the
     array ``ratio2`` (overwritten), returned unless ``n`` or ``amp`` broadcast it to a larger shape."""
     ratio2 = np.asarray(ratio2)
