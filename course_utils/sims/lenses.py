@@ -599,7 +599,7 @@ def render_lenses(
     above 1 sigma of the background noise in the bluest band, and the sum of their flux in sigma).
     Noise is Gaussian with the Poisson variance of sky plus light (``noise=False`` gives the mean image).
     Work is done in float32 chunks of ``chunk`` objects (8 keep the supersampled grids of a chunk in a
-    core's 1 MB cache: twice as fast as 16 on the course machines); for even ``size`` the result does not
+    core's 1 MB cache: about 1.5 times as fast as 16 on the course machine); for even ``size`` the result does not
     depend on it.
     """
     bands = _check_bands(catalog.meta.get("bands", ()))
