@@ -388,54 +388,69 @@ def _unit_sersic(x, y, rows, prefix, index, center=None):
     )
 
 
-def _lensed_sources(x, y, rows, index):
-    """Unit-flux Sérsic sources of the catalog ``rows[index]`` seen through their lenses, on the grid x
-    (1, 1, W), y (1, H, 1): ``sersic_ellipse`` at the positions ``ray_shoot`` gives, in fewer passes.
+def _lensing_coefficients(columns):
+    """What :func:`_lensed_sources` needs of each object of the catalog ``columns``, computed once per catalog
+    (NaN for objects without a lensed source): float32 arrays, the catalog's length first.
 
     The lens equation is solved along the SIE's own axes, and the source's elliptical coordinates
     (u, v) = S R_s (beta - c_s), an affine map of beta = x - alpha(x) - Gamma (x - c), become
-    (u, v) = A (x - c) + o - B alpha', with alpha' the deflection along the SIE's axes: the terms in x and y
-    are sums of a row and a column, and only the deflection is computed pixel by pixel.
+    (u, v) = A (x - c) + o - B alpha', with alpha' the deflection along the SIE's axes in units of b / s.
     """
-    column = {name: rows[name][index] for name in rows if name.startswith(("lens_", "source_", "gamma", "theta_E"))}
-    q, phi, s, scale = _sie_axes(column["theta_E"], column["lens_e1"], column["lens_e2"], np.float64)
-    source_q, source_phi = ellipticity_to_axis_ratio(column["source_e1"], column["source_e2"])
-    r_eff = column["source_r_eff"]
+    with np.errstate(invalid="ignore"):  # NaN source columns of the non-lenses
+        q, phi, s, scale = _sie_axes(columns["theta_E"], columns["lens_e1"], columns["lens_e2"], np.float64)
+        source_q, source_phi = ellipticity_to_axis_ratio(columns["source_e1"], columns["source_e2"])
+        r_eff, n = columns["source_r_eff"], columns["source_n"]
 
-    def turn(angle):  # (m, 2, 2): offsets along the sky's axes -> along axes turned by angle
-        cos, sin = np.cos(angle), np.sin(angle)
-        return np.stack([np.stack([cos, sin], -1), np.stack([-sin, cos], -1)], -2)
+        def turn(angle):  # (m, 2, 2): offsets along the sky's axes -> along axes turned by angle
+            cos, sin = np.cos(angle), np.sin(angle)
+            return np.stack([np.stack([cos, sin], -1), np.stack([-sin, cos], -1)], -2)
 
-    g1, g2 = column["gamma1"], column["gamma2"]
-    one_minus_shear = np.stack([np.stack([1 - g1, -g2], -1), np.stack([-g2, 1 + g1], -1)], -2)
-    to_source = np.stack([np.sqrt(source_q) / r_eff, 1 / (np.sqrt(source_q) * r_eff)], -1)[..., None] * turn(source_phi)
-    a = to_source @ one_minus_shear  # (u, v) per unit offset from the lens centre
-    b = (to_source @ turn(phi).transpose(0, 2, 1)) * scale[:, None, None]  # per unit of alpha'
-    lens_centre = np.stack([column["lens_x"], column["lens_y"]], -1)
-    o = (to_source @ (lens_centre - np.stack([column["source_x"], column["source_y"]], -1))[..., None])[..., 0]
+        g1, g2 = columns["gamma1"], columns["gamma2"]
+        one_minus_shear = np.stack([np.stack([1 - g1, -g2], -1), np.stack([-g2, 1 + g1], -1)], -2)
+        scales = np.stack([np.sqrt(source_q) / r_eff, 1 / (np.sqrt(source_q) * r_eff)], -1)
+        to_source = scales[..., None] * turn(source_phi)
+        lens_centre = np.stack([columns["lens_x"], columns["lens_y"]], -1)
+        source_offset = lens_centre - np.stack([columns["source_x"], columns["source_y"]], -1)
+        coefficients = {
+            "centre": lens_centre,
+            "to_axes": turn(phi),
+            "q": q,
+            "s": s,
+            "a": to_source @ one_minus_shear,  # (u, v) per unit offset from the lens centre
+            "b": (to_source @ turn(phi).transpose(0, 2, 1)) * scale[:, None, None],  # per unit of alpha'
+            "o": (to_source @ source_offset[..., None])[..., 0],
+            "amp": 1 / sersic_total_flux(1.0, r_eff, n),
+            "n": n,
+        }
+    return {name: value.astype(np.float32) for name, value in coefficients.items()}
+
+
+def _lensed_sources(x, y, lensing):
+    """Unit-flux Sérsic sources seen through their lenses on the grid x (1, 1, W), y (1, H, 1), of the
+    :func:`_lensing_coefficients` ``lensing`` of m objects: (m, H, W), ``sersic_ellipse`` at the positions
+    ``ray_shoot`` gives, in fewer passes: the terms in x and y are sums of a row and a column, and only the
+    deflection is computed pixel by pixel."""
+
+    def per_object(value):
+        return value[:, None, None]
 
     def grid_terms(matrix):  # (m, 1, W) and (m, H, 1) terms of matrix (x - c): row plus column
-        m = matrix.astype(np.float32)[:, :, None, None]
-        return m[:, 0] * dx, m[:, 1] * dy
+        return per_object(matrix[:, 0]) * dx, per_object(matrix[:, 1]) * dy
 
-    dx = x - lens_centre[:, 0].astype(np.float32)[:, None, None]
-    dy = y - lens_centre[:, 1].astype(np.float32)[:, None, None]
-    xr_x, xr_y = grid_terms(turn(phi)[:, 0])
-    yr_x, yr_y = grid_terms(turn(phi)[:, 1])
-    q, s = (value.astype(np.float32)[:, None, None] for value in (q, s))
-    ax, ay = _sie_deflection_along_axes(xr_x + xr_y, yr_x + yr_y, q, s)
+    dx, dy = x - per_object(lensing["centre"][:, 0]), y - per_object(lensing["centre"][:, 1])
+    xr_x, xr_y = grid_terms(lensing["to_axes"][:, 0])
+    yr_x, yr_y = grid_terms(lensing["to_axes"][:, 1])
+    ax, ay = _sie_deflection_along_axes(xr_x + xr_y, yr_x + yr_y, per_object(lensing["q"]), per_object(lensing["s"]))
+    a, b, o = lensing["a"], lensing["b"], lensing["o"]
     r2 = None
     for row in range(2):  # u, then v: A (x - c) + o - B alpha'
         along_x, along_y = grid_terms(a[:, row])
-        coordinate = along_x + (along_y + o[:, row].astype(np.float32)[:, None, None])
-        coordinate -= b[:, row, 0].astype(np.float32)[:, None, None] * ax
-        coordinate -= b[:, row, 1].astype(np.float32)[:, None, None] * ay
+        coordinate = along_x + (along_y + per_object(o[:, row]))
+        coordinate -= per_object(b[:, row, 0]) * ax
+        coordinate -= per_object(b[:, row, 1]) * ay
         coordinate *= coordinate
         r2 = coordinate if r2 is None else np.add(r2, coordinate, out=r2)
-    amp = 1 / sersic_total_flux(1.0, r_eff, column["source_n"])
-    return sersic_of_squared_ratio(
-        r2, column["source_n"][:, None, None], amp.astype(np.float32)[:, None, None], np.float32
-    )
+    return sersic_of_squared_ratio(r2, per_object(lensing["n"]), per_object(lensing["amp"]), np.float32)
 
 
 def _means_of_2x2_blocks(fine):
@@ -465,7 +480,8 @@ def _templates(rows, grid, pixel_scale):
     magnification = np.full(k, np.nan)
     if len(lens):
         # Arcs can be thinner than a pixel: the source is sampled on a finer grid, then averaged per pixel.
-        lensed = _means_of_2x2_blocks(_lensed_sources(fine_x, fine_y, rows, lens))
+        lensing = {name: value[lens] for name, value in rows["lensing"].items()}
+        lensed = _means_of_2x2_blocks(_lensed_sources(fine_x, fine_y, lensing))
         magnification[lens] = lensed.sum(axis=(1, 2)) * pixel_scale**2
         templates.append((lens, lensed))
     if len(compact):
@@ -638,8 +654,10 @@ def _render(columns, bands, size, pixel_scale, psf, rng, chunk):
     )
     images = np.empty((n, size, size, len(bands)), np.float32)
     measured = {}
+    lensing = _lensing_coefficients(columns)
     for start in range(0, n, chunk):
         rows = {name: column[start : start + chunk] for name, column in columns.items()}
+        rows["lensing"] = {name: value[start : start + chunk] for name, value in lensing.items()}
         values = _render_chunk(rows, grid, pixel_scale, bands, psf, sky, rng, images[start : start + chunk])
         for name, value in values.items():
             measured.setdefault(name, []).append(value)
