@@ -363,9 +363,9 @@ def sky_counts(bands: Sequence[str], pixel_scale: float) -> np.ndarray:
     return np.array([10 ** (-0.4 * (SKY_MAG[b] - ZERO_POINT)) * pixel_scale**2 for b in _check_bands(bands)])
 
 
-def _fluxes(rows, prefix, bands, index=slice(None)):
+def _fluxes(columns, prefix, bands):
     """Band fluxes (counts) of the magnitude columns ``prefix_<band>``, float32 of shape (n, n_bands, 1, 1)."""
-    mags = np.stack([rows[f"{prefix}_{b}"][index] for b in bands], axis=-1)
+    mags = np.stack([columns[f"{prefix}_{b}"] for b in bands], axis=-1)
     return (10 ** (-0.4 * (mags - ZERO_POINT))).astype(np.float32)[..., None, None]
 
 
@@ -519,9 +519,9 @@ def _render_chunk(rows, grid, pixel_scale, bands, psf, sky, rng, out):
     feature[owners[k:end_of_features]] = blurred[k:end_of_features]
 
     # Background (sky, lens light, companion) in counts, shape (k, n_bands, H, W).
-    model = blurred[:k, None] * _fluxes(rows, "lens_mag", bands)
+    model = blurred[:k, None] * rows["photometry"]["lens_flux"]
     if len(companion):
-        model[companion] += blurred[end_of_features:, None] * _fluxes(rows, "companion_mag", bands, companion)
+        model[companion] += blurred[end_of_features:, None] * rows["photometry"]["companion_flux"][companion]
     model += sky[:, None, None]
 
     counts, measured = _scale_to_snr(rows, bands, feature, model)
@@ -546,26 +546,32 @@ def _blur(templates, owners, fwhm, r2, psf, pixel_scale):
     return blurred
 
 
+def _photometry(columns, bands):
+    """Band fluxes (counts, 0 where none) and asked S/N of each object's lensed source or contaminant, its
+    magnitudes (NaN where none), and the band fluxes of its lens light and companion (float32, shape
+    (n, n_bands, 1, 1)): what the chunks need of the catalog ``columns``, computed once per catalog."""
+    is_lens = columns["kind"] == "lens"
+    mags = np.stack([np.where(is_lens, columns[f"source_mag_{b}"], columns[f"contaminant_mag_{b}"]) for b in bands], -1)
+    return {
+        "feature_mags": mags,
+        "feature_flux": 10 ** (-0.4 * (np.nan_to_num(mags, nan=np.inf) - ZERO_POINT)),  # (n, n_bands)
+        "feature_snr": np.where(is_lens, columns["snr"], columns["contaminant_snr"]),
+        "lens_flux": _fluxes(columns, "lens_mag", bands),
+        "companion_flux": _fluxes(columns, "companion_mag", bands),
+    }
+
+
 def _scale_to_snr(rows, bands, feature, model):
     """Counts (k, n_bands) of each lensed source or contaminant ``feature`` (k, H, W, unit flux, blurred) that
     give the S/N of its catalog row against the background ``model`` (k, n_bands, H, W); and the catalog
-    columns measured on the way (magnitudes, the challenge's lensed-image pixels and flux in sigma)."""
-    kind, k, n_bands = rows["kind"], len(rows["kind"]), len(bands)
-    is_lens = kind == "lens"
-    mags = np.stack([np.where(is_lens, rows[f"source_mag_{b}"], rows[f"contaminant_mag_{b}"]) for b in bands], -1)
-    flux = 10 ** (-0.4 * (np.nan_to_num(mags, nan=np.inf) - ZERO_POINT))  # (k, n_bands), 0 where no feature
-    target = np.where(is_lens, rows["snr"], rows["contaminant_snr"])
+    columns measured on the way (the challenge's lensed-image pixels and flux in sigma)."""
+    k, n_bands, photometry = len(rows["kind"]), len(bands), rows["photometry"]
+    flux = photometry["feature_flux"]
     per_band = np.matmul(np.reciprocal(model).reshape(k, n_bands, -1), (feature * feature).reshape(k, -1, 1))
     snr_of_flux = np.sqrt(np.einsum("kb,kb->k", per_band[..., 0].astype(float), flux**2))
-    counts = flux * np.divide(target, snr_of_flux, out=np.zeros(k), where=snr_of_flux > 0)[:, None]
-    with np.errstate(divide="ignore"):  # zero counts (no feature) give an infinite magnitude, replaced below
-        new_mags = ZERO_POINT - 2.5 * np.log10(counts)
-    measured = {}
-    for j, b in enumerate(bands):
-        measured[f"source_mag_{b}"] = np.where(is_lens, new_mags[:, j], np.nan)
-        measured[f"contaminant_mag_{b}"] = np.where(is_lens | np.isnan(mags[:, j]), np.nan, new_mags[:, j])
-
-    lens = np.flatnonzero(is_lens)
+    counts = flux * np.divide(photometry["feature_snr"], snr_of_flux, out=np.zeros(k), where=snr_of_flux > 0)[:, None]
+    measured = {"counts": counts}
+    lens = np.flatnonzero(rows["kind"] == "lens")
     detection = bands.index(min(bands, key=BAND_ORDER.index))  # the bluest band, where blue arcs stand out
     in_sigma = feature[lens] * np.float32(counts[lens, detection])[:, None, None] / np.sqrt(model[lens, detection])
     above = in_sigma > 1
@@ -574,6 +580,18 @@ def _scale_to_snr(rows, bands, feature, model):
     measured["flux_lensed_image_in_sigma"] = np.zeros(k)
     measured["flux_lensed_image_in_sigma"][lens] = (in_sigma * above).sum(axis=(1, 2))
     return counts.astype(np.float32), measured
+
+
+def _measured_magnitudes(columns, bands, counts, mags):
+    """Source and contaminant magnitudes of the ``counts`` (n, n_bands) the S/N asked for (NaN where none)."""
+    is_lens = columns["kind"] == "lens"
+    with np.errstate(divide="ignore"):  # zero counts (no feature) give an infinite magnitude, replaced below
+        new_mags = ZERO_POINT - 2.5 * np.log10(counts)
+    measured = {}
+    for j, b in enumerate(bands):
+        measured[f"source_mag_{b}"] = np.where(is_lens, new_mags[:, j], np.nan)
+        measured[f"contaminant_mag_{b}"] = np.where(is_lens | np.isnan(mags[:, j]), np.nan, new_mags[:, j])
+    return measured
 
 
 def _add_noise(model, rng):
@@ -654,14 +672,18 @@ def _render(columns, bands, size, pixel_scale, psf, rng, chunk):
     )
     images = np.empty((n, size, size, len(bands)), np.float32)
     measured = {}
-    lensing = _lensing_coefficients(columns)
+    per_object = {"lensing": _lensing_coefficients(columns), "photometry": _photometry(columns, bands)}
     for start in range(0, n, chunk):
         rows = {name: column[start : start + chunk] for name, column in columns.items()}
-        rows["lensing"] = {name: value[start : start + chunk] for name, value in lensing.items()}
+        for group, values in per_object.items():
+            rows[group] = {name: value[start : start + chunk] for name, value in values.items()}
         values = _render_chunk(rows, grid, pixel_scale, bands, psf, sky, rng, images[start : start + chunk])
         for name, value in values.items():
             measured.setdefault(name, []).append(value)
-    columns = {**columns, **{name: np.concatenate(values) for name, values in measured.items()}}
+    measured = {name: np.concatenate(values) for name, values in measured.items()}
+    counts = measured.pop("counts")
+    measured.update(_measured_magnitudes(columns, bands, counts, per_object["photometry"]["feature_mags"]))
+    columns = {**columns, **measured}
     first = [c for c in _CATALOG_FIRST if c in columns]
     columns = {name: columns[name] for name in first + [c for c in columns if c not in first]}
     return images, columns, dict(size=size, pixel_scale=pixel_scale, psf=psf, sky_counts=dict(zip(bands, sky.tolist())))
