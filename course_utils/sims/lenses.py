@@ -40,7 +40,8 @@ from course_utils.sims.profiles import (
     loguniform,
     psf_on_grid,
     rotate,
-    sersic_ellipse,
+    scaled_axes,
+    sersic_along_axes,
     sersic_of_squared_ratio,
     sersic_total_flux,
     standard_normal,
@@ -374,18 +375,34 @@ def _column(rows, name, index=slice(None)):
     return rows[name][index].astype(np.float32)[:, None, None]
 
 
-def _unit_sersic(x, y, rows, prefix, index, center=None):
-    """Sérsic of total flux 1 (surface brightness per arcsec^2) of the catalog columns ``prefix_*``."""
-    amp = 1 / sersic_total_flux(1.0, rows[f"{prefix}_r_eff"][index], rows[f"{prefix}_n"][index])
-    cx, cy = center or (_column(rows, f"{prefix}_x", index), _column(rows, f"{prefix}_y", index))
-    return sersic_ellipse(
-        x,
-        y,
-        amp.astype(np.float32)[:, None, None],
-        *(_column(rows, f"{prefix}_{p}", index) for p in ("r_eff", "n", "e1", "e2")),
-        cx,
-        cy,
-    )
+SERSIC_LIGHTS = {"lens_light": "lens", "contaminant": "contaminant", "companion": "companion"}
+"""Catalog prefixes of the Sérsic light of lens galaxies, compact contaminants and companions, and of their centres."""
+
+
+def _sersic_coefficients(columns):
+    """What :func:`_unit_sersic` needs of each object for each of the ``SERSIC_LIGHTS``, computed once per
+    catalog (NaN where an object has no such light): float32 arrays ``<prefix>_<a|b|c|d|n|amp|x|y>``."""
+    coefficients = {}
+    for prefix, centre in SERSIC_LIGHTS.items():
+        f32 = {p: columns[f"{prefix}_{p}"].astype(np.float32) for p in ("r_eff", "n", "e1", "e2")}
+        with np.errstate(invalid="ignore"):  # NaN where there is no such light
+            axes = scaled_axes(f32["r_eff"], f32["e1"], f32["e2"], np.float32)
+            amp = 1 / sersic_total_flux(1.0, columns[f"{prefix}_r_eff"], columns[f"{prefix}_n"])
+        values = dict(zip("abcd", axes), n=f32["n"], amp=amp, x=columns[f"{centre}_x"], y=columns[f"{centre}_y"])
+        coefficients.update({f"{prefix}_{name}": value.astype(np.float32) for name, value in values.items()})
+    return coefficients
+
+
+def _unit_sersic(x, y, rows, prefix, index):
+    """Sérsic of total flux 1 (surface brightness per arcsec^2) of the ``SERSIC_LIGHTS`` ``prefix`` of the
+    objects ``index`` of the chunk ``rows``, on the grid x (1, 1, W), y (1, H, 1)."""
+
+    def per_object(name):
+        return rows["sersic"][f"{prefix}_{name}"][index][:, None, None]
+
+    axes = tuple(per_object(name) for name in "abcd")
+    dx, dy = x - per_object("x"), y - per_object("y")
+    return sersic_along_axes(dx, dy, axes, per_object("n"), per_object("amp"), np.float32)
 
 
 def _lensing_coefficients(columns):
@@ -475,8 +492,7 @@ def _templates(rows, grid, pixel_scale):
     kind, k = rows["kind"], len(rows["kind"])
     lens, compact = np.flatnonzero(kind == "lens"), np.flatnonzero(np.isin(kind, COMPACT_CONTAMINANTS))
     ringlike, companion = np.flatnonzero(np.isin(kind, ["ring", "arc", "spiral"])), np.flatnonzero(rows["companion"])
-    lens_centre = (_column(rows, "lens_x"), _column(rows, "lens_y"))
-    templates = [(np.arange(k), _unit_sersic(x, y, rows, "lens_light", slice(None), lens_centre))]
+    templates = [(np.arange(k), _unit_sersic(x, y, rows, "lens_light", slice(None)))]
     magnification = np.full(k, np.nan)
     if len(lens):
         # Arcs can be thinner than a pixel: the source is sampled on a finer grid, then averaged per pixel.
@@ -672,7 +688,11 @@ def _render(columns, bands, size, pixel_scale, psf, rng, chunk):
     )
     images = np.empty((n, size, size, len(bands)), np.float32)
     measured = {}
-    per_object = {"lensing": _lensing_coefficients(columns), "photometry": _photometry(columns, bands)}
+    per_object = {
+        "lensing": _lensing_coefficients(columns),
+        "sersic": _sersic_coefficients(columns),
+        "photometry": _photometry(columns, bands),
+    }
     for start in range(0, n, chunk):
         rows = {name: column[start : start + chunk] for name, column in columns.items()}
         for group, values in per_object.items():
