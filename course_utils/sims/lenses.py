@@ -120,13 +120,14 @@ def _sie_axes(theta_E, e1, e2, dtype):
     return tuple(np.asarray(a, dtype) for a in (q, phi, s, theta_E * np.sqrt(q) / s))
 
 
-def _sie_deflection_along_axes(xr, yr, q, s):
+def _sie_deflection_along_axes(xr, yr, q, s, psi=None, square=None):
     """SIE deflection along its axes in units of b / s, (arctan(s x' / psi), arctanh(s y' / psi)) with
-    psi = sqrt(q^2 x'^2 + y'^2), at offsets (xr, yr) along the major and minor axes (arrays, overwritten)."""
+    psi = sqrt(q^2 x'^2 + y'^2), at offsets (xr, yr) along the major and minor axes (arrays, overwritten),
+    using the arrays ``psi`` and ``square`` of their shape as scratch if given."""
     # In place, on as few temporaries as the formula allows: this runs on every supersampled pixel.
-    psi = np.multiply(q, xr)
+    psi = np.multiply(q, xr, out=psi)
     psi *= psi
-    psi += yr * yr
+    psi += np.multiply(yr, yr, out=square)
     np.sqrt(psi, out=psi)
     psi += np.finfo(psi.dtype).tiny  # the centre: 0 / tiny = 0 instead of 0 / 0
     for offset in (xr, yr):
@@ -442,11 +443,12 @@ def _lensing_coefficients(columns):
     return {name: value.astype(np.float32) for name, value in coefficients.items()}
 
 
-def _lensed_sources(x, y, lensing):
+def _lensed_sources(x, y, lensing, scratch):
     """Unit-flux Sérsic sources seen through their lenses on the grid x (1, 1, W), y (1, H, 1), of the
     :func:`_lensing_coefficients` ``lensing`` of m objects: (m, H, W), ``sersic_ellipse`` at the positions
     ``ray_shoot`` gives, in fewer passes: the terms in x and y are sums of a row and a column, and only the
-    deflection is computed pixel by pixel."""
+    deflection is computed pixel by pixel. ``scratch``: four float32 arrays of shape (>= m, H, W), reused
+    from chunk to chunk (fresh memory for every chunk costs page faults); the result is written in one."""
 
     def per_object(value):
         return value[:, None, None]
@@ -457,13 +459,15 @@ def _lensed_sources(x, y, lensing):
     dx, dy = x - per_object(lensing["centre"][:, 0]), y - per_object(lensing["centre"][:, 1])
     xr_x, xr_y = grid_terms(lensing["to_axes"][:, 0])
     yr_x, yr_y = grid_terms(lensing["to_axes"][:, 1])
-    ax, ay = _sie_deflection_along_axes(xr_x + xr_y, yr_x + yr_y, per_object(lensing["q"]), per_object(lensing["s"]))
+    xr, yr, work, r2 = (buffer[: len(dx)] for buffer in scratch)
+    q, s = per_object(lensing["q"]), per_object(lensing["s"])
+    ax, ay = _sie_deflection_along_axes(np.add(xr_x, xr_y, out=xr), np.add(yr_x, yr_y, out=yr), q, s, work, r2)
     a, b, o = lensing["a"], lensing["b"], lensing["o"]
-    # u^2 + v^2 with (u, v) = A (x - c) + o - B alpha', on four arrays of the grid's size (a core's cache
-    # holds them for a few objects): u in r2, then v in work, B alpha' written over alpha'.
-    work = np.multiply(per_object(b[:, 0, 0]), ax)
+    # u^2 + v^2 with (u, v) = A (x - c) + o - B alpha', on the four scratch arrays (a core's cache holds them
+    # for a few objects): u in r2, then v in work, B alpha' written over alpha'.
+    np.multiply(per_object(b[:, 0, 0]), ax, out=work)
     along_x, along_y = grid_terms(a[:, 0])
-    r2 = along_x + (along_y + per_object(o[:, 0]))
+    np.add(along_x, along_y + per_object(o[:, 0]), out=r2)
     r2 -= work
     r2 -= np.multiply(per_object(b[:, 0, 1]), ay, out=work)
     r2 *= r2
@@ -488,7 +492,7 @@ def _means_of_2x2_blocks(fine):
     return means
 
 
-def _templates(rows, grid, pixel_scale):
+def _templates(rows, grid, pixel_scale, scratch):
     """Unconvolved unit-flux templates (surface brightness per arcsec^2) of the catalog ``rows``.
 
     Returns [(object indices, templates (m, H, W))] in the order lens light (every object), lensed
@@ -504,7 +508,7 @@ def _templates(rows, grid, pixel_scale):
     if len(lens):
         # Arcs can be thinner than a pixel: the source is sampled on a finer grid, then averaged per pixel.
         lensing = {name: value[lens] for name, value in rows["lensing"].items()}
-        lensed = _means_of_2x2_blocks(_lensed_sources(fine_x, fine_y, lensing))
+        lensed = _means_of_2x2_blocks(_lensed_sources(fine_x, fine_y, lensing, scratch))
         magnification[lens] = lensed.sum(axis=(1, 2)) * pixel_scale**2
         templates.append((lens, lensed))
     if len(compact):
@@ -524,16 +528,17 @@ def _templates(rows, grid, pixel_scale):
     return templates, magnification
 
 
-def _render_chunk(rows, grid, pixel_scale, bands, psf, sky, rng, out):
+def _render_chunk(rows, grid, pixel_scale, bands, psf, sky, rng, out, scratch):
     """Write the images of catalog ``rows`` (dict of k-long arrays) into ``out`` (k, H, W, n_bands); return
     their measured columns.
 
     Noise-free if ``rng`` is None. Work is done band-first, (k, n_bands, H, W). ``grid`` holds the pixel
     centres x (1, 1, W) and y (1, H, 1), the same on the supersampled grid, and the squared distances
-    (H, W) of the pixels from pixel (0, 0) with periodic wrap, for the PSF.
+    (H, W) of the pixels from pixel (0, 0) with periodic wrap, for the PSF; ``scratch`` the work arrays of
+    :func:`_lensed_sources`.
     """
     k, n_bands = len(rows["kind"]), len(bands)
-    templates, magnification = _templates(rows, grid, pixel_scale)
+    templates, magnification = _templates(rows, grid, pixel_scale, scratch)
     owners = np.concatenate([index for index, _ in templates])
     blurred = _blur(np.concatenate([t for _, t in templates]), owners, rows["seeing_fwhm"], grid[-1], psf, pixel_scale)
     companion = templates[-1][0]
@@ -694,6 +699,7 @@ def _render(columns, bands, size, pixel_scale, psf, rng, chunk):
         wrapped[:, None] ** 2 + wrapped[None, :] ** 2,
     )
     images = np.empty((n, size, size, len(bands)), np.float32)
+    scratch = np.empty((4, min(chunk, n), m * size, m * size), np.float32)  # for the lensed sources
     measured = {}
     per_object = {
         "lensing": _lensing_coefficients(columns),
@@ -704,7 +710,7 @@ def _render(columns, bands, size, pixel_scale, psf, rng, chunk):
         rows = {name: column[start : start + chunk] for name, column in columns.items()}
         for group, values in per_object.items():
             rows[group] = {name: value[start : start + chunk] for name, value in values.items()}
-        values = _render_chunk(rows, grid, pixel_scale, bands, psf, sky, rng, images[start : start + chunk])
+        values = _render_chunk(rows, grid, pixel_scale, bands, psf, sky, rng, images[start : start + chunk], scratch)
         for name, value in values.items():
             measured.setdefault(name, []).append(value)
     measured = {name: np.concatenate(values) for name, values in measured.items()}
