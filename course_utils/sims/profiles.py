@@ -68,7 +68,7 @@ def sersic(radius, r_eff, n, amp=1.0):
     caller chooses circular, elliptical or boxy), ``amp`` at the half-light radius ``r_eff``."""
     dtype = np.result_type(radius, r_eff, n, np.float32)
     ratio = np.asarray(radius, dtype) / np.asarray(r_eff, dtype)
-    return _sersic_of_squared_ratio(ratio * ratio, n, amp, dtype)
+    return sersic_of_squared_ratio(ratio * ratio, n, amp, dtype)
 
 
 def sersic_ellipse(x, y, amp, r_eff, n, e1, e2, center_x=0.0, center_y=0.0):
@@ -77,20 +77,32 @@ def sersic_ellipse(x, y, amp, r_eff, n, e1, e2, center_x=0.0, center_y=0.0):
     ``amp`` is the surface brightness at the circularised half-light radius ``r_eff``; (e1, e2) the
     eccentricities; arguments broadcast against x and y, in their dtype (float32 in, float32 out).
     """
-    q, phi = ellipticity_to_axis_ratio(e1, e2)
     dtype = np.result_type(x, y, amp, r_eff, n, e1, e2, center_x, center_y, np.float32)
-    # Coordinates along the major and minor axes, scaled so that u^2 + v^2 = (R / r_eff)^2.
+    axes = scaled_axes(r_eff, e1, e2, dtype)
+    return sersic_along_axes(x - center_x, y - center_y, axes, n, amp, dtype)
+
+
+def scaled_axes(r_eff, e1, e2, dtype):
+    """(a, b, c, d) in ``dtype``: u = a dx + b dy and v = c dy - d dx are the offsets (dx, dy) along the
+    major and minor axes of the ellipse (e1, e2), scaled so that u^2 + v^2 = (R / r_eff)^2, with R the
+    circularised radius sqrt(q x'^2 + y'^2 / q)."""
+    q, phi = ellipticity_to_axis_ratio(e1, e2)
     scale_u, scale_v = np.sqrt(q) / r_eff, 1 / (np.sqrt(q) * r_eff)
     cos, sin = np.cos(phi), np.sin(phi)
-    dx, dy = x - center_x, y - center_y
-    u = np.asarray(scale_u * cos, dtype) * dx + np.asarray(scale_u * sin, dtype) * dy
-    v = np.asarray(scale_v * cos, dtype) * dy - np.asarray(scale_v * sin, dtype) * dx
+    return tuple(np.asarray(value, dtype) for value in (scale_u * cos, scale_u * sin, scale_v * cos, scale_v * sin))
+
+
+def sersic_along_axes(dx, dy, axes, n, amp, dtype):
+    """Sérsic surface brightness at offsets (dx, dy) from its centre, of the :func:`scaled_axes` ``axes``."""
+    a, b, c, d = axes
+    u = a * dx + b * dy
+    v = c * dy - d * dx
     np.multiply(u, u, out=u)
     u += np.multiply(v, v, out=v)
-    return _sersic_of_squared_ratio(u, n, amp, dtype)
+    return sersic_of_squared_ratio(u, n, amp, dtype)
 
 
-def _sersic_of_squared_ratio(ratio2, n, amp, dtype):
+def sersic_of_squared_ratio(ratio2, n, amp, dtype):
     """Sérsic profile of (R / r_eff)^2, computed as exp(log(.) / 2n) (no square root, no power) in the
     array ``ratio2`` (overwritten), returned unless ``n`` or ``amp`` broadcast it to a larger shape."""
     ratio2 = np.asarray(ratio2)
