@@ -10,7 +10,8 @@ pip install; pip's cache is used where the machine has one), then ``make course`
 budget (``budget.COURSE_MINUTES``, set-up included); every notebook's wall time, peak memory and key figures
 (from the run's build/summary.json) under "<notebook> (<profile> profile)"; and the actual/planned seconds
 of every budgeted fit, as the notebooks printed them (``budget.timed``). ``--keep`` keeps the clone, its executed
-notebooks in build/executed/.
+notebooks in build/executed/. ``--slow-down 5`` (as root, Linux) runs it all on a fifth of this machine's CPU
+time: a laptop five times slower in every part of the work, set-up included.
 """
 
 from __future__ import annotations
@@ -32,6 +33,43 @@ from course_utils.budget import COURSE_MINUTES
 
 ROOT = Path(__file__).resolve().parents[1]
 
+CGROUP_NAME = "course-bench-slow-down"
+
+
+def slow_down(factor: float) -> str:
+    """Limit this process and the processes it starts to ``os.cpu_count() / factor`` CPUs of time (a cgroup
+    quota per 100 ms period, cgroup v2 or v1's cpu controller), with a high weight so that other work on the
+    machine takes none of that quota; return the quota, described."""
+    period = 100_000  # microseconds
+    quota = int(period * os.cpu_count() / factor)
+    if Path("/sys/fs/cgroup/cgroup.controllers").exists():  # cgroup v2
+        group = Path("/sys/fs/cgroup") / CGROUP_NAME
+        group.mkdir(exist_ok=True)
+        (group / "cpu.max").write_text(f"{quota} {period}")
+        (group / "cpu.weight").write_text("10000")
+    else:
+        group = Path("/sys/fs/cgroup/cpu") / CGROUP_NAME
+        group.mkdir(exist_ok=True)
+        (group / "cpu.cfs_period_us").write_text(str(period))
+        (group / "cpu.cfs_quota_us").write_text(str(quota))
+        (group / "cpu.shares").write_text("262144")
+    (group / "cgroup.procs").write_text(str(os.getpid()))
+    return f"CPU quota {quota / period:.2f} of {os.cpu_count()} cores ({group})"
+
+
+def slow_down_option(parser: argparse.ArgumentParser, factor: float | None) -> tuple[str, str]:
+    """Apply ``--slow-down X`` (``slow_down``): ("; <the quota>", ", CPU Xx slower") for the rows' notes and
+    names, ("", "") without it; a clear parser error where it cannot be applied."""
+    if factor is None:
+        return "", ""
+    if not factor > 1:
+        parser.error(f"--slow-down must be more than 1 (times slower), got {factor}")
+    try:
+        return f"; {slow_down(factor)}", f", CPU {factor:g}x slower"
+    except OSError as error:
+        parser.error(f"--slow-down needs root and Linux cgroups with the cpu controller: {error}")
+
+
 PLANNED = re.compile(r"^(?P<what>.+?): trained in .+?, planned .+? \((?P<ratio>[\d.]+)x\)$", re.MULTILINE)
 
 
@@ -43,10 +81,10 @@ def make(target: str, clone: Path, profile: str | None) -> float:
     return time.perf_counter() - start
 
 
-def fit_ratios(executed: Path) -> list[tuple[str, str, float]]:
-    """(notebook, what was trained, actual/planned seconds) of every ``budget.timed`` line in the executed notebooks."""
+def fit_ratios(executed: list[Path]) -> list[tuple[str, str, float]]:
+    """(notebook, what was trained, actual/planned seconds) of every ``budget.timed`` line in executed notebooks."""
     found = []
-    for path in sorted(executed.rglob("*.ipynb")):
+    for path in executed:
         for cell in nbformat.read(path, as_version=4).cells:
             for output in cell.get("outputs", []):
                 for match in PLANNED.finditer(output.get("text", "")):
@@ -59,7 +97,9 @@ def main() -> None:
     parser.add_argument("--profile", help="PROFILE for make (default: the one make course picks for this machine)")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="clone into DIR (must not exist) and keep it")
     parser.add_argument("--no-write", action="store_true", help="print only; leave benchmarks/results.md alone")
+    parser.add_argument("--slow-down", type=float, metavar="X", help="run on X times less CPU time (root, Linux)")
     args = parser.parse_args()
+    slowed, slowed_label = slow_down_option(parser, args.slow_down)
     if args.keep and args.keep.exists():
         parser.error(f"{args.keep} exists: give a new folder to --keep")
     clone = args.keep or Path(tempfile.mkdtemp(prefix="course-run-")) / "course"
@@ -69,14 +109,14 @@ def main() -> None:
         setup_seconds = make("setup", clone, args.profile)
         notebooks_seconds = make("course", clone, args.profile)
         summary = json.loads((clone / "build" / "summary.json").read_text())
-        ratios = fit_ratios(clone / "build" / "executed")
+        ratios = fit_ratios(sorted((clone / "build" / "executed").rglob("*.ipynb")))
     finally:
         if not args.keep:
             shutil.rmtree(clone.parent, ignore_errors=True)
     load = f"load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     profile = summary["profile"] or "automatic"
     isa = os.environ.get("ONEDNN_MAX_CPU_ISA")
-    how = f"make course from a fresh clone{f', ONEDNN_MAX_CPU_ISA={isa}' if isa else ''}; {load}"
+    how = f"make course from a fresh clone{f', ONEDNN_MAX_CPU_ISA={isa}' if isa else ''}; {load}{slowed}"
     total = setup_seconds + notebooks_seconds
     course_rows = [
         ("set-up (make setup: venv, pip install)", setup_seconds, "s", f"pip's cache warm; {how}"),
@@ -87,7 +127,7 @@ def main() -> None:
     course_rows += [(f"{nb}: {what} actual/planned", ratio, "x", how) for nb, what, ratio in ratios]
     notebook_rows = []
     for result in summary["notebooks"]:
-        name = f"{Path(result['notebook']).stem} ({profile} profile)"
+        name = f"{Path(result['notebook']).stem} ({profile} profile{slowed_label})"
         if result["status"] != "ok":
             print(f"{result['notebook']}: {result['status']} {result.get('error') or ''}")
             continue
@@ -99,7 +139,7 @@ def main() -> None:
             (name, key, value, "", f"reported by the notebook (offline); {how}")
             for key, value in result["metrics"].items()
         ]
-    benchmark = f"make course ({profile} profile)"
+    benchmark = f"make course ({profile} profile{slowed_label})"
     for metric, value, unit, _ in course_rows:
         print(f"{benchmark:24s} {metric:56s} {value:10.4g} {unit}")
     for name, metric, value, unit, _ in notebook_rows:
